@@ -1,0 +1,7 @@
+//! Rows of the database, nothing more: no rules live here (see `kith::domain`).
+
+pub mod one_time_code;
+pub mod rate_limit;
+pub mod refresh_token;
+pub mod session;
+pub mod user;

@@ -1,0 +1,209 @@
+//! Configuration from the environment, read and validated once at start-up.
+//! A bad setting is reported as one line naming it, and the process exits non-zero.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Whether the server is run by a developer or serves real members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// Where outgoing mail goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Written to the log (the default: nothing to set up).
+    Log,
+    /// One RFC 5322 `.eml` file per message in this folder.
+    Dir(PathBuf),
+    /// Sent over SMTP (`smtp://`, `smtps://`, with optional credentials in the URL).
+    Smtp(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub mode: Mode,
+    pub jwt_secret: Vec<u8>,
+    /// True when no secret was configured and a random one was made (development only).
+    pub jwt_secret_generated: bool,
+    pub mail: MailTransport,
+    /// The sender of outgoing mail (`KITH_MAIL_FROM`).
+    pub mail_from: String,
+}
+
+/// A setting that cannot be used, named as the operator wrote it.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://kith.db?mode=rwc";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_MAIL_FROM: &str = "Kith <no-reply@kith.invalid>";
+/// Shorter secrets make HS256 tokens guessable offline.
+const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `get`, so tests can supply their own.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mode = match get("KITH_ENV").as_deref() {
+            None | Some("development") => Mode::Development,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(bad(
+                    "KITH_ENV",
+                    format!("must be `development` or `production`, not `{other}`"),
+                ));
+            }
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        validate_database_url(&database_url)?;
+
+        let listen_text = get("KITH_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text.parse().map_err(|_| {
+            bad(
+                "KITH_LISTEN",
+                format!("`{listen_text}` is not an address and port such as 127.0.0.1:8080"),
+            )
+        })?;
+
+        let (jwt_secret, jwt_secret_generated) = match get("KITH_JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret.into_bytes(), false),
+            Some(_) => {
+                return Err(bad(
+                    "KITH_JWT_SECRET",
+                    format!("must be at least {MIN_SECRET_BYTES} characters long"),
+                ));
+            }
+            None if mode == Mode::Production => {
+                return Err(bad(
+                    "KITH_JWT_SECRET",
+                    "is required when KITH_ENV=production",
+                ));
+            }
+            None => (rand::random::<[u8; 32]>().to_vec(), true),
+        };
+
+        let mail = match (get("KITH_MAIL_DIR"), get("KITH_SMTP_URL")) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "KITH_SMTP_URL",
+                    "set either KITH_MAIL_DIR or KITH_SMTP_URL, not both",
+                ));
+            }
+            (Some(dir), None) => MailTransport::Dir(PathBuf::from(dir)),
+            (None, Some(smtp)) => {
+                let parsed = url::Url::parse(&smtp)
+                    .map_err(|e| bad("KITH_SMTP_URL", format!("not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "smtp" | "smtps") || parsed.host().is_none() {
+                    return Err(bad(
+                        "KITH_SMTP_URL",
+                        "must look like smtp://host:port or smtps://user:pass@host",
+                    ));
+                }
+                MailTransport::Smtp(smtp)
+            }
+            (None, None) => MailTransport::Log,
+        };
+
+        Ok(Config {
+            database_url,
+            listen,
+            mode,
+            jwt_secret,
+            jwt_secret_generated,
+            mail,
+            mail_from: get("KITH_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.mode == Mode::Production
+    }
+}
+
+fn validate_database_url(url: &str) -> Result<(), ConfigError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| bad("DATABASE_URL", format!("`{url}` is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "sqlite" => Ok(()),
+        "postgres" | "postgresql" if parsed.host().is_some() => Ok(()),
+        "postgres" | "postgresql" => Err(bad("DATABASE_URL", "a PostgreSQL URL needs a host")),
+        other => Err(bad(
+            "DATABASE_URL",
+            format!("unsupported scheme `{other}`: use sqlite://... or postgres://..."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.mode, Mode::Development);
+        assert!(c.jwt_secret_generated);
+        assert_eq!(c.mail, MailTransport::Log);
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[("DATABASE_URL", "not a url")], "DATABASE_URL"),
+            (&[("KITH_LISTEN", "localhost")], "KITH_LISTEN"),
+            (&[("KITH_ENV", "staging")], "KITH_ENV"),
+            (&[("KITH_ENV", "production")], "KITH_JWT_SECRET"),
+            (&[("KITH_JWT_SECRET", "short")], "KITH_JWT_SECRET"),
+            (&[("KITH_SMTP_URL", "http://x")], "KITH_SMTP_URL"),
+            (
+                &[("KITH_SMTP_URL", "smtp://x"), ("KITH_MAIL_DIR", "/tmp")],
+                "KITH_SMTP_URL",
+            ),
+        ];
+        for (pairs, setting) in cases {
+            let err = config(pairs).unwrap_err();
+            assert_eq!(err.setting, *setting, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn production_with_a_secret_starts() {
+        let secret = "x".repeat(40);
+        let c = config(&[("KITH_ENV", "production"), ("KITH_JWT_SECRET", &secret)]).unwrap();
+        assert!(c.is_production());
+        assert_eq!(c.jwt_secret, secret.as_bytes());
+    }
+}

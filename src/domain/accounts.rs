@@ -1,0 +1,290 @@
+//! Member accounts: sign-up, log-in, profiles and email verification.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::user::{self, Column, Entity};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::auth::PasswordHasher;
+use crate::db::begin_write;
+use crate::domain::Patch;
+use crate::domain::codes::{self, Purpose};
+use crate::domain::geo::GeoPoint;
+use crate::domain::rate_limit::{self, Limit};
+use crate::domain::zones::parse_time_zone;
+use crate::error::{AppError, AppResult};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longer inputs only make hashing slower; no one types more.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+pub const MAX_DISPLAY_NAME_CHARS: usize = 60;
+pub const MAX_BIO_CHARS: usize = 2000;
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// Failed log-ins for one email address, then for one client address, in 15 minutes.
+pub const LOGIN_FAILURES_PER_EMAIL: Limit = Limit {
+    max: 10,
+    window: Duration::minutes(15),
+};
+pub const LOGIN_FAILURES_PER_CLIENT: Limit = Limit {
+    max: 50,
+    window: Duration::minutes(15),
+};
+
+const WRONG_CREDENTIALS: AppError = AppError::Unauthenticated("wrong email or password");
+
+/// Trims, lower-cases and validates an email address.
+pub fn parse_email(field: &str, raw: &str) -> AppResult<String> {
+    let email = raw.trim().to_lowercase();
+    if email.chars().count() > MAX_EMAIL_CHARS
+        || !email_address::EmailAddress::is_valid(&email)
+        || !email.contains('.')
+    {
+        return Err(AppError::bad_input(field, "not a valid email address"));
+    }
+    Ok(email)
+}
+
+pub fn check_password(field: &str, password: &str) -> AppResult<()> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AppError::bad_input(
+            field,
+            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(AppError::bad_input(
+            field,
+            format!("a password may have at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn parse_display_name(field: &str, raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_DISPLAY_NAME_CHARS {
+        return Err(AppError::bad_input(
+            field,
+            format!("a display name has 1 to {MAX_DISPLAY_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            field,
+            "a display name may not contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+/// Creates an account. A taken email is CONFLICT.
+pub async fn sign_up(
+    db: &impl ConnectionTrait,
+    hasher: &PasswordHasher,
+    input: SignUp,
+    now: DateTime<Utc>,
+) -> AppResult<user::Model> {
+    let email = parse_email("email", &input.email)?;
+    check_password("password", &input.password)?;
+    let display_name = parse_display_name("displayName", &input.display_name)?;
+    let password_hash = hasher.hash(input.password).await?;
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        email_verified_at: Set(None),
+        password_hash: Set(password_hash),
+        display_name: Set(display_name),
+        bio: Set(None),
+        home_lat: Set(None),
+        home_lng: Set(None),
+        time_zone: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("an account with this email already exists")
+        }
+        _ => err.into(),
+    })
+}
+
+/// Checks an email and password. Unknown email and wrong password give the same error after
+/// the same work; repeated failures for one email or from one client are RATE_LIMITED.
+pub async fn log_in(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: String,
+    client: &str,
+    now: DateTime<Utc>,
+) -> AppResult<user::Model> {
+    // An unparseable address cannot have an account; it still costs a hash, and the same error.
+    let email = email.trim().to_lowercase();
+    let email_key = format!("login:email:{email}");
+    let client_key = format!("login:client:{client}");
+    rate_limit::check(db, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
+    rate_limit::check(db, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
+
+    let user = Entity::find()
+        .filter(Column::Email.eq(&email))
+        .one(db)
+        .await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    if hasher.verify(password, hash).await? {
+        if let Some(user) = user {
+            rate_limit::clear(db, &email_key).await?;
+            return Ok(user);
+        }
+    }
+    let txn = begin_write(db).await?;
+    rate_limit::record(&txn, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
+    rate_limit::record(&txn, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
+    txn.commit().await?;
+    Err(WRONG_CREDENTIALS)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {
+    Ok(Entity::find_by_id(id).one(db).await?)
+}
+
+/// The signed-in member's own row; an access token for a deleted account is UNAUTHENTICATED.
+pub async fn get_viewer(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
+    find(db, id)
+        .await?
+        .ok_or(AppError::Unauthenticated("the account no longer exists"))
+}
+
+#[derive(Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub bio: Option<Patch<Option<String>>>,
+    pub home_location: Option<Patch<Option<(f64, f64)>>>,
+    pub time_zone: Option<Patch<Option<String>>>,
+}
+
+/// Changes the fields given; absent ones stay as they are, and a null clears an optional one.
+/// Field names in errors are relative to the input (`displayName`, `homeLocation.lat`).
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    update: ProfileUpdate,
+    now: DateTime<Utc>,
+) -> AppResult<user::Model> {
+    let txn = begin_write(db).await?;
+    let user = get_viewer(&txn, user_id).await?;
+    let mut row: user::ActiveModel = user.into();
+    if let Some(name) = update.display_name {
+        row.display_name = Set(parse_display_name("displayName", &name)?);
+    }
+    if let Some(Patch::Set(bio)) = update.bio {
+        let bio = bio.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+        if bio
+            .as_ref()
+            .is_some_and(|b| b.chars().count() > MAX_BIO_CHARS)
+        {
+            return Err(AppError::bad_input(
+                "bio",
+                format!("a bio may have at most {MAX_BIO_CHARS} characters"),
+            ));
+        }
+        row.bio = Set(bio);
+    }
+    if let Some(Patch::Set(home)) = update.home_location {
+        let point = home
+            .map(|(lat, lng)| GeoPoint::new(lat, lng).map_err(|e| e.under("homeLocation")))
+            .transpose()?;
+        row.home_lat = Set(point.map(|p| p.lat()));
+        row.home_lng = Set(point.map(|p| p.lng()));
+    }
+    if let Some(Patch::Set(zone)) = update.time_zone {
+        let zone = zone
+            .map(|z| parse_time_zone("timeZone", &z).map(|tz| tz.name().to_owned()))
+            .transpose()?;
+        row.time_zone = Set(zone);
+    }
+    row.updated_at = Set(now);
+    let user = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// A new email-verification code for the viewer, to be mailed once this commits.
+pub async fn request_email_code(
+    db: &DatabaseConnection,
+    code_key: &[u8],
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<(user::Model, String)> {
+    let txn = begin_write(db).await?;
+    let user = get_viewer(&txn, user_id).await?;
+    if user.email_verified_at.is_some() {
+        return Err(AppError::conflict("the email address is already verified"));
+    }
+    let code = codes::issue(
+        &txn,
+        code_key,
+        user.id,
+        Purpose::VerifyEmail,
+        &user.email,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((user, code))
+}
+
+/// Marks the viewer's email verified when `code` is the newest one mailed to it.
+pub async fn verify_email(
+    db: &DatabaseConnection,
+    code_key: &[u8],
+    user_id: Uuid,
+    code: &str,
+    now: DateTime<Utc>,
+) -> AppResult<user::Model> {
+    // Wrong tries must be counted even though the answer is an error, so the transaction
+    // commits in both cases.
+    let txn = begin_write(db).await?;
+    let user = get_viewer(&txn, user_id).await?;
+    if user.email_verified_at.is_some() {
+        return Err(AppError::conflict("the email address is already verified"));
+    }
+    let outcome = codes::redeem(
+        &txn,
+        code_key,
+        user.id,
+        Purpose::VerifyEmail,
+        code,
+        "code",
+        now,
+    )
+    .await;
+    let result = match outcome {
+        Ok(redeemed) if redeemed.sent_to == user.email => {
+            let mut row: user::ActiveModel = user.into();
+            row.email_verified_at = Set(Some(now));
+            row.updated_at = Set(now);
+            Ok(row.update(&txn).await?)
+        }
+        Ok(_) => Err(AppError::conflict(
+            "the code was sent to an earlier address; request a new one",
+        )),
+        Err(e) => Err(e),
+    };
+    txn.commit().await?;
+    result
+}

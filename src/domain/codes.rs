@@ -1,0 +1,172 @@
+//! Six-digit codes mailed to a member: email verification now, password reset later.
+//!
+//! A code is stored as an HMAC keyed by the server secret (a bare hash of a six-digit
+//! number is reversed by trying a million values), lives 15 minutes, and only the newest
+//! code of a purpose counts. Five wrong tries kill it; a member may ask for five codes an hour.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::one_time_code::{self, Column, Entity};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::auth::secrets::{hmac, hmac_matches};
+use crate::domain::rate_limit::seconds_until;
+use crate::error::{AppError, AppResult};
+
+pub const LIFETIME: Duration = Duration::minutes(15);
+pub const MAX_ATTEMPTS: i32 = 5;
+pub const MAX_REQUESTS_PER_HOUR: u64 = 5;
+
+/// What a code is for; a code made for one purpose never serves another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+        }
+    }
+}
+
+/// The message whose MAC is stored: the code bound to its row, so a hash cannot be moved.
+fn code_message(code_id: Uuid, code: &str) -> Vec<u8> {
+    let mut message = code_id.as_bytes().to_vec();
+    message.extend_from_slice(code.as_bytes());
+    message
+}
+
+/// The codes of `purpose` requested in the last hour, oldest first.
+async fn requested_last_hour(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<one_time_code::Model>> {
+    Ok(Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::CreatedAt.gt(now - Duration::hours(1)))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Seconds until another code may be requested: `None` when one may be requested now.
+fn request_retry_after(recent: &[one_time_code::Model], now: DateTime<Utc>) -> Option<u64> {
+    if (recent.len() as u64) < MAX_REQUESTS_PER_HOUR {
+        return None;
+    }
+    let opens_at = recent[0].created_at + Duration::hours(1);
+    Some(seconds_until(opens_at, now))
+}
+
+/// Makes a new code for `user_id`, to be mailed to `sent_to`. Returns the plain code.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    key: &[u8],
+    user_id: Uuid,
+    purpose: Purpose,
+    sent_to: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let recent = requested_last_hour(db, user_id, purpose, now).await?;
+    if let Some(retry_after_seconds) = request_retry_after(&recent, now) {
+        return Err(AppError::RateLimited {
+            retry_after_seconds,
+        });
+    }
+    let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+    let id = Uuid::now_v7();
+    one_time_code::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        purpose: Set(purpose.as_str().into()),
+        sent_to: Set(sent_to.into()),
+        code_hash: Set(hex::encode(hmac(key, &code_message(id, &code)))),
+        attempts: Set(0),
+        expires_at: Set(now + LIFETIME),
+        created_at: Set(now),
+        consumed_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(code)
+}
+
+/// Checks `code` against the newest code of `purpose` and uses it up when it matches.
+/// `field` names the input for BAD_USER_INPUT. Call inside a write transaction.
+pub async fn redeem(
+    db: &impl ConnectionTrait,
+    key: &[u8],
+    user_id: Uuid,
+    purpose: Purpose,
+    code: &str,
+    field: &str,
+    now: DateTime<Utc>,
+) -> AppResult<one_time_code::Model> {
+    let Some(latest) = Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Err(AppError::bad_input(
+            field,
+            "no code was requested; request one first",
+        ));
+    };
+    if latest.consumed_at.is_some() {
+        return Err(AppError::conflict(
+            "this code has already been used; request a new one",
+        ));
+    }
+    if latest.expires_at <= now {
+        return Err(AppError::bad_input(
+            field,
+            "the code has expired; request a new one",
+        ));
+    }
+    // Take an attempt before comparing, atomically: concurrent guesses cannot share one.
+    let took_attempt = Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.eq(latest.id))
+        .filter(Column::Attempts.lt(MAX_ATTEMPTS))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    // A dead code can only be replaced: say when a new one may be requested.
+    let recent = requested_last_hour(db, user_id, purpose, now).await?;
+    let locked = AppError::RateLimited {
+        retry_after_seconds: request_retry_after(&recent, now).unwrap_or(1),
+    };
+    if !took_attempt {
+        return Err(locked);
+    }
+    if !hmac_matches(
+        key,
+        &code_message(latest.id, code.trim()),
+        &latest.code_hash,
+    ) {
+        return if latest.attempts + 1 >= MAX_ATTEMPTS {
+            Err(locked)
+        } else {
+            Err(AppError::bad_input(field, "wrong code"))
+        };
+    }
+    Entity::update_many()
+        .col_expr(Column::ConsumedAt, Expr::value(now))
+        .filter(Column::Id.eq(latest.id))
+        .exec(db)
+        .await?;
+    Ok(latest)
+}

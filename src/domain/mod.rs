@@ -1,0 +1,27 @@
+//! The rules, one module per area. Domain functions take `&impl ConnectionTrait` so they run
+//! inside a caller's transaction as well as alone; they know nothing of GraphQL.
+
+pub mod accounts;
+pub mod codes;
+pub mod geo;
+pub mod rate_limit;
+pub mod sessions;
+pub mod verification;
+pub mod zones;
+
+/// A field of a partial update: absent fields stay as they are (`Keep`), present ones
+/// replace the stored value, `Set(None)` clearing it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch<T> {
+    Keep,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Keep => Patch::Keep,
+            Patch::Set(v) => Patch::Set(f(v)),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Signed-in sessions and their refresh tokens.
+//!
+//! A session is one device's family of refresh tokens. Every refresh replaces the token
+//! (rotation); the replaced one is kept, as a hash, so that presenting it again is
+//! recognised as reuse: a stolen token used after its owner (or the owner's after the
+//! thief's) ends the whole family, and both must sign in again.
+
+use chrono::{DateTime, Utc};
+use entity::{refresh_token, session};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::auth::secrets::{random_token, token_hash};
+use crate::error::{AppError, AppResult};
+
+const INVALID_REFRESH: AppError =
+    AppError::Unauthenticated("invalid, expired or revoked refresh token");
+
+/// A refresh token as handed to the client, once; only its hash is stored.
+pub struct IssuedRefresh {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub token: String,
+}
+
+async fn add_token(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let token = random_token();
+    refresh_token::ActiveModel {
+        token_hash: Set(token_hash(&token)),
+        session_id: Set(session_id),
+        created_at: Set(now),
+        replaced_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Starts a session for a member who has just proved who they are.
+pub async fn start(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    user_agent: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<IssuedRefresh> {
+    let session = session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let token = add_token(db, session.id, now).await?;
+    Ok(IssuedRefresh {
+        session_id: session.id,
+        user_id,
+        token,
+    })
+}
+
+/// Exchanges a refresh token for a new one. Call inside a write transaction: on reuse the
+/// revocation must commit even though the caller answers with an error, so reuse is
+/// reported as `Ok(Err(..))`.
+pub async fn rotate(
+    db: &impl ConnectionTrait,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Result<IssuedRefresh, AppError>> {
+    let hash = token_hash(presented);
+    let Some((token, Some(session))) = refresh_token::Entity::find_by_id(hash.clone())
+        .find_also_related(session::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(Err(INVALID_REFRESH));
+    };
+    if session.revoked_at.is_some() {
+        return Ok(Err(INVALID_REFRESH));
+    }
+    // Mark the token replaced only if nobody else did: of two concurrent refreshes with
+    // the same token, exactly one wins, and the other is treated as reuse.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::ReplacedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .filter(refresh_token::Column::ReplacedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    if token.replaced_at.is_some() || !claimed {
+        revoke(db, session.id, now).await?;
+        tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
+        return Ok(Err(INVALID_REFRESH));
+    }
+    session::Entity::update_many()
+        .col_expr(session::Column::LastUsedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session.id))
+        .exec(db)
+        .await?;
+    let token = add_token(db, session.id, now).await?;
+    Ok(Ok(IssuedRefresh {
+        session_id: session.id,
+        user_id: session.user_id,
+        token,
+    }))
+}
+
+/// Ends the session that `presented` belongs to. False when the token is unknown or its
+/// session had already ended.
+pub async fn end_by_token(
+    db: &impl ConnectionTrait,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let Some(token) = refresh_token::Entity::find_by_id(token_hash(presented))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    revoke(db, token.session_id, now).await
+}
+
+/// Ends a session: its refresh tokens stop working at once.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -1,0 +1,240 @@
+//! Signing up and in, sessions, email verification and the profile.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::user;
+
+use crate::db::begin_write;
+use crate::domain::Patch;
+use crate::domain::accounts::{self, ProfileUpdate, SignUp};
+use crate::domain::sessions::{self, IssuedRefresh};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::{member_id, request, state};
+use crate::graphql::geo::GeoPointInput;
+use crate::graphql::users::User;
+use crate::notify::mail;
+use crate::state::AppState;
+
+/// A signed-in session: a short-lived access token and the refresh token that renews it.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`. Valid 15 minutes.
+    pub access_token: String,
+    /// When the access token stops working.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Exchange for a new pair with `refreshSession`. Each refresh token works once:
+    /// presenting a used one again ends the whole session.
+    pub refresh_token: String,
+    /// The signed-in member.
+    pub user: User,
+}
+
+fn auth_payload(
+    state: &AppState,
+    user: user::Model,
+    refresh: IssuedRefresh,
+    now: DateTime<Utc>,
+) -> AppResult<AuthPayload> {
+    let (access_token, access_token_expires_at) =
+        state
+            .access_tokens
+            .issue(user.id, refresh.session_id, now)?;
+    Ok(AuthPayload {
+        access_token,
+        access_token_expires_at,
+        refresh_token: refresh.token,
+        user: User(user),
+    })
+}
+
+/// A new account.
+#[derive(InputObject)]
+pub struct SignUpInput {
+    /// Trimmed and lower-cased; must be a valid address not yet taken (else CONFLICT).
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// 1–60 characters after trimming.
+    pub display_name: String,
+}
+
+#[derive(InputObject)]
+pub struct LogInInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RefreshSessionInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct LogOutInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The six digits from the mail.
+    pub code: String,
+}
+
+/// Profile fields to change. Absent fields stay as they are; `null` clears `bio`,
+/// `homeLocation` and `timeZone` (and leaves `displayName` as it is).
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    /// 1–60 characters after trimming.
+    pub display_name: Option<String>,
+    /// Up to 2,000 characters; an empty bio is cleared.
+    pub bio: MaybeUndefined<String>,
+    /// The viewer's home, used to rank what is near them; never shown to anyone else.
+    pub home_location: MaybeUndefined<GeoPointInput>,
+    /// An IANA time zone such as `Europe/Berlin`.
+    pub time_zone: MaybeUndefined<String>,
+}
+
+fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Patch<Option<U>>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(Patch::Set(None)),
+        MaybeUndefined::Value(v) => Some(Patch::Set(Some(f(v)))),
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account and signs it in. A taken email is CONFLICT.
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: SignUpInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = state(ctx);
+        let now = Utc::now();
+        let input = SignUp {
+            email: input.email,
+            password: input.password,
+            display_name: input.display_name,
+        };
+        // Hash before the transaction: a write lock is never held across argon2.
+        let user = accounts::sign_up(&state.db, &state.hasher, input, now)
+            .await
+            .map_err(|e| e.under("input"))?;
+        let refresh =
+            sessions::start(&state.db, user.id, request(ctx).user_agent.clone(), now).await?;
+        Ok(auth_payload(state, user, refresh, now)?)
+    }
+
+    /// Signs in. A wrong email and a wrong password give the same UNAUTHENTICATED; repeated
+    /// failures for one email or from one client are RATE_LIMITED for 15 minutes.
+    async fn log_in(
+        &self,
+        ctx: &Context<'_>,
+        input: LogInInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = state(ctx);
+        let info = request(ctx);
+        let now = Utc::now();
+        let user = accounts::log_in(
+            &state.db,
+            &state.hasher,
+            &input.email,
+            input.password,
+            &info.client,
+            now,
+        )
+        .await?;
+        let refresh = sessions::start(&state.db, user.id, info.user_agent.clone(), now).await?;
+        Ok(auth_payload(state, user, refresh, now)?)
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token; the old
+    /// refresh token stops working. Presenting a refresh token that was already exchanged
+    /// ends the whole session (UNAUTHENTICATED): someone else may have a copy.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshSessionInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = state(ctx);
+        let now = Utc::now();
+        let txn = begin_write(&state.db).await.map_err(AppError::from)?;
+        let outcome = sessions::rotate(&txn, &input.refresh_token, now).await?;
+        txn.commit().await.map_err(AppError::from)?;
+        let refresh = outcome?;
+        let user = accounts::get_viewer(&state.db, refresh.user_id).await?;
+        Ok(auth_payload(state, user, refresh, now)?)
+    }
+
+    /// Ends the session of this refresh token. True when a session ended; false when the
+    /// token was unknown or its session had already ended. Access tokens already issued
+    /// lapse within their 15 minutes.
+    async fn log_out(&self, ctx: &Context<'_>, input: LogOutInput) -> async_graphql::Result<bool> {
+        Ok(sessions::end_by_token(&state(ctx).db, &input.refresh_token, Utc::now()).await?)
+    }
+
+    /// Mails a 6-digit code to the viewer's address, valid 15 minutes; only the newest code
+    /// counts. At most 5 codes an hour (RATE_LIMITED). CONFLICT when already verified.
+    async fn request_email_verification(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let state = state(ctx);
+        let viewer = member_id(ctx)?;
+        let (user, code) =
+            accounts::request_email_code(&state.db, &state.keys.one_time_code, viewer, Utc::now())
+                .await?;
+        state
+            .mailer
+            .send(mail::verification_code(
+                &user.email,
+                &user.display_name,
+                &code,
+            ))
+            .await
+            .map_err(AppError::internal)?;
+        Ok(true)
+    }
+
+    /// Verifies the viewer's email with the code mailed to it. A wrong code is
+    /// BAD_USER_INPUT; the fifth wrong try kills the code (RATE_LIMITED: request a new one).
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyEmailInput,
+    ) -> async_graphql::Result<User> {
+        let state = state(ctx);
+        let viewer = member_id(ctx)?;
+        let user = accounts::verify_email(
+            &state.db,
+            &state.keys.one_time_code,
+            viewer,
+            &input.code,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| e.under("input"))?;
+        Ok(User(user))
+    }
+
+    /// Changes the viewer's profile; absent fields stay as they are.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> async_graphql::Result<User> {
+        let state = state(ctx);
+        let viewer = member_id(ctx)?;
+        let update = ProfileUpdate {
+            display_name: input.display_name,
+            bio: patch(input.bio, |b| b),
+            home_location: patch(input.home_location, |p| (p.lat, p.lng)),
+            time_zone: patch(input.time_zone, |z| z),
+        };
+        let user = accounts::update_profile(&state.db, viewer, update, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(User(user))
+    }
+}

@@ -1,0 +1,51 @@
+//! The GraphQL API: thin resolvers and the contract's types, one module per area.
+
+pub mod accounts;
+pub mod context;
+pub mod geo;
+pub mod ids;
+pub mod node;
+pub mod pagination;
+pub mod users;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::state::AppState;
+
+#[derive(MergedObject, Default)]
+pub struct Query(node::NodeQuery, users::UserQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(accounts::AccountMutation);
+
+pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 15;
+/// Most expensive query accepted: each field costs 1, and a list field costs its `first`
+/// times its children.
+pub const MAX_COMPLEXITY: usize = 2000;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .register_output_type::<node::Node>()
+}
+
+/// The schema that serves requests, with its limits. In production, introspection and
+/// "did you mean" suggestions are off.
+pub fn schema(state: AppState) -> KithSchema {
+    let production = state.config.is_production();
+    let mut builder = builder()
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .data(state);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The contract as SDL, what `kith print-schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,32 @@
+//! The `Node` interface and `node(id:)`.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use crate::domain::accounts;
+use crate::graphql::context::state;
+use crate::graphql::ids::{self, Kind};
+use crate::graphql::users::User;
+
+/// An object with a global ID, which `node(id:)` finds again.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque ID, unique across all types."))]
+pub enum Node {
+    User(User),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global ID; null when it does not exist or the viewer may not see it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let Some((kind, uuid)) = ids::decode_any(&id) else {
+            return Ok(None);
+        };
+        let db = &state(ctx).db;
+        Ok(match kind {
+            Kind::User => accounts::find(db, uuid).await?.map(|u| Node::User(User(u))),
+        })
+    }
+}

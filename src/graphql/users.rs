@@ -1,0 +1,132 @@
+//! Members as others see them (`User`) and as they see themselves (`Viewer`).
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::user;
+
+use crate::domain::{accounts, verification};
+use crate::graphql::context::{optional_member, state};
+use crate::graphql::geo::GeoPoint;
+use crate::graphql::ids::{self, Kind};
+
+/// A member's public profile. Email, home location and time zone are never shown here.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.id)
+    }
+
+    /// The name the member chose, 1–60 characters.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// A few words about the member, up to 2,000 characters; null when none.
+    async fn bio(&self) -> Option<&str> {
+        self.0.bio.as_deref()
+    }
+
+    /// When the account was made.
+    async fn member_since(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// How far the profile is shown to belong to a real person.
+    async fn verification(&self) -> Verification {
+        let v = verification::of(&self.0);
+        Verification {
+            email_verified: v.email_verified,
+            in_person_count: v.in_person_count,
+            level: v.level.into(),
+        }
+    }
+}
+
+/// How far a profile is verified.
+#[derive(SimpleObject)]
+pub struct Verification {
+    /// The member proved they read mail at their address.
+    pub email_verified: bool,
+    /// Distinct people with a confirmed, unwithdrawn in-person meeting with this member.
+    pub in_person_count: i32,
+    /// The level reached.
+    pub level: VerificationLevel,
+}
+
+/// Verification levels, each including the ones before.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum VerificationLevel {
+    /// Nothing is verified yet.
+    Unverified,
+    /// The email address is verified.
+    Email,
+    /// At least one in-person meeting confirmed at an event where a host checked both people in.
+    InPerson,
+    /// Trusted through a chain of in-person confirmations from established organisers.
+    Trusted,
+}
+
+impl From<verification::Level> for VerificationLevel {
+    fn from(level: verification::Level) -> Self {
+        match level {
+            verification::Level::Unverified => VerificationLevel::Unverified,
+            verification::Level::Email => VerificationLevel::Email,
+            verification::Level::InPerson => VerificationLevel::InPerson,
+            verification::Level::Trusted => VerificationLevel::Trusted,
+        }
+    }
+}
+
+/// The signed-in member, with what only they may see.
+pub struct Viewer(pub user::Model);
+
+#[Object]
+impl Viewer {
+    /// The viewer's public profile, as others see it.
+    async fn user(&self) -> User {
+        User(self.0.clone())
+    }
+
+    /// The viewer's email address (trimmed and lower-cased).
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// The viewer's home, used to rank what is near; private, never shown to anyone else.
+    async fn home_location(&self) -> Option<GeoPoint> {
+        match (self.0.home_lat, self.0.home_lng) {
+            (Some(lat), Some(lng)) => Some(GeoPoint { lat, lng }),
+            _ => None,
+        }
+    }
+
+    /// The viewer's IANA time zone (`Europe/Berlin`), if set.
+    async fn time_zone(&self) -> Option<&str> {
+        self.0.time_zone.as_deref()
+    }
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The signed-in member; null when no access token is sent. An invalid or expired token
+    /// is UNAUTHENTICATED (refresh the session and try again).
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Viewer>> {
+        let Some(claims) = optional_member(ctx)? else {
+            return Ok(None);
+        };
+        let user = accounts::get_viewer(&state(ctx).db, claims.sub).await?;
+        Ok(Some(Viewer(user)))
+    }
+
+    /// A member's public profile; null when there is no such member.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
+        let id = ids::decode(Kind::User, "id", &id)?;
+        Ok(accounts::find(&state(ctx).db, id).await?.map(User))
+    }
+}

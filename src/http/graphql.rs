@@ -1,0 +1,191 @@
+//! GraphQL over HTTP: one operation per request, JSON in and out.
+
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ErrorExtensionValues, ServerError};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use futures::FutureExt;
+
+use crate::error::code;
+use crate::graphql::context::{Auth, RequestInfo};
+use crate::http::Http;
+
+/// A GraphQL error response outside execution (bad JSON, a batch, a mutation over GET).
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    (
+        status,
+        Json(async_graphql::Response::from_errors(vec![error])),
+    )
+        .into_response()
+}
+
+fn auth(http: &Http, headers: &HeaderMap) -> Auth {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Auth::Anonymous;
+    };
+    let token = value.to_str().ok().and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    match token.map(|t| http.state.access_tokens.verify(t.trim())) {
+        Some(Ok(claims)) => Auth::Member(claims),
+        _ => Auth::Invalid,
+    }
+}
+
+/// The type and name of the operation that will run, when the document parses.
+fn selected_operation(request: &mut async_graphql::Request) -> Option<(OperationType, String)> {
+    let wanted = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    match (&doc.operations, wanted) {
+        (DocumentOperations::Single(op), wanted) => {
+            Some((op.node.ty, wanted.unwrap_or_else(|| "anonymous".into())))
+        }
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name.as_str()).map(|op| (op.node.ty, name.clone()))
+        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .iter()
+            .next()
+            .map(|(name, op)| (op.node.ty, name.to_string())),
+        _ => None,
+    }
+}
+
+async fn execute(
+    http: &Http,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    mut request: async_graphql::Request,
+    method_allows_writes: bool,
+) -> Response {
+    let started = Instant::now();
+    let selected = selected_operation(&mut request);
+    if !method_allows_writes
+        && matches!(
+            selected,
+            Some((OperationType::Mutation | OperationType::Subscription, _))
+        )
+    {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            code::BAD_USER_INPUT,
+            "GET /graphql runs queries only; send mutations with POST",
+        );
+    }
+    let operation = selected.map_or_else(|| "anonymous".to_owned(), |(_, name)| name);
+    let info = RequestInfo {
+        auth: auth(http, headers),
+        client: peer.ip().to_string(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let run = http.schema.execute(request.data(info));
+    let response = match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(operation, panic = %what, "a resolver panicked");
+            http.state
+                .metrics
+                .observe(&operation, false, started.elapsed().as_secs_f64());
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL_SERVER_ERROR,
+                "internal server error",
+            );
+        }
+    };
+    http.state.metrics.observe(
+        &operation,
+        response.is_ok(),
+        started.elapsed().as_secs_f64(),
+    );
+    Json(response).into_response()
+}
+
+/// `POST /graphql` with `{query, variables, operationName}`. A JSON array (a batch) is refused.
+pub async fn post(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "the body must be JSON: {\"query\": ..., \"variables\": ..., \"operationName\": ...}",
+            );
+        }
+    };
+    if value.is_array() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "batched requests are not supported: send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(request) => request,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "the body must be an object with a string `query`, optional `variables` and `operationName`",
+            );
+        }
+    };
+    execute(&http, &headers, peer, request, true).await
+}
+
+/// `GET /graphql?query=...`: queries only. A browser in development gets GraphiQL.
+pub async fn get(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let query = query.unwrap_or_default();
+    if query.is_empty() && wants_html && !http.state.config.is_production() {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .finish(),
+        )
+        .into_response();
+    }
+    match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => execute(&http, &headers, peer, request, false).await,
+        Err(_) => refuse(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "GET /graphql needs a `query` parameter (and optional `variables` as JSON, `operationName`)",
+        ),
+    }
+}

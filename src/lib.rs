@@ -1,0 +1,123 @@
+//! Kith: the GraphQL backend for in-person communities.
+//!
+//! `start` builds exactly what `kith serve` runs, so tests and benchmarks exercise the real
+//! thing: `http` → `graphql` (parse, authorise, shape) → `domain` (decide, in one
+//! transaction) → `entity` (rows).
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod notify;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A server ready to accept connections.
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// Connects to the database, applies migrations and builds the router.
+/// Errors name the setting at fault (`DATABASE_URL: ...`).
+pub async fn start(config: Config) -> anyhow::Result<App> {
+    let db = db::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "DATABASE_URL: cannot open the database at {}",
+            redact(&config.database_url)
+        )
+    })?;
+    db::migrate(&db)
+        .await
+        .context("DATABASE_URL: migrations failed")?;
+    let state = AppState::new(config, db)?;
+    let router = http::router(state.clone());
+    Ok(App { state, router })
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Serves until `shutdown` completes; then `/readyz` turns 503, no new connection is
+/// accepted, in-flight requests get `DRAIN_TIMEOUT` to finish, and the pool is closed.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = app.state.clone();
+    let (began, draining) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown({
+        let state = state.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            state.begin_shutdown();
+            let _ = began.send(());
+        }
+    });
+    tokio::select! {
+        result = server => result.context("serving HTTP")?,
+        () = async {
+            if draining.await.is_ok() {
+                tokio::time::sleep(DRAIN_TIMEOUT).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; stopping anyway"),
+    }
+    state.db.close_by_ref().await.ok();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,95 @@
+//! The `kith` command line: serve (the default), migrate, print-schema.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kith::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "kith",
+    version,
+    about = "The GraphQL backend for in-person communities"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default). Migrations are applied first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to standard output.
+    PrintSchema,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// One clear line, and a non-zero exit code.
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("kith: {message}");
+    ExitCode::FAILURE
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::PrintSchema) = cli.command {
+        print!("{}", kith::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    init_logging();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => return fail(err),
+    };
+    match cli.command {
+        Some(Command::Migrate) => match kith::db::connect(&config.database_url).await {
+            Ok(db) => match kith::db::migrate(&db).await {
+                Ok(()) => {
+                    tracing::info!("migrations applied");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(format!("DATABASE_URL: migrations failed: {err}")),
+            },
+            Err(err) => fail(format!("DATABASE_URL: cannot open the database: {err}")),
+        },
+        _ => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    if config.jwt_secret_generated {
+        tracing::warn!(
+            "KITH_JWT_SECRET is not set: using a random secret for this run (development only); \
+             tokens will not survive a restart"
+        );
+    }
+    let listen = config.listen;
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(err) => return fail(format!("KITH_LISTEN: cannot listen on {listen}: {err}")),
+    };
+    let app = match kith::start(config).await {
+        Ok(app) => app,
+        Err(err) => return fail(format!("{err:#}")),
+    };
+    let address = listener.local_addr().map_or(listen, |a| a);
+    tracing::info!("listening on http://{address}");
+    match kith::serve(app, listener, kith::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(format!("{err:#}")),
+    }
+}

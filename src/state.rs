@@ -1,0 +1,51 @@
+//! What every request shares: the pool, configuration, keys and outgoing channels.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{AccessTokens, Keys, PasswordHasher};
+use crate::config::Config;
+use crate::http::metrics::Metrics;
+use crate::notify::Mailer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub keys: Arc<Keys>,
+    pub access_tokens: Arc<AccessTokens>,
+    pub hasher: PasswordHasher,
+    pub mailer: Mailer,
+    pub metrics: Metrics,
+    shutting_down: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let keys = Keys::derive(&config.jwt_secret);
+        let access_tokens = AccessTokens::new(&keys.access_token);
+        let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(AppState {
+            db,
+            keys: Arc::new(keys),
+            access_tokens: Arc::new(access_tokens),
+            hasher: PasswordHasher::new(cores),
+            mailer,
+            metrics: Metrics::new(),
+            config: Arc::new(config),
+            shutting_down: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// From now on `/readyz` answers 503, so load balancers stop sending new work.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}
