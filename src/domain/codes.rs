@@ -135,30 +135,33 @@ pub async fn redeem(
             "the code has expired; request a new one",
         ));
     }
-    // Take an attempt before comparing, atomically: concurrent guesses cannot share one.
-    let took_attempt = Entity::update_many()
+    // Take an attempt before comparing, atomically, and learn how many have been taken:
+    // concurrent guesses can neither share an attempt nor go past the fifth.
+    let taken = Entity::update_many()
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .filter(Column::Id.eq(latest.id))
         .filter(Column::Attempts.lt(MAX_ATTEMPTS))
-        .exec(db)
+        .exec_with_returning(db)
         .await?
-        .rows_affected
-        == 1;
-    // A dead code can only be replaced: say when a new one may be requested.
-    let recent = requested_last_hour(db, user_id, purpose, now).await?;
-    let locked = AppError::RateLimited {
-        retry_after_seconds: request_retry_after(&recent, now).unwrap_or(1),
+        .first()
+        .map(|row| row.attempts);
+    let locked = || async {
+        // A dead code can only be replaced: say when a new one may be requested.
+        let recent = requested_last_hour(db, user_id, purpose, now).await?;
+        Err(AppError::RateLimited {
+            retry_after_seconds: request_retry_after(&recent, now).unwrap_or(1),
+        })
     };
-    if !took_attempt {
-        return Err(locked);
-    }
+    let Some(attempts) = taken else {
+        return locked().await;
+    };
     if !hmac_matches(
         key,
         &code_message(latest.id, code.trim()),
         &latest.code_hash,
     ) {
-        return if latest.attempts + 1 >= MAX_ATTEMPTS {
-            Err(locked)
+        return if attempts >= MAX_ATTEMPTS {
+            locked().await
         } else {
             Err(AppError::bad_input(field, "wrong code"))
         };

@@ -58,22 +58,30 @@ pub struct SignUpInput {
     pub display_name: String,
 }
 
+/// Credentials to sign in with.
 #[derive(InputObject)]
 pub struct LogInInput {
+    /// The account's email address, in any case.
     pub email: String,
+    /// The account's password.
     pub password: String,
 }
 
+/// The refresh token to exchange.
 #[derive(InputObject)]
 pub struct RefreshSessionInput {
+    /// The newest refresh token of the session.
     pub refresh_token: String,
 }
 
+/// The session to end.
 #[derive(InputObject)]
 pub struct LogOutInput {
+    /// Any refresh token of the session.
     pub refresh_token: String,
 }
 
+/// The code that proves the email address.
 #[derive(InputObject)]
 pub struct VerifyEmailInput {
     /// The six digits from the mail.

@@ -15,6 +15,8 @@ pub struct GeoPoint {
 /// A coordinate out of range is BAD_USER_INPUT naming `lat` or `lng`.
 #[derive(InputObject, Debug, Clone, Copy)]
 pub struct GeoPointInput {
+    /// Latitude in degrees, -90 to 90.
     pub lat: f64,
+    /// Longitude in degrees, -180 to 180.
     pub lng: f64,
 }

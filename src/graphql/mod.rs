@@ -12,10 +12,14 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::state::AppState;
 
+/// What can be read.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct Query(node::NodeQuery, users::UserQuery);
 
+/// What can be changed. Each mutation takes one argument, `input`, and returns what it changed.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct Mutation(accounts::AccountMutation);
 
 pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -9,9 +9,9 @@ use crate::graphql::context::{optional_member, state};
 use crate::graphql::geo::GeoPoint;
 use crate::graphql::ids::{self, Kind};
 
-/// A member's public profile. Email, home location and time zone are never shown here.
 pub struct User(pub user::Model);
 
+/// A member's public profile. Email, home location and time zone are never shown here.
 #[Object]
 impl User {
     /// Opaque, stable ID.
@@ -80,9 +80,9 @@ impl From<verification::Level> for VerificationLevel {
     }
 }
 
-/// The signed-in member, with what only they may see.
 pub struct Viewer(pub user::Model);
 
+/// The signed-in member, with what only they may see.
 #[Object]
 impl Viewer {
     /// The viewer's public profile, as others see it.

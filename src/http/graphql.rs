@@ -9,14 +9,19 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ErrorExtensionValues, ServerError};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures::FutureExt;
+use serde::Deserialize;
 
 use crate::error::code;
 use crate::graphql::context::{Auth, RequestInfo};
 use crate::http::Http;
+
+const MISSING_QUERY: &str =
+    "send a GraphQL operation: {\"query\": ..., \"variables\": ..., \"operationName\": ...}";
 
 /// A GraphQL error response outside execution (bad JSON, a batch, a mutation over GET).
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -146,17 +151,21 @@ pub async fn post(
             "batched requests are not supported: send one operation per request",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_value(value) {
-        Ok(request) => request,
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "the body must be an object with a string `query`, optional `variables` and `operationName`",
-            );
-        }
+    let request = match serde_json::from_value::<async_graphql::Request>(value) {
+        Ok(request) if !request.query.trim().is_empty() => request,
+        _ => return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, MISSING_QUERY),
     };
     execute(&http, &headers, peer, request, true).await
+}
+
+/// The query string of `GET /graphql`, named as GraphQL over HTTP names them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    /// JSON, as a string.
+    variables: Option<String>,
 }
 
 /// `GET /graphql?query=...`: queries only. A browser in development gets GraphiQL.
@@ -164,28 +173,46 @@ pub async fn get(
     State(http): State<Http>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(params)) = params else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "unreadable query string",
+        );
+    };
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let query = query.unwrap_or_default();
-    if query.is_empty() && wants_html && !http.state.config.is_production() {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .finish(),
-        )
-        .into_response();
-    }
-    match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => execute(&http, &headers, peer, request, false).await,
-        Err(_) => refuse(
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            "GET /graphql needs a `query` parameter (and optional `variables` as JSON, `operationName`)",
-        ),
-    }
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
+        if wants_html && !http.state.config.is_production() {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, MISSING_QUERY);
+    };
+    let variables = match params
+        .variables
+        .map(|v| serde_json::from_str(&v))
+        .transpose()
+    {
+        Ok(variables) => variables.unwrap_or_default(),
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "`variables` must be a JSON object",
+            );
+        }
+    };
+    let mut request = async_graphql::Request::new(query).variables(variables);
+    request.operation_name = params.operation_name;
+    execute(&http, &headers, peer, request, false).await
 }

@@ -1,0 +1,11 @@
+//! Integration tests: the real app over HTTP on a random port, each test on its own
+//! database (SQLite in a temporary folder, or a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set).
+
+mod accounts;
+mod email_verification;
+mod helpers;
+mod http;
+mod process;
+mod schema;
+mod tokens;

@@ -1,0 +1,176 @@
+//! The `kith` binary as an operator runs it: bad configuration, signals, `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn kith() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+/// Runs `kith` with `env` and returns its exit status and standard error.
+fn run_failing(env: &[(&str, &str)]) -> (i32, String) {
+    let mut command = kith();
+    command.env("KITH_LISTEN", "127.0.0.1:0");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/k.db?mode=rwc", dir.path().display());
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("DATABASE_URL", "mysql://localhost/kith")],
+            "DATABASE_URL",
+        ),
+        (
+            &[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing")],
+            "DATABASE_URL",
+        ),
+        (
+            &[("DATABASE_URL", &sqlite), ("KITH_LISTEN", "nowhere")],
+            "KITH_LISTEN",
+        ),
+        (
+            &[("DATABASE_URL", &sqlite), ("KITH_ENV", "production")],
+            "KITH_JWT_SECRET",
+        ),
+        (
+            &[("DATABASE_URL", &sqlite), ("KITH_ENV", "prod")],
+            "KITH_ENV",
+        ),
+    ];
+    for (env, setting) in cases {
+        let (code, stderr) = run_failing(env);
+        assert_ne!(code, 0, "{env:?} started: {stderr}");
+        let last = stderr.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("kith: ") && last.contains(setting),
+            "{env:?}: {stderr}"
+        );
+    }
+}
+
+/// A running `kith serve` and the address it listens on.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+fn start_server(database_url: &str) -> Server {
+    let mut child = kith()
+        .env("DATABASE_URL", database_url)
+        .env("KITH_LISTEN", "127.0.0.1:0")
+        .env("KITH_JWT_SECRET", TEST_SECRET)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent && let Some(at) = line.find("listening on ") {
+                let _ = tx.send(line[at + "listening on ".len()..].trim().to_owned());
+                sent = true;
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("kith starts listening");
+    Server { child, address }
+}
+
+async fn post(address: &str, query: &str, variables: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn acknowledged_sign_ups_survive_kill_9() {
+    let (url, _dir) = fresh_database().await;
+    let mut server = start_server(&url);
+    let sign_up = "mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }";
+    let count = 20;
+    for i in 0..count {
+        let body = post(
+            &server.address,
+            sign_up,
+            json!({ "input": { "email": format!("m{i}@example.com"), "password": PASSWORD, "displayName": format!("M{i}") } }),
+        )
+        .await;
+        assert!(body["data"]["signUp"]["user"]["id"].is_string(), "{body}");
+    }
+    server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.child.wait().unwrap();
+
+    let mut server = start_server(&url);
+    for i in 0..count {
+        let body = post(
+            &server.address,
+            "mutation($input: LogInInput!) { logIn(input: $input) { user { displayName } } }",
+            json!({ "input": { "email": format!("m{i}@example.com"), "password": PASSWORD } }),
+        )
+        .await;
+        assert_eq!(
+            body["data"]["logIn"]["user"]["displayName"],
+            format!("M{i}"),
+            "{body}"
+        );
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let (url, _dir) = fresh_database().await;
+    let mut server = start_server(&url);
+    let health = reqwest::get(format!("{}/healthz", server.address))
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "kith did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,191 @@
+//! Access tokens are accepted only when they are exactly what the server issued.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, Utc};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use kith::auth::{AccessTokens, Keys};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn user_uuid(global_id: &str) -> uuid::Uuid {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(global_id).unwrap()).unwrap();
+    raw.split_once(':').unwrap().1.parse().unwrap()
+}
+
+fn claims(member: &Member) -> Value {
+    let now = Utc::now().timestamp();
+    json!({
+        "iss": "kith", "aud": "kith:access", "sub": user_uuid(&member.id),
+        "sid": uuid::Uuid::now_v7(), "iat": now, "exp": now + 600,
+    })
+}
+
+fn sign(header: Header, claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+fn access_header() -> Header {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("at+jwt".into());
+    header
+}
+
+async fn viewer_code(app: &TestApp, token: &str) -> String {
+    let body = app
+        .graphql(Some(token), "{ viewer { email } }", json!({}))
+        .await;
+    error_code(&body).to_owned()
+}
+
+#[tokio::test]
+async fn a_forged_token_made_like_ours_is_accepted_only_with_our_key() {
+    let app = spawn_app().await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let key = Keys::derive(TEST_SECRET.as_bytes()).access_token;
+
+    // Control: the exact recipe with the server's key works, so the refusals below are
+    // about the one thing each one changes.
+    let good = sign(access_header(), &claims(&ann), &key);
+    let body = app
+        .graphql(Some(&good), "{ viewer { email } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["viewer"]["email"], "ann@example.com", "{body}");
+
+    let wrong_key = sign(
+        access_header(),
+        &claims(&ann),
+        b"some other secret, also long enough",
+    );
+    assert_eq!(viewer_code(&app, &wrong_key).await, "UNAUTHENTICATED");
+
+    let mut wrong_typ = Header::new(Algorithm::HS256);
+    wrong_typ.typ = Some("JWT".into());
+    assert_eq!(
+        viewer_code(&app, &sign(wrong_typ, &claims(&ann), &key)).await,
+        "UNAUTHENTICATED"
+    );
+
+    let mut other_audience = claims(&ann);
+    other_audience["aud"] = json!("kith:meeting");
+    assert_eq!(
+        viewer_code(&app, &sign(access_header(), &other_audience, &key)).await,
+        "UNAUTHENTICATED"
+    );
+
+    let mut other_issuer = claims(&ann);
+    other_issuer["iss"] = json!("someone-else");
+    assert_eq!(
+        viewer_code(&app, &sign(access_header(), &other_issuer, &key)).await,
+        "UNAUTHENTICATED"
+    );
+
+    let mut no_expiry = claims(&ann);
+    no_expiry.as_object_mut().unwrap().remove("exp");
+    assert_eq!(
+        viewer_code(&app, &sign(access_header(), &no_expiry, &key)).await,
+        "UNAUTHENTICATED"
+    );
+
+    let mut hs512 = Header::new(Algorithm::HS512);
+    hs512.typ = Some("at+jwt".into());
+    assert_eq!(
+        viewer_code(&app, &sign(hs512, &claims(&ann), &key)).await,
+        "UNAUTHENTICATED"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app().await;
+    let bo = app.sign_up("bo@example.com", "Bo").await;
+    let tokens = AccessTokens::new(&Keys::derive(TEST_SECRET.as_bytes()).access_token);
+    // Issued 16 minutes ago: expired a minute ago, well past the 5 s leeway.
+    let (expired, _) = tokens
+        .issue(
+            user_uuid(&bo.id),
+            uuid::Uuid::now_v7(),
+            Utc::now() - Duration::minutes(16),
+        )
+        .unwrap();
+    assert_eq!(viewer_code(&app, &expired).await, "UNAUTHENTICATED");
+    // Issued 14 minutes ago: still good.
+    let (fresh, _) = tokens
+        .issue(
+            user_uuid(&bo.id),
+            uuid::Uuid::now_v7(),
+            Utc::now() - Duration::minutes(14),
+        )
+        .unwrap();
+    let body = app
+        .graphql(Some(&fresh), "{ viewer { email } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["viewer"]["email"], "bo@example.com", "{body}");
+}
+
+#[tokio::test]
+async fn a_tampered_token_is_refused() {
+    let app = spawn_app().await;
+    let cy = app.sign_up("cy@example.com", "Cy").await;
+    let dee = app.sign_up("dee@example.com", "Dee").await;
+    let parts: Vec<&str> = cy.access_token.split('.').collect();
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    payload["sub"] = json!(user_uuid(&dee.id));
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap()),
+        parts[2]
+    );
+    assert_eq!(viewer_code(&app, &tampered).await, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    let app = spawn_app().await;
+    let di = app.sign_up("di@example.com", "Di").await;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&di)).unwrap());
+    for token in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
+        assert_eq!(viewer_code(&app, &token).await, "UNAUTHENTICATED");
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_not_an_access_token() {
+    let app = spawn_app().await;
+    let ed = app.sign_up("ed@example.com", "Ed").await;
+    assert_eq!(
+        viewer_code(&app, &ed.refresh_token).await,
+        "UNAUTHENTICATED"
+    );
+    // And the reverse: an access token cannot refresh.
+    let body = app
+        .graphql(
+            None,
+            "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }",
+            json!({ "t": ed.access_token }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}
+
+#[tokio::test]
+async fn a_garbled_authorization_header_is_unauthenticated() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .json(&json!({ "query": "{ viewer { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}
