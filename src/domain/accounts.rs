@@ -145,11 +145,11 @@ pub async fn log_in(
         .one(db)
         .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if hasher.verify(password, hash).await? {
-        if let Some(user) = user {
-            rate_limit::clear(db, &email_key).await?;
-            return Ok(user);
-        }
+    if hasher.verify(password, hash).await?
+        && let Some(user) = user
+    {
+        rate_limit::clear(db, &email_key).await?;
+        return Ok(user);
     }
     let txn = begin_write(db).await?;
     rate_limit::record(&txn, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;

@@ -69,6 +69,20 @@ fn selected_operation(request: &mut async_graphql::Request) -> Option<(Operation
     }
 }
 
+/// Runs `work`; a panic inside it becomes `Err` with the panic's message, for the log.
+async fn catch_panic<T>(work: impl Future<Output = T>) -> Result<T, String> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| {
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".to_owned())
+        })
+}
+
 async fn execute(
     http: &Http,
     headers: &HeaderMap,
@@ -99,16 +113,10 @@ async fn execute(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
-    let run = http.schema.execute(request.data(info));
-    let response = match AssertUnwindSafe(run).catch_unwind().await {
+    let response = match catch_panic(http.schema.execute(request.data(info))).await {
         Ok(response) => response,
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(operation, panic = %what, "a resolver panicked");
+            tracing::error!(operation, panic, "a resolver panicked");
             http.state
                 .metrics
                 .observe(&operation, false, started.elapsed().as_secs_f64());
@@ -215,4 +223,28 @@ pub async fn get(
     let mut request = async_graphql::Request::new(query).variables(variables);
     request.operation_name = params.operation_name;
     execute(&http, &headers, peer, request, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_caught_with_its_message() {
+        let caught = catch_panic(async { panic!("index out of bounds") }).await;
+        assert_eq!(caught.unwrap_err(), "index out of bounds");
+        assert_eq!(catch_panic(async { 7 }).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn refusals_carry_a_code_and_no_data() {
+        let response = refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "nope");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["message"], "nope");
+    }
 }
