@@ -171,10 +171,10 @@ pub async fn get_viewer(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::
 
 #[derive(Default)]
 pub struct ProfileUpdate {
-    pub display_name: Option<String>,
-    pub bio: Option<Patch<Option<String>>>,
-    pub home_location: Option<Patch<Option<(f64, f64)>>>,
-    pub time_zone: Option<Patch<Option<String>>>,
+    pub display_name: Patch<String>,
+    pub bio: Patch<Option<String>>,
+    pub home_location: Patch<Option<(f64, f64)>>,
+    pub time_zone: Patch<Option<String>>,
 }
 
 /// Changes the fields given; absent ones stay as they are, and a null clears an optional one.
@@ -188,10 +188,10 @@ pub async fn update_profile(
     let txn = begin_write(db).await?;
     let user = get_viewer(&txn, user_id).await?;
     let mut row: user::ActiveModel = user.into();
-    if let Some(name) = update.display_name {
+    if let Patch::Set(name) = update.display_name {
         row.display_name = Set(parse_display_name("displayName", &name)?);
     }
-    if let Some(Patch::Set(bio)) = update.bio {
+    if let Patch::Set(bio) = update.bio {
         let bio = bio.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
         if bio
             .as_ref()
@@ -204,14 +204,14 @@ pub async fn update_profile(
         }
         row.bio = Set(bio);
     }
-    if let Some(Patch::Set(home)) = update.home_location {
+    if let Patch::Set(home) = update.home_location {
         let point = home
             .map(|(lat, lng)| GeoPoint::new(lat, lng).map_err(|e| e.under("homeLocation")))
             .transpose()?;
         row.home_lat = Set(point.map(|p| p.lat()));
         row.home_lng = Set(point.map(|p| p.lng()));
     }
-    if let Some(Patch::Set(zone)) = update.time_zone {
+    if let Patch::Set(zone) = update.time_zone {
         let zone = zone
             .map(|z| parse_time_zone("timeZone", &z).map(|tz| tz.name().to_owned()))
             .transpose()?;

@@ -11,17 +11,9 @@ pub mod zones;
 
 /// A field of a partial update: absent fields stay as they are (`Keep`), present ones
 /// replace the stored value, `Set(None)` clearing it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Patch<T> {
+    #[default]
     Keep,
     Set(T),
-}
-
-impl<T> Patch<T> {
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
-        match self {
-            Patch::Keep => Patch::Keep,
-            Patch::Set(v) => Patch::Set(f(v)),
-        }
-    }
 }

@@ -8,10 +8,14 @@
 use chrono::{DateTime, Utc};
 use entity::{refresh_token, session};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 use uuid::Uuid;
 
 use crate::auth::secrets::{random_token, token_hash};
+use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 
 const INVALID_REFRESH: AppError =
@@ -66,10 +70,23 @@ pub async fn start(
     })
 }
 
-/// Exchanges a refresh token for a new one. Call inside a write transaction: on reuse the
-/// revocation must commit even though the caller answers with an error, so reuse is
-/// reported as `Ok(Err(..))`.
-pub async fn rotate(
+/// Exchanges a refresh token for a new one of the same session.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> AppResult<IssuedRefresh> {
+    let txn = begin_write(db).await?;
+    let outcome = rotate(&txn, presented, now).await?;
+    // Committed whatever the outcome: a reuse must revoke the session although the
+    // client is answered with an error.
+    txn.commit().await?;
+    outcome
+}
+
+/// The rotation itself; reuse is reported as `Ok(Err(..))` so that the caller still
+/// commits the revocation.
+async fn rotate(
     db: &impl ConnectionTrait,
     presented: &str,
     now: DateTime<Utc>,

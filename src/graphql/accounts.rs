@@ -4,7 +4,6 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
-use crate::db::begin_write;
 use crate::domain::Patch;
 use crate::domain::accounts::{self, ProfileUpdate, SignUp};
 use crate::domain::sessions::{self, IssuedRefresh};
@@ -102,11 +101,12 @@ pub struct UpdateProfileInput {
     pub time_zone: MaybeUndefined<String>,
 }
 
-fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Patch<Option<U>>> {
+/// Absent stays, null clears, a value replaces.
+fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Patch<Option<U>> {
     match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(Patch::Set(None)),
-        MaybeUndefined::Value(v) => Some(Patch::Set(Some(f(v)))),
+        MaybeUndefined::Undefined => Patch::Keep,
+        MaybeUndefined::Null => Patch::Set(None),
+        MaybeUndefined::Value(v) => Patch::Set(Some(f(v))),
     }
 }
 
@@ -170,10 +170,7 @@ impl AccountMutation {
     ) -> async_graphql::Result<AuthPayload> {
         let state = state(ctx);
         let now = Utc::now();
-        let txn = begin_write(&state.db).await.map_err(AppError::from)?;
-        let outcome = sessions::rotate(&txn, &input.refresh_token, now).await?;
-        txn.commit().await.map_err(AppError::from)?;
-        let refresh = outcome?;
+        let refresh = sessions::refresh(&state.db, &input.refresh_token, now).await?;
         let user = accounts::get_viewer(&state.db, refresh.user_id).await?;
         Ok(auth_payload(state, user, refresh, now)?)
     }
@@ -235,7 +232,7 @@ impl AccountMutation {
         let state = state(ctx);
         let viewer = member_id(ctx)?;
         let update = ProfileUpdate {
-            display_name: input.display_name,
+            display_name: input.display_name.map_or(Patch::Keep, Patch::Set),
             bio: patch(input.bio, |b| b),
             home_location: patch(input.home_location, |p| (p.lat, p.lng)),
             time_zone: patch(input.time_zone, |z| z),
