@@ -1,7 +1,12 @@
 //! Rows of the database, nothing more: no rules live here (see `kith::domain`).
 
+pub mod group;
+pub mod group_interest;
+pub mod interest;
+pub mod membership;
 pub mod one_time_code;
 pub mod rate_limit;
 pub mod refresh_token;
 pub mod session;
 pub mod user;
+pub mod user_interest;

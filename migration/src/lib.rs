@@ -3,13 +3,18 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod interests;
 mod m20261126_000001_accounts;
+mod m20261126_000002_groups;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_accounts::Migration)]
+        vec![
+            Box::new(m20261126_000001_accounts::Migration),
+            Box::new(m20261126_000002_groups::Migration),
+        ]
     }
 }

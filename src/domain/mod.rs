@@ -4,7 +4,11 @@
 pub mod accounts;
 pub mod codes;
 pub mod geo;
+pub mod groups;
+pub mod interests;
+pub mod memberships;
 pub mod rate_limit;
+pub mod search;
 pub mod sessions;
 pub mod verification;
 pub mod zones;

@@ -11,18 +11,27 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     User,
+    Interest,
+    Group,
+    Membership,
 }
 
 impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::User => "User",
+            Kind::Interest => "Interest",
+            Kind::Group => "Group",
+            Kind::Membership => "Membership",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
         match name {
             "User" => Some(Kind::User),
+            "Interest" => Some(Kind::Interest),
+            "Group" => Some(Kind::Group),
+            "Membership" => Some(Kind::Membership),
             _ => None,
         }
     }
@@ -49,6 +58,11 @@ pub fn decode(kind: Kind, field: &str, id: &ID) -> AppResult<Uuid> {
             format!("not a {} ID", kind.name()),
         )),
     }
+}
+
+/// A list of IDs that must all be of `kind`.
+pub fn decode_all(kind: Kind, field: &str, ids: &[ID]) -> AppResult<Vec<Uuid>> {
+    ids.iter().map(|id| decode(kind, field, id)).collect()
 }
 
 #[cfg(test)]

@@ -3,9 +3,12 @@
 pub mod accounts;
 pub mod context;
 pub mod geo;
+pub mod groups;
 pub mod ids;
+pub mod interests;
 pub mod node;
 pub mod pagination;
+pub mod search;
 pub mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -15,12 +18,22 @@ use crate::state::AppState;
 /// What can be read.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(node::NodeQuery, users::UserQuery);
+pub struct Query(
+    node::NodeQuery,
+    users::UserQuery,
+    interests::InterestQuery,
+    groups::GroupQuery,
+    search::SearchQuery,
+);
 
 /// What can be changed. Each mutation takes one argument, `input`, and returns what it changed.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(accounts::AccountMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    interests::InterestMutation,
+    groups::GroupMutation,
+);
 
 pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -33,6 +46,14 @@ pub const MAX_COMPLEXITY: usize = 2000;
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .register_output_type::<node::Node>()
+        .override_output_type_description::<interests::InterestConnection>("A page of interests.")
+        .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
+        .override_output_type_description::<search::GroupSearchConnection>(
+            "A page of nearby groups, nearest first.",
+        )
+        .override_output_type_description::<search::GroupRecommendationConnection>(
+            "A page of recommended groups, best first.",
+        )
 }
 
 /// The schema that serves requests, with its limits. In production, introspection and

@@ -2,9 +2,11 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
-use crate::domain::accounts;
+use crate::domain::{accounts, groups, interests, memberships};
 use crate::graphql::context::state;
+use crate::graphql::groups::{Group, Membership};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::interests::Interest;
 use crate::graphql::users::User;
 
 /// An object with a global ID, which `node(id:)` finds again.
@@ -12,6 +14,9 @@ use crate::graphql::users::User;
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque ID, unique across all types."))]
 pub enum Node {
     User(User),
+    Interest(Interest),
+    Group(Group),
+    Membership(Membership),
 }
 
 #[derive(Default)]
@@ -27,6 +32,13 @@ impl NodeQuery {
         let db = &state(ctx).db;
         Ok(match kind {
             Kind::User => accounts::find(db, uuid).await?.map(|u| Node::User(User(u))),
+            Kind::Interest => interests::find(db, uuid)
+                .await?
+                .map(|i| Node::Interest(Interest(i))),
+            Kind::Group => groups::find(db, uuid).await?.map(|g| Node::Group(Group(g))),
+            Kind::Membership => memberships::find(db, uuid)
+                .await?
+                .map(|m| Node::Membership(Membership(m))),
         })
     }
 }

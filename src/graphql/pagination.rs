@@ -5,8 +5,8 @@
 //! page never skips or repeats rows when others are inserted, however deep the client goes,
 //! and the database reads from an index instead of counting past an offset.
 
-use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{ObjectType, OutputType};
+use async_graphql::connection::{Connection, CursorType, Edge, EdgeNameType};
+use async_graphql::{ObjectType, OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -76,20 +76,54 @@ impl CursorType for Cursor {
     }
 }
 
+/// Names a connection type and its edge type (`GroupSearchConnection`, `GroupSearchEdge`).
+#[macro_export]
+macro_rules! connection_name {
+    ($name:ident, $connection:literal, $edge:literal) => {
+        pub struct $name;
+        impl async_graphql::connection::ConnectionNameType for $name {
+            fn type_name<T: async_graphql::OutputType>() -> String {
+                $connection.into()
+            }
+        }
+        impl async_graphql::connection::EdgeNameType for $name {
+            fn type_name<T: async_graphql::OutputType>() -> String {
+                $edge.into()
+            }
+        }
+    };
+}
+
+/// A Relay connection of this API: keyset cursors, named by `Name`.
+pub type Conn<
+    N,
+    Name,
+    C = async_graphql::connection::EmptyFields,
+    E = async_graphql::connection::EmptyFields,
+> = Connection<Cursor, N, C, E, Name, Name>;
+
+/// `totalCount`, for lists where counting is cheap.
+#[derive(SimpleObject)]
+pub struct TotalCount {
+    /// How many items the whole list holds, across all pages.
+    pub total_count: u64,
+}
+
 /// Builds a connection from rows fetched with `fetch_limit()` in keyset order.
 /// `key` gives each row's sort key; `edge` shapes the row and any per-edge fields.
-pub fn connection<R, K, N, E, C>(
+pub fn connection<R, K, N, E, C, Name>(
     request: &PageRequest<K>,
     mut rows: Vec<R>,
     key: impl Fn(&R) -> K,
-    edge: impl Fn(R) -> (N, E),
+    mut edge: impl FnMut(R) -> (N, E),
     extra: C,
-) -> Connection<Cursor, N, C, E>
+) -> Conn<N, Name, C, E>
 where
     K: Serialize,
     N: OutputType,
     E: ObjectType,
     C: ObjectType,
+    Name: async_graphql::connection::ConnectionNameType + EdgeNameType,
 {
     let has_next = rows.len() as u64 > request.first;
     rows.truncate(request.first as usize);

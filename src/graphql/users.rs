@@ -4,10 +4,16 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
-use crate::domain::{accounts, verification};
+use async_graphql::connection::EmptyFields;
+use uuid::Uuid;
+
+use crate::domain::{accounts, interests, memberships, verification};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::geo::GeoPoint;
+use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::interests::Interest;
+use crate::graphql::pagination::{PageRequest, connection};
 
 pub struct User(pub user::Model);
 
@@ -27,6 +33,17 @@ impl User {
     /// A few words about the member, up to 2,000 characters; null when none.
     async fn bio(&self) -> Option<&str> {
         self.0.bio.as_deref()
+    }
+
+    /// The member's interests, by name.
+    async fn interests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Interest>> {
+        let mut by_user = interests::of_users(&state(ctx).db, &[self.0.id]).await?;
+        Ok(by_user
+            .remove(&self.0.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interest)
+            .collect())
     }
 
     /// When the account was made.
@@ -106,6 +123,26 @@ impl Viewer {
     /// The viewer's IANA time zone (`Europe/Berlin`), if set.
     async fn time_zone(&self) -> Option<&str> {
         self.0.time_zone.as_deref()
+    }
+
+    /// The viewer's memberships, ACTIVE and PENDING, in the order they were made.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<MembershipConnection> {
+        let db = &state(ctx).db;
+        let page = PageRequest::<Uuid>::parse(first, after)?;
+        let rows = memberships::of_user(db, self.0.id, page.after, page.fetch_limit()).await?;
+        Ok(connection(
+            &page,
+            rows,
+            |m| m.id,
+            |m| (Membership(m), EmptyFields),
+            EmptyFields,
+        ))
     }
 }
 

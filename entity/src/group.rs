@@ -1,0 +1,32 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "groups")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Made from the name at creation; never changes.
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub lat: f64,
+    pub lng: f64,
+    /// The H3 cell (resolution 9) holding the location: the spatial index (see `domain::geo`).
+    pub cell: i64,
+    pub city: String,
+    pub time_zone: String,
+    /// `OPEN` or `APPROVAL`.
+    pub join_policy: String,
+    /// Lower-case name and description, for text search.
+    pub search_text: String,
+    /// ACTIVE members, kept in step by the membership rules.
+    pub member_count: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

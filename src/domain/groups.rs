@@ -1,0 +1,283 @@
+//! Interest groups: creation, changes, and who may do what in them.
+
+use chrono::{DateTime, Utc};
+use entity::{group, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, Set, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::db::begin_write;
+use crate::domain::Patch;
+use crate::domain::geo::{GeoPoint, index_cell};
+use crate::domain::interests;
+use crate::domain::memberships::{self, Role};
+use crate::domain::zones::parse_time_zone;
+use crate::error::{AppError, AppResult};
+
+pub const NAME_CHARS: std::ops::RangeInclusive<usize> = 3..=80;
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+pub const MAX_CITY_CHARS: usize = 100;
+
+/// How people join a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinPolicy {
+    Open,
+    Approval,
+}
+
+impl JoinPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinPolicy::Open => "OPEN",
+            JoinPolicy::Approval => "APPROVAL",
+        }
+    }
+
+    pub fn of(group: &group::Model) -> Self {
+        if group.join_policy == "APPROVAL" {
+            JoinPolicy::Approval
+        } else {
+            JoinPolicy::Open
+        }
+    }
+}
+
+fn parse_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if !NAME_CHARS.contains(&name.chars().count()) {
+        return Err(AppError::bad_input(
+            "name",
+            "a group name has 3 to 80 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_description(raw: &str) -> AppResult<String> {
+    let description = raw.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(AppError::bad_input(
+            "description",
+            format!("a description has at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+fn parse_city(raw: &str) -> AppResult<String> {
+    let city = raw.trim();
+    if city.is_empty() || city.chars().count() > MAX_CITY_CHARS {
+        return Err(AppError::bad_input(
+            "city",
+            "a city has 1 to 100 characters",
+        ));
+    }
+    Ok(city.to_owned())
+}
+
+fn search_text(name: &str, description: &str) -> String {
+    format!("{name}\n{description}").to_lowercase()
+}
+
+/// The slug a name asks for: ASCII letters and digits joined by hyphens, at most 60 long.
+fn base_slug(name: &str) -> String {
+    let slug = slug::slugify(name);
+    let slug: String = slug.chars().take(60).collect();
+    let slug = slug.trim_end_matches('-').to_owned();
+    if slug.is_empty() {
+        "group".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// The first of `base`, `base-2`, `base-3`, ... that no group has.
+async fn free_slug(db: &impl ConnectionTrait, base: &str) -> AppResult<String> {
+    let taken: Vec<String> = group::Entity::find()
+        .select_only()
+        .column(group::Column::Slug)
+        .filter(
+            Condition::any()
+                .add(group::Column::Slug.eq(base))
+                .add(group::Column::Slug.starts_with(format!("{base}-"))),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !taken.iter().any(|s| s == base) {
+        return Ok(base.to_owned());
+    }
+    Ok((2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .expect("an unbounded range has a free number"))
+}
+
+pub struct NewGroup {
+    pub name: String,
+    pub description: String,
+    pub location: (f64, f64),
+    pub city: String,
+    pub time_zone: String,
+    pub interest_ids: Vec<Uuid>,
+    pub join_policy: JoinPolicy,
+}
+
+/// Creates a group; the creator, who needs a verified email, becomes its ORGANIZER.
+/// Field names in errors are relative to the input.
+pub async fn create(
+    db: &DatabaseConnection,
+    creator: &user::Model,
+    input: NewGroup,
+    now: DateTime<Utc>,
+) -> AppResult<group::Model> {
+    if creator.email_verified_at.is_none() {
+        return Err(AppError::forbidden(
+            "verify your email address before creating a group",
+        ));
+    }
+    let name = parse_name(&input.name)?;
+    let description = parse_description(&input.description)?;
+    let location =
+        GeoPoint::new(input.location.0, input.location.1).map_err(|e| e.under("location"))?;
+    let city = parse_city(&input.city)?;
+    let time_zone = parse_time_zone("timeZone", &input.time_zone)?
+        .name()
+        .to_owned();
+    let base = base_slug(&name);
+    // Two groups created at once with the same name can both find one slug free; the
+    // unique index stops the second, which then tries again and finds the next.
+    for _ in 0..3 {
+        let txn = begin_write(db).await?;
+        let interest_ids = interests::known_ids(&txn, &input.interest_ids, "interestIds").await?;
+        let slug = free_slug(&txn, &base).await?;
+        let inserted = group::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(slug),
+            name: Set(name.clone()),
+            search_text: Set(search_text(&name, &description)),
+            description: Set(description.clone()),
+            lat: Set(location.lat()),
+            lng: Set(location.lng()),
+            cell: Set(index_cell(&location)),
+            city: Set(city.clone()),
+            time_zone: Set(time_zone.clone()),
+            join_policy: Set(input.join_policy.as_str().to_owned()),
+            member_count: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        let group = match inserted {
+            Ok(group) => group,
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        interests::set_for_group(&txn, group.id, interest_ids).await?;
+        memberships::add_active(&txn, group.id, creator.id, Role::Organizer, now).await?;
+        let group = find(&txn, group.id)
+            .await?
+            .ok_or(AppError::NotFound("group"))?;
+        txn.commit().await?;
+        return Ok(group);
+    }
+    Err(AppError::conflict(
+        "another group took this name at the same moment; try again",
+    ))
+}
+
+#[derive(Default)]
+pub struct GroupUpdate {
+    pub name: Patch<String>,
+    pub description: Patch<String>,
+    pub location: Patch<(f64, f64)>,
+    pub city: Patch<String>,
+    pub time_zone: Patch<String>,
+    pub interest_ids: Patch<Vec<Uuid>>,
+    pub join_policy: Patch<JoinPolicy>,
+}
+
+/// Changes a group; ORGANIZER or CO_ORGANIZER only. The slug never changes.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    group_id: Uuid,
+    update: GroupUpdate,
+    now: DateTime<Utc>,
+) -> AppResult<group::Model> {
+    let txn = begin_write(db).await?;
+    let group = find(&txn, group_id)
+        .await?
+        .ok_or(AppError::NotFound("group"))?;
+    memberships::require_role(&txn, group.id, actor, &[Role::Organizer, Role::CoOrganizer]).await?;
+    let mut row: group::ActiveModel = group.clone().into();
+    let name = match update.name {
+        Patch::Set(name) => parse_name(&name)?,
+        Patch::Keep => group.name.clone(),
+    };
+    let description = match update.description {
+        Patch::Set(d) => parse_description(&d)?,
+        Patch::Keep => group.description.clone(),
+    };
+    row.name = Set(name.clone());
+    row.description = Set(description.clone());
+    row.search_text = Set(search_text(&name, &description));
+    if let Patch::Set((lat, lng)) = update.location {
+        let point = GeoPoint::new(lat, lng).map_err(|e| e.under("location"))?;
+        row.lat = Set(point.lat());
+        row.lng = Set(point.lng());
+        row.cell = Set(index_cell(&point));
+    }
+    if let Patch::Set(city) = update.city {
+        row.city = Set(parse_city(&city)?);
+    }
+    if let Patch::Set(zone) = update.time_zone {
+        row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
+    }
+    if let Patch::Set(policy) = update.join_policy {
+        row.join_policy = Set(policy.as_str().to_owned());
+    }
+    if let Patch::Set(ids) = update.interest_ids {
+        let ids = interests::known_ids(&txn, &ids, "interestIds").await?;
+        interests::set_for_group(&txn, group.id, ids).await?;
+    }
+    row.updated_at = Set(now);
+    let group = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(group)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<group::Model>> {
+    Ok(group::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<group::Model>> {
+    Ok(group::Entity::find()
+        .filter(group::Column::Slug.eq(slug.trim().to_lowercase()))
+        .one(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_ascii_and_never_empty() {
+        assert_eq!(
+            base_slug("Berlin Rust Hack & Learn"),
+            "berlin-rust-hack-learn"
+        );
+        assert_eq!(base_slug("Café Zürich"), "cafe-zurich");
+        assert_eq!(base_slug("!!!"), "group");
+        assert!(base_slug(&"word ".repeat(40)).len() <= 60);
+    }
+}

@@ -1,0 +1,362 @@
+//! Who belongs to a group, in which role, and the rules for joining, leaving and promoting.
+
+use chrono::{DateTime, Utc};
+use entity::{group, membership, user};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::db::begin_write;
+use crate::domain::groups::{self, JoinPolicy};
+use crate::error::{AppError, AppResult};
+
+/// A member's role in a group, from most to least powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Organizer,
+    CoOrganizer,
+    EventHost,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Organizer => "ORGANIZER",
+            Role::CoOrganizer => "CO_ORGANIZER",
+            Role::EventHost => "EVENT_HOST",
+            Role::Member => "MEMBER",
+        }
+    }
+
+    pub fn of(row: &membership::Model) -> Self {
+        match row.role.as_str() {
+            "ORGANIZER" => Role::Organizer,
+            "CO_ORGANIZER" => Role::CoOrganizer,
+            "EVENT_HOST" => Role::EventHost,
+            _ => Role::Member,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Pending,
+    /// Never stored: what `decide` answers for a declined request, which it removes.
+    Declined,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "ACTIVE",
+            Status::Pending => "PENDING",
+            Status::Declined => "DECLINED",
+        }
+    }
+
+    pub fn of(row: &membership::Model) -> Self {
+        match row.status.as_str() {
+            "ACTIVE" => Status::Active,
+            "DECLINED" => Status::Declined,
+            _ => Status::Pending,
+        }
+    }
+}
+
+async fn adjust_member_count(db: &impl ConnectionTrait, group_id: Uuid, by: i32) -> AppResult<()> {
+    group::Entity::update_many()
+        .col_expr(
+            group::Column::MemberCount,
+            Expr::col(group::Column::MemberCount).add(by),
+        )
+        .filter(group::Column::Id.eq(group_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Adds an ACTIVE membership, inside the caller's transaction.
+pub async fn add_active(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+    now: DateTime<Utc>,
+) -> AppResult<membership::Model> {
+    let row = membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        group_id: Set(group_id),
+        user_id: Set(user_id),
+        role: Set(role.as_str().to_owned()),
+        status: Set(Status::Active.as_str().to_owned()),
+        created_at: Set(now),
+        joined_at: Set(Some(now)),
+    }
+    .insert(db)
+    .await?;
+    adjust_member_count(db, group_id, 1).await?;
+    Ok(row)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<membership::Model>> {
+    Ok(membership::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The membership of `user_id` in `group_id`, in any status.
+pub async fn of(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<membership::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::GroupId.eq(group_id))
+        .filter(membership::Column::UserId.eq(user_id))
+        .one(db)
+        .await?)
+}
+
+/// The viewer's ACTIVE membership, if its role is one of `roles`; FORBIDDEN otherwise.
+pub async fn require_role(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    user_id: Uuid,
+    roles: &[Role],
+) -> AppResult<membership::Model> {
+    match of(db, group_id, user_id).await? {
+        Some(m) if Status::of(&m) == Status::Active && roles.contains(&Role::of(&m)) => Ok(m),
+        _ => Err(AppError::forbidden(format!(
+            "only {} of the group may do this",
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))),
+    }
+}
+
+/// True when the member is ACTIVE in the group.
+pub async fn is_active_member(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<bool> {
+    Ok(of(db, group_id, user_id)
+        .await?
+        .is_some_and(|m| Status::of(&m) == Status::Active))
+}
+
+/// Joins a group: ACTIVE in an OPEN group, PENDING (awaiting an organiser) in an APPROVAL one.
+/// Joining again returns the membership as it is.
+pub async fn join(
+    db: &DatabaseConnection,
+    group_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<membership::Model> {
+    let txn = begin_write(db).await?;
+    let group = groups::find(&txn, group_id)
+        .await?
+        .ok_or(AppError::NotFound("group"))?;
+    if let Some(existing) = of(&txn, group_id, user_id).await? {
+        return Ok(existing);
+    }
+    let row = match JoinPolicy::of(&group) {
+        JoinPolicy::Open => add_active(&txn, group_id, user_id, Role::Member, now).await?,
+        JoinPolicy::Approval => {
+            membership::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                group_id: Set(group_id),
+                user_id: Set(user_id),
+                role: Set(Role::Member.as_str().to_owned()),
+                status: Set(Status::Pending.as_str().to_owned()),
+                created_at: Set(now),
+                joined_at: Set(None),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn active_organizer_count(db: &impl ConnectionTrait, group_id: Uuid) -> AppResult<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::GroupId.eq(group_id))
+        .filter(membership::Column::Role.eq(Role::Organizer.as_str()))
+        .filter(membership::Column::Status.eq(Status::Active.as_str()))
+        .count(db)
+        .await?)
+}
+
+/// Leaves a group (or withdraws a pending request). The last ORGANIZER cannot leave until
+/// another is named (CONFLICT). False when the member was not in the group.
+pub async fn leave(db: &DatabaseConnection, group_id: Uuid, user_id: Uuid) -> AppResult<bool> {
+    let txn = begin_write(db).await?;
+    groups::find(&txn, group_id)
+        .await?
+        .ok_or(AppError::NotFound("group"))?;
+    let Some(existing) = of(&txn, group_id, user_id).await? else {
+        return Ok(false);
+    };
+    if Role::of(&existing) == Role::Organizer
+        && Status::of(&existing) == Status::Active
+        && active_organizer_count(&txn, group_id).await? <= 1
+    {
+        return Err(AppError::conflict(
+            "you are the group's last organizer: name another organizer before leaving",
+        ));
+    }
+    membership::Entity::delete_by_id(existing.id)
+        .exec(&txn)
+        .await?;
+    if Status::of(&existing) == Status::Active {
+        adjust_member_count(&txn, group_id, -1).await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Approves or declines a PENDING membership; ORGANIZER or CO_ORGANIZER of its group.
+/// A declined request is removed (the member may ask again) and answered as DECLINED.
+pub async fn decide(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    membership_id: Uuid,
+    approve: bool,
+    now: DateTime<Utc>,
+) -> AppResult<membership::Model> {
+    let txn = begin_write(db).await?;
+    let request = find(&txn, membership_id)
+        .await?
+        .ok_or(AppError::NotFound("membership"))?;
+    require_role(
+        &txn,
+        request.group_id,
+        actor,
+        &[Role::Organizer, Role::CoOrganizer],
+    )
+    .await?;
+    if Status::of(&request) != Status::Pending {
+        return Err(AppError::conflict(
+            "this membership is not awaiting a decision",
+        ));
+    }
+    let decided = if approve {
+        let mut row: membership::ActiveModel = request.into();
+        row.status = Set(Status::Active.as_str().to_owned());
+        row.joined_at = Set(Some(now));
+        let row = row.update(&txn).await?;
+        adjust_member_count(&txn, row.group_id, 1).await?;
+        row
+    } else {
+        membership::Entity::delete_by_id(request.id)
+            .exec(&txn)
+            .await?;
+        membership::Model {
+            status: Status::Declined.as_str().to_owned(),
+            ..request
+        }
+    };
+    txn.commit().await?;
+    Ok(decided)
+}
+
+/// Gives an ACTIVE member a role; ORGANIZER only. The last ORGANIZER cannot step down.
+pub async fn set_role(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    group_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> AppResult<membership::Model> {
+    let txn = begin_write(db).await?;
+    groups::find(&txn, group_id)
+        .await?
+        .ok_or(AppError::NotFound("group"))?;
+    require_role(&txn, group_id, actor, &[Role::Organizer]).await?;
+    let target = of(&txn, group_id, user_id)
+        .await?
+        .filter(|m| Status::of(m) == Status::Active)
+        .ok_or_else(|| AppError::bad_input("userId", "not an active member of this group"))?;
+    if Role::of(&target) == Role::Organizer
+        && role != Role::Organizer
+        && active_organizer_count(&txn, group_id).await? <= 1
+    {
+        return Err(AppError::conflict(
+            "a group needs an organizer: name another before stepping down",
+        ));
+    }
+    let mut row: membership::ActiveModel = target.into();
+    row.role = Set(role.as_str().to_owned());
+    let row = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// A page of a group's ACTIVE memberships, oldest first, after the membership id `after`.
+pub async fn active_in_group(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<membership::Model>> {
+    let mut select = membership::Entity::find()
+        .filter(membership::Column::GroupId.eq(group_id))
+        .filter(membership::Column::Status.eq(Status::Active.as_str()));
+    if let Some(after) = after {
+        select = select.filter(membership::Column::Id.gt(after));
+    }
+    Ok(select
+        .order_by_asc(membership::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// A page of a member's memberships (ACTIVE and PENDING), oldest first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<membership::Model>> {
+    let mut select = membership::Entity::find().filter(membership::Column::UserId.eq(user_id));
+    if let Some(after) = after {
+        select = select.filter(membership::Column::Id.gt(after));
+    }
+    Ok(select
+        .order_by_asc(membership::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+pub async fn count_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .count(db)
+        .await?)
+}
+
+/// The organisers of a group (role ORGANIZER, ACTIVE), longest-standing first.
+pub async fn organizers(db: &impl ConnectionTrait, group_id: Uuid) -> AppResult<Vec<user::Model>> {
+    let rows = membership::Entity::find()
+        .filter(
+            Condition::all()
+                .add(membership::Column::GroupId.eq(group_id))
+                .add(membership::Column::Role.eq(Role::Organizer.as_str()))
+                .add(membership::Column::Status.eq(Status::Active.as_str())),
+        )
+        .order_by_asc(membership::Column::Id)
+        .find_also_related(user::Entity)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(_, u)| u).collect())
+}

@@ -1,0 +1,478 @@
+//! Groups and memberships: the types, lookups and the mutations that change them.
+
+use async_graphql::connection::EmptyFields;
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{group, membership};
+use uuid::Uuid;
+
+use crate::connection_name;
+use crate::domain::groups::{self, GroupUpdate, JoinPolicy as DomainJoinPolicy, NewGroup};
+use crate::domain::memberships::{self, Role, Status};
+use crate::domain::{Patch, accounts, interests};
+use crate::error::AppError;
+use crate::graphql::context::{member_id, optional_member, state};
+use crate::graphql::geo::{GeoPoint, GeoPointInput};
+use crate::graphql::ids::{self, Kind};
+use crate::graphql::interests::Interest;
+use crate::graphql::pagination::{Conn, PageRequest, connection};
+use crate::graphql::users::User;
+
+/// How people join a group.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum JoinPolicy {
+    /// Anyone may join at once.
+    Open,
+    /// An organiser approves each request (`decideMembership`).
+    Approval,
+}
+
+impl From<DomainJoinPolicy> for JoinPolicy {
+    fn from(policy: DomainJoinPolicy) -> Self {
+        match policy {
+            DomainJoinPolicy::Open => JoinPolicy::Open,
+            DomainJoinPolicy::Approval => JoinPolicy::Approval,
+        }
+    }
+}
+
+impl From<JoinPolicy> for DomainJoinPolicy {
+    fn from(policy: JoinPolicy) -> Self {
+        match policy {
+            JoinPolicy::Open => DomainJoinPolicy::Open,
+            JoinPolicy::Approval => DomainJoinPolicy::Approval,
+        }
+    }
+}
+
+/// A member's role in a group.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GroupRole {
+    /// Runs the group: everything a co-organiser may do, and names roles.
+    Organizer,
+    /// Changes the group, approves members, creates and changes events.
+    CoOrganizer,
+    /// Creates events and changes the ones they host.
+    EventHost,
+    /// Takes part.
+    Member,
+}
+
+impl From<Role> for GroupRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Organizer => GroupRole::Organizer,
+            Role::CoOrganizer => GroupRole::CoOrganizer,
+            Role::EventHost => GroupRole::EventHost,
+            Role::Member => GroupRole::Member,
+        }
+    }
+}
+
+impl From<GroupRole> for Role {
+    fn from(role: GroupRole) -> Self {
+        match role {
+            GroupRole::Organizer => Role::Organizer,
+            GroupRole::CoOrganizer => Role::CoOrganizer,
+            GroupRole::EventHost => Role::EventHost,
+            GroupRole::Member => Role::Member,
+        }
+    }
+}
+
+/// Where a membership stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MembershipStatus {
+    /// A member of the group.
+    Active,
+    /// Asked to join a group with APPROVAL policy; an organiser has not decided yet.
+    Pending,
+    /// Returned once by `decideMembership` when the request was declined. The request is
+    /// removed and the person may ask again.
+    Declined,
+}
+
+pub struct Group(pub group::Model);
+
+/// An interest group: people who meet in person around shared interests.
+#[Object]
+impl Group {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Group, self.0.id)
+    }
+
+    /// Made from the name when the group was created; unique, and never changes.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// 3–80 characters.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Up to 5,000 characters.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Where the group meets; a public place.
+    async fn location(&self) -> GeoPoint {
+        GeoPoint {
+            lat: self.0.lat,
+            lng: self.0.lng,
+        }
+    }
+
+    /// The city, as the organisers wrote it.
+    async fn city(&self) -> &str {
+        &self.0.city
+    }
+
+    /// The group's IANA time zone (`Europe/Berlin`).
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+
+    /// What the group is about, by name.
+    async fn interests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Interest>> {
+        let mut by_group = interests::of_groups(&state(ctx).db, &[self.0.id]).await?;
+        Ok(by_group
+            .remove(&self.0.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Interest)
+            .collect())
+    }
+
+    /// How people join.
+    async fn join_policy(&self) -> JoinPolicy {
+        DomainJoinPolicy::of(&self.0).into()
+    }
+
+    /// ACTIVE members, organisers included.
+    async fn member_count(&self) -> i32 {
+        self.0.member_count
+    }
+
+    /// The members with role ORGANIZER, longest-standing first.
+    async fn organizers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        Ok(memberships::organizers(&state(ctx).db, self.0.id)
+            .await?
+            .into_iter()
+            .map(User)
+            .collect())
+    }
+
+    /// ACTIVE members, in the order they joined. Only ACTIVE members of the group may see
+    /// this list (FORBIDDEN for others).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<MembershipConnection> {
+        let db = &state(ctx).db;
+        let viewer = member_id(ctx)?;
+        if !memberships::is_active_member(db, self.0.id, viewer).await? {
+            return Err(AppError::forbidden("only members of the group see its members").into());
+        }
+        let page = PageRequest::<Uuid>::parse(first, after)?;
+        let rows =
+            memberships::active_in_group(db, self.0.id, page.after, page.fetch_limit()).await?;
+        Ok(connection(
+            &page,
+            rows,
+            |m| m.id,
+            |m| (Membership(m), EmptyFields),
+            EmptyFields,
+        ))
+    }
+
+    /// The viewer's membership (ACTIVE or PENDING); null when signed out or not a member.
+    async fn viewer_membership(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Membership>> {
+        let Some(viewer) = optional_member(ctx)? else {
+            return Ok(None);
+        };
+        Ok(memberships::of(&state(ctx).db, self.0.id, viewer.sub)
+            .await?
+            .map(Membership))
+    }
+
+    /// When the group was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct Membership(pub membership::Model);
+
+/// A member's place in a group.
+#[Object]
+impl Membership {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Membership, self.0.id)
+    }
+
+    /// The member.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let user = accounts::find(&state(ctx).db, self.0.user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        Ok(User(user))
+    }
+
+    /// The group.
+    async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Group> {
+        let group = groups::find(&state(ctx).db, self.0.group_id)
+            .await?
+            .ok_or(AppError::NotFound("group"))?;
+        Ok(Group(group))
+    }
+
+    /// What the member may do in the group.
+    async fn role(&self) -> GroupRole {
+        Role::of(&self.0).into()
+    }
+
+    /// ACTIVE or PENDING (DECLINED only in the answer to a declined request).
+    async fn status(&self) -> MembershipStatus {
+        match Status::of(&self.0) {
+            Status::Active => MembershipStatus::Active,
+            Status::Pending => MembershipStatus::Pending,
+            Status::Declined => MembershipStatus::Declined,
+        }
+    }
+
+    /// When the membership became ACTIVE; null while PENDING.
+    async fn joined_at(&self) -> Option<DateTime<Utc>> {
+        self.0.joined_at
+    }
+}
+
+connection_name!(
+    MembershipConnectionName,
+    "MembershipConnection",
+    "MembershipEdge"
+);
+pub type MembershipConnection = Conn<Membership, MembershipConnectionName>;
+
+/// A new group.
+#[derive(InputObject)]
+pub struct CreateGroupInput {
+    /// 3–80 characters; the group's slug is made from it.
+    pub name: String,
+    /// Up to 5,000 characters.
+    #[graphql(default)]
+    pub description: String,
+    /// Where the group meets (a public place).
+    pub location: GeoPointInput,
+    /// 1–100 characters.
+    pub city: String,
+    /// An IANA time zone, such as `Europe/Berlin`.
+    pub time_zone: String,
+    /// What the group is about (at most 30).
+    #[graphql(default)]
+    pub interest_ids: Vec<ID>,
+    /// OPEN when absent.
+    #[graphql(default_with = "JoinPolicy::Open")]
+    pub join_policy: JoinPolicy,
+}
+
+/// Changes to a group; absent fields stay as they are. The slug never changes.
+#[derive(InputObject)]
+pub struct UpdateGroupInput {
+    /// The group to change.
+    pub group_id: ID,
+    /// 3–80 characters.
+    pub name: Option<String>,
+    /// Up to 5,000 characters.
+    pub description: Option<String>,
+    /// Where the group meets.
+    pub location: Option<GeoPointInput>,
+    /// 1–100 characters.
+    pub city: Option<String>,
+    /// An IANA time zone.
+    pub time_zone: Option<String>,
+    /// Replaces the group's interests.
+    pub interest_ids: Option<Vec<ID>>,
+    /// How people join from now on (pending requests stay pending).
+    pub join_policy: Option<JoinPolicy>,
+}
+
+/// The group to join or leave.
+#[derive(InputObject)]
+pub struct GroupIdInput {
+    /// The group.
+    pub group_id: ID,
+}
+
+/// An organiser's answer to a request to join.
+#[derive(InputObject)]
+pub struct DecideMembershipInput {
+    /// The PENDING membership.
+    pub membership_id: ID,
+    /// True to make it ACTIVE, false to decline it.
+    pub approve: bool,
+}
+
+/// A new role for a member.
+#[derive(InputObject)]
+pub struct SetMemberRoleInput {
+    /// The group.
+    pub group_id: ID,
+    /// An ACTIVE member of the group.
+    pub user_id: ID,
+    /// The role to give.
+    pub role: GroupRole,
+}
+
+#[derive(Default)]
+pub struct GroupQuery;
+
+#[Object]
+impl GroupQuery {
+    /// A group by ID; null when there is none.
+    async fn group(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Group>> {
+        let id = ids::decode(Kind::Group, "id", &id)?;
+        Ok(groups::find(&state(ctx).db, id).await?.map(Group))
+    }
+
+    /// A group by slug; null when there is none.
+    async fn group_by_slug(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> async_graphql::Result<Option<Group>> {
+        Ok(groups::find_by_slug(&state(ctx).db, &slug)
+            .await?
+            .map(Group))
+    }
+}
+
+fn patch<T>(value: Option<T>) -> Patch<T> {
+    value.map_or(Patch::Keep, Patch::Set)
+}
+
+#[derive(Default)]
+pub struct GroupMutation;
+
+#[Object]
+impl GroupMutation {
+    /// Creates a group; the viewer becomes its ORGANIZER. Needs a verified email (FORBIDDEN
+    /// otherwise). Each broken rule is BAD_USER_INPUT naming the field.
+    async fn create_group(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateGroupInput,
+    ) -> async_graphql::Result<Group> {
+        let state = state(ctx);
+        let viewer = accounts::get_viewer(&state.db, member_id(ctx)?).await?;
+        let interest_ids =
+            ids::decode_all(Kind::Interest, "input.interestIds", &input.interest_ids)?;
+        let new = NewGroup {
+            name: input.name,
+            description: input.description,
+            location: (input.location.lat, input.location.lng),
+            city: input.city,
+            time_zone: input.time_zone,
+            interest_ids,
+            join_policy: input.join_policy.into(),
+        };
+        let group = groups::create(&state.db, &viewer, new, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(Group(group))
+    }
+
+    /// Changes a group; ORGANIZER or CO_ORGANIZER.
+    async fn update_group(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateGroupInput,
+    ) -> async_graphql::Result<Group> {
+        let state = state(ctx);
+        let viewer = member_id(ctx)?;
+        let group_id = ids::decode(Kind::Group, "input.groupId", &input.group_id)?;
+        let interest_ids = input
+            .interest_ids
+            .map(|ids| ids::decode_all(Kind::Interest, "input.interestIds", &ids))
+            .transpose()?;
+        let update = GroupUpdate {
+            name: patch(input.name),
+            description: patch(input.description),
+            location: patch(input.location.map(|p| (p.lat, p.lng))),
+            city: patch(input.city),
+            time_zone: patch(input.time_zone),
+            interest_ids: patch(interest_ids),
+            join_policy: patch(input.join_policy.map(Into::into)),
+        };
+        let group = groups::update(&state.db, viewer, group_id, update, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(Group(group))
+    }
+
+    /// Joins a group: ACTIVE in an OPEN group, PENDING in an APPROVAL group. Joining again
+    /// returns the membership as it is.
+    async fn join_group(
+        &self,
+        ctx: &Context<'_>,
+        input: GroupIdInput,
+    ) -> async_graphql::Result<Membership> {
+        let viewer = member_id(ctx)?;
+        let group_id = ids::decode(Kind::Group, "input.groupId", &input.group_id)?;
+        Ok(Membership(
+            memberships::join(&state(ctx).db, group_id, viewer, Utc::now()).await?,
+        ))
+    }
+
+    /// Leaves a group, or withdraws a request to join. The last ORGANIZER cannot leave
+    /// (CONFLICT) until another is named. False when the viewer was not in the group.
+    async fn leave_group(
+        &self,
+        ctx: &Context<'_>,
+        input: GroupIdInput,
+    ) -> async_graphql::Result<bool> {
+        let viewer = member_id(ctx)?;
+        let group_id = ids::decode(Kind::Group, "input.groupId", &input.group_id)?;
+        Ok(memberships::leave(&state(ctx).db, group_id, viewer).await?)
+    }
+
+    /// Approves (ACTIVE) or declines (DECLINED, the request removed) a PENDING membership;
+    /// ORGANIZER or CO_ORGANIZER. A membership not awaiting a decision is CONFLICT.
+    async fn decide_membership(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideMembershipInput,
+    ) -> async_graphql::Result<Membership> {
+        let viewer = member_id(ctx)?;
+        let id = ids::decode(Kind::Membership, "input.membershipId", &input.membership_id)?;
+        Ok(Membership(
+            memberships::decide(&state(ctx).db, viewer, id, input.approve, Utc::now()).await?,
+        ))
+    }
+
+    /// Gives an ACTIVE member a role; ORGANIZER only. A group keeps at least one ORGANIZER
+    /// (CONFLICT when the last would step down).
+    async fn set_member_role(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMemberRoleInput,
+    ) -> async_graphql::Result<Membership> {
+        let viewer = member_id(ctx)?;
+        let group_id = ids::decode(Kind::Group, "input.groupId", &input.group_id)?;
+        let user_id = ids::decode(Kind::User, "input.userId", &input.user_id)?;
+        let row =
+            memberships::set_role(&state(ctx).db, viewer, group_id, user_id, input.role.into())
+                .await
+                .map_err(|e| e.under("input"))?;
+        Ok(Membership(row))
+    }
+}
