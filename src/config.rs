@@ -33,6 +33,10 @@ pub struct Config {
     pub mail: MailTransport,
     /// The sender of outgoing mail (`KITH_MAIL_FROM`).
     pub mail_from: String,
+    /// How long `/readyz` reports 503 before the server stops accepting connections, so a
+    /// load balancer notices first (`KITH_SHUTDOWN_GRACE_SECONDS`; 0 in development, 5 in
+    /// production).
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -133,6 +137,22 @@ impl Config {
             jwt_secret_generated,
             mail,
             mail_from: get("KITH_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            shutdown_grace: match get("KITH_SHUTDOWN_GRACE_SECONDS") {
+                None => {
+                    std::time::Duration::from_secs(if mode == Mode::Production { 5 } else { 0 })
+                }
+                Some(text) => text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s <= 300)
+                    .map(std::time::Duration::from_secs)
+                    .ok_or_else(|| {
+                        bad(
+                            "KITH_SHUTDOWN_GRACE_SECONDS",
+                            "must be a whole number of seconds, 0 to 300",
+                        )
+                    })?,
+            },
         })
     }
 

@@ -80,8 +80,15 @@ pub async fn serve(
         let state = state.clone();
         async move {
             shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
             state.begin_shutdown();
+            let grace = state.config.shutdown_grace;
+            if !grace.is_zero() {
+                tracing::info!(
+                    "shutting down: /readyz answers 503; accepting requests for {grace:?} more"
+                );
+                tokio::time::sleep(grace).await;
+            }
+            tracing::info!("shutting down: finishing in-flight requests");
             let _ = began.send(());
         }
     });

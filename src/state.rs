@@ -28,6 +28,7 @@ impl AppState {
         let access_tokens = AccessTokens::new(&keys.access_token);
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        PasswordHasher::warm_up();
         Ok(AppState {
             db,
             keys: Arc::new(keys),

@@ -12,6 +12,9 @@ use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
 
+/// Longest a request waits for a free hashing slot.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
@@ -56,14 +59,30 @@ impl PasswordHasher {
         }
     }
 
+    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the
+    /// blocking task, so a client that hangs up does not free it while argon2 still runs;
+    /// a request that waits too long for one is told to come back (RATE_LIMITED).
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(work)
+        let permit = tokio::time::timeout(MAX_WAIT, self.permits.clone().acquire_owned())
             .await
-            .map_err(AppError::internal)
+            .map_err(|_| AppError::RateLimited {
+                retry_after_seconds: MAX_WAIT.as_secs(),
+            })?
+            .map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(AppError::internal)
+    }
+
+    /// Makes the decoy hash now, so the first log-in with an unknown email does not pay for it.
+    pub fn warm_up() {
+        decoy_hash();
     }
 
     pub async fn hash(&self, password: String) -> AppResult<String> {

@@ -9,11 +9,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::PasswordHasher;
+use crate::auth::secrets::token_hash;
 use crate::db::begin_write;
 use crate::domain::Patch;
 use crate::domain::codes::{self, Purpose};
 use crate::domain::geo::GeoPoint;
 use crate::domain::rate_limit::{self, Limit};
+use crate::domain::sessions::{self, IssuedRefresh};
 use crate::domain::zones::parse_time_zone;
 use crate::error::{AppError, AppResult};
 
@@ -24,7 +26,8 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 60;
 pub const MAX_BIO_CHARS: usize = 2000;
 const MAX_EMAIL_CHARS: usize = 254;
 
-/// Failed log-ins for one email address, then for one client address, in 15 minutes.
+/// Log-in attempts that failed, for one email address and for one client address, in
+/// 15 minutes (successful attempts are given back).
 pub const LOGIN_FAILURES_PER_EMAIL: Limit = Limit {
     max: 10,
     window: Duration::minutes(15),
@@ -89,18 +92,22 @@ pub struct SignUp {
     pub display_name: String,
 }
 
-/// Creates an account. A taken email is CONFLICT.
+/// Creates an account and its first session, together or not at all. A taken email is
+/// CONFLICT.
 pub async fn sign_up(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     hasher: &PasswordHasher,
     input: SignUp,
+    user_agent: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<user::Model> {
+) -> AppResult<(user::Model, IssuedRefresh)> {
     let email = parse_email("email", &input.email)?;
     check_password("password", &input.password)?;
     let display_name = parse_display_name("displayName", &input.display_name)?;
+    // Hashed before the transaction: no write lock is held across argon2.
     let password_hash = hasher.hash(input.password).await?;
-    user::ActiveModel {
+    let txn = begin_write(db).await?;
+    let user = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email),
         email_verified_at: Set(None),
@@ -113,49 +120,64 @@ pub async fn sign_up(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(|err| match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             AppError::conflict("an account with this email already exists")
         }
         _ => err.into(),
-    })
+    })?;
+    let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
+    txn.commit().await?;
+    Ok((user, refresh))
 }
 
-/// Checks an email and password. Unknown email and wrong password give the same error after
-/// the same work; repeated failures for one email or from one client are RATE_LIMITED.
+/// Checks an email and password and starts a session.
+///
+/// Unknown email and wrong password give the same error after the same work. Every attempt
+/// is counted before the password is checked, per email and per client, so that many
+/// attempts at once cannot slip past the limit; a success gives its attempts back.
 pub async fn log_in(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     email: &str,
     password: String,
     client: &str,
+    user_agent: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<user::Model> {
-    // An unparseable address cannot have an account; it still costs a hash, and the same error.
+) -> AppResult<(user::Model, IssuedRefresh)> {
     let email = email.trim().to_lowercase();
-    let email_key = format!("login:email:{email}");
+    if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
+        // No such account can exist; spend the same effort and say the same.
+        hasher.verify(String::new(), None).await?;
+        return Err(WRONG_CREDENTIALS);
+    }
+    let email_key = format!("login:email:{}", token_hash(&email));
     let client_key = format!("login:client:{client}");
-    rate_limit::check(db, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
-    rate_limit::check(db, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
+    let txn = begin_write(db).await?;
+    let per_email = rate_limit::hit(&txn, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
+    let per_client = rate_limit::hit(&txn, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
+    txn.commit().await?;
+    if let Some(limited) = per_email.or(per_client) {
+        return Err(limited);
+    }
 
     let user = Entity::find()
         .filter(Column::Email.eq(&email))
         .one(db)
         .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if hasher.verify(password, hash).await?
-        && let Some(user) = user
-    {
-        rate_limit::clear(db, &email_key).await?;
-        return Ok(user);
-    }
+    let verified = hasher.verify(password, hash).await?;
+    let Some(user) = user.filter(|_| verified) else {
+        return Err(WRONG_CREDENTIALS);
+    };
     let txn = begin_write(db).await?;
-    rate_limit::record(&txn, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
-    rate_limit::record(&txn, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
+    rate_limit::clear(&txn, &email_key).await?;
+    rate_limit::release(&txn, &client_key).await?;
+    let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
     txn.commit().await?;
-    Err(WRONG_CREDENTIALS)
+    Ok((user, refresh))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {

@@ -14,12 +14,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::secrets::{hmac, hmac_matches};
-use crate::domain::rate_limit::seconds_until;
+use crate::domain::rate_limit::{self, Limit};
 use crate::error::{AppError, AppResult};
 
 pub const LIFETIME: Duration = Duration::minutes(15);
 pub const MAX_ATTEMPTS: i32 = 5;
-pub const MAX_REQUESTS_PER_HOUR: u64 = 5;
+pub const MAX_REQUESTS_PER_HOUR: i32 = 5;
 
 /// What a code is for; a code made for one purpose never serves another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,29 +42,14 @@ fn code_message(code_id: Uuid, code: &str) -> Vec<u8> {
     message
 }
 
-/// The codes of `purpose` requested in the last hour, oldest first.
-async fn requested_last_hour(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    purpose: Purpose,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<one_time_code::Model>> {
-    Ok(Entity::find()
-        .filter(Column::UserId.eq(user_id))
-        .filter(Column::Purpose.eq(purpose.as_str()))
-        .filter(Column::CreatedAt.gt(now - Duration::hours(1)))
-        .order_by_asc(Column::CreatedAt)
-        .all(db)
-        .await?)
-}
+/// Code requests per member and purpose.
+const REQUESTS: Limit = Limit {
+    max: MAX_REQUESTS_PER_HOUR,
+    window: Duration::hours(1),
+};
 
-/// Seconds until another code may be requested: `None` when one may be requested now.
-fn request_retry_after(recent: &[one_time_code::Model], now: DateTime<Utc>) -> Option<u64> {
-    if (recent.len() as u64) < MAX_REQUESTS_PER_HOUR {
-        return None;
-    }
-    let opens_at = recent[0].created_at + Duration::hours(1);
-    Some(seconds_until(opens_at, now))
+fn requests_key(user_id: Uuid, purpose: Purpose) -> String {
+    format!("code:{}:{user_id}", purpose.as_str())
 }
 
 /// Makes a new code for `user_id`, to be mailed to `sent_to`. Returns the plain code.
@@ -76,11 +61,10 @@ pub async fn issue(
     sent_to: &str,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    let recent = requested_last_hour(db, user_id, purpose, now).await?;
-    if let Some(retry_after_seconds) = request_retry_after(&recent, now) {
-        return Err(AppError::RateLimited {
-            retry_after_seconds,
-        });
+    if let Some(limited) =
+        rate_limit::hit(db, &requests_key(user_id, purpose), REQUESTS, now).await?
+    {
+        return Err(limited);
     }
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
     let id = Uuid::now_v7();
@@ -147,9 +131,10 @@ pub async fn redeem(
         .map(|row| row.attempts);
     let locked = || async {
         // A dead code can only be replaced: say when a new one may be requested.
-        let recent = requested_last_hour(db, user_id, purpose, now).await?;
+        let wait =
+            rate_limit::retry_after(db, &requests_key(user_id, purpose), REQUESTS, now).await?;
         Err(AppError::RateLimited {
-            retry_after_seconds: request_retry_after(&recent, now).unwrap_or(1),
+            retry_after_seconds: wait.unwrap_or(1),
         })
     };
     let Some(attempts) = taken else {

@@ -1,5 +1,6 @@
 //! Fixed-window attempt counters kept in the database, so that every `kith` process sharing
-//! it counts the same attempts.
+//! it counts the same attempts. An attempt is counted before the work it guards, in one
+//! atomic statement, so concurrent attempts cannot slip past the limit together.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::rate_limit::{self, Column, Entity};
@@ -20,32 +21,14 @@ pub fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     std::cmp::max((at - now).num_seconds(), 1) as u64
 }
 
-/// RATE_LIMITED when `key` has used up its attempts in the current window.
-pub async fn check(
-    db: &impl ConnectionTrait,
-    key: &str,
-    limit: Limit,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    if let Some(row) = Entity::find_by_id(key.to_owned()).one(db).await? {
-        let resets_at = row.window_started_at + limit.window;
-        if resets_at > now && row.count >= limit.max {
-            return Err(AppError::RateLimited {
-                retry_after_seconds: seconds_until(resets_at, now),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Counts one attempt for `key`, starting a new window when the last one has passed.
-/// Both statements are atomic, so concurrent attempts are all counted.
-pub async fn record(
+/// Returns the RATE_LIMITED error to give when this attempt is over the limit.
+pub async fn hit(
     db: &impl ConnectionTrait,
     key: &str,
     limit: Limit,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Option<AppError>> {
     Entity::insert(rate_limit::ActiveModel {
         key: Set(key.to_owned()),
         window_started_at: Set(now),
@@ -56,7 +39,7 @@ pub async fn record(
     .await?;
 
     let expired = Expr::col(Column::WindowStartedAt).lte(now - limit.window);
-    Entity::update_many()
+    let row = Entity::update_many()
         .col_expr(
             Column::Count,
             Expr::case(expired.clone(), 1)
@@ -70,12 +53,41 @@ pub async fn record(
                 .into(),
         )
         .filter(Column::Key.eq(key))
+        .exec_with_returning(db)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("rate limit row vanished")))?;
+    Ok((row.count > limit.max).then(|| AppError::RateLimited {
+        retry_after_seconds: seconds_until(row.window_started_at + limit.window, now),
+    }))
+}
+
+/// Seconds until `key` may be tried again, when its attempts are used up now.
+pub async fn retry_after(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: Limit,
+    now: DateTime<Utc>,
+) -> AppResult<Option<u64>> {
+    let Some(row) = Entity::find_by_id(key.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let resets_at = row.window_started_at + limit.window;
+    Ok((resets_at > now && row.count >= limit.max).then(|| seconds_until(resets_at, now)))
+}
+
+/// Gives back one attempt of `key` (an attempt that turned out well).
+pub async fn release(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Count, Expr::col(Column::Count).sub(1))
+        .filter(Column::Key.eq(key))
+        .filter(Column::Count.gt(0))
         .exec(db)
         .await?;
     Ok(())
 }
 
-/// Forgets the attempts of `key` (after a success).
+/// Forgets the attempts of `key`.
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
     Entity::delete_by_id(key.to_owned()).exec(db).await?;
     Ok(())

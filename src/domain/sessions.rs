@@ -45,7 +45,11 @@ async fn add_token(
     Ok(token)
 }
 
-/// Starts a session for a member who has just proved who they are.
+/// A refresh token unused for this long stops working; the member signs in again.
+pub const REFRESH_IDLE_LIFETIME: chrono::Duration = chrono::Duration::days(30);
+
+/// Starts a session for a member who has just proved who they are (inside the caller's
+/// transaction, with whatever proved it).
 pub async fn start(
     db: &impl ConnectionTrait,
     user_id: Uuid,
@@ -99,7 +103,7 @@ async fn rotate(
     else {
         return Ok(Err(INVALID_REFRESH));
     };
-    if session.revoked_at.is_some() {
+    if session.revoked_at.is_some() || token.created_at + REFRESH_IDLE_LIFETIME <= now {
         return Ok(Err(INVALID_REFRESH));
     }
     // Mark the token replaced only if nobody else did: of two concurrent refreshes with

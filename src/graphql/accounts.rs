@@ -128,12 +128,10 @@ impl AccountMutation {
             password: input.password,
             display_name: input.display_name,
         };
-        // Hash before the transaction: a write lock is never held across argon2.
-        let user = accounts::sign_up(&state.db, &state.hasher, input, now)
+        let user_agent = request(ctx).user_agent.clone();
+        let (user, refresh) = accounts::sign_up(&state.db, &state.hasher, input, user_agent, now)
             .await
             .map_err(|e| e.under("input"))?;
-        let refresh =
-            sessions::start(&state.db, user.id, request(ctx).user_agent.clone(), now).await?;
         Ok(auth_payload(state, user, refresh, now)?)
     }
 
@@ -147,22 +145,24 @@ impl AccountMutation {
         let state = state(ctx);
         let info = request(ctx);
         let now = Utc::now();
-        let user = accounts::log_in(
+        let (user, refresh) = accounts::log_in(
             &state.db,
             &state.hasher,
             &input.email,
             input.password,
             &info.client,
+            info.user_agent.clone(),
             now,
         )
         .await?;
-        let refresh = sessions::start(&state.db, user.id, info.user_agent.clone(), now).await?;
         Ok(auth_payload(state, user, refresh, now)?)
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token; the old
     /// refresh token stops working. Presenting a refresh token that was already exchanged
-    /// ends the whole session (UNAUTHENTICATED): someone else may have a copy.
+    /// ends the whole session (UNAUTHENTICATED): someone else may have a copy. So send one
+    /// refresh at a time: two at once with the same token end the session. A refresh
+    /// token unused for 30 days expires.
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,7 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ErrorExtensionValues, ServerError};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -40,10 +40,13 @@ fn auth(http: &Http, headers: &HeaderMap) -> Auth {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Auth::Anonymous;
     };
-    let token = value.to_str().ok().and_then(|v| {
-        v.strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-    });
+    // The scheme is case-insensitive (RFC 9110).
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token);
     match token.map(|t| http.state.access_tokens.verify(t.trim())) {
         Some(Ok(claims)) => Auth::Member(claims),
         _ => Auth::Invalid,
@@ -67,6 +70,21 @@ fn selected_operation(request: &mut async_graphql::Request) -> Option<(Operation
             .map(|(name, op)| (op.node.ty, name.to_string())),
         _ => None,
     }
+}
+
+/// Gives every error a code. Resolver errors carry theirs; what async-graphql finds before
+/// running anything (a syntax error, an unknown field, a bad variable, a query too deep or
+/// too costly) is the client's to fix: BAD_USER_INPUT.
+fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code::BAD_USER_INPUT);
+        }
+    }
+    response
 }
 
 /// Runs `work`; a panic inside it becomes `Err` with the panic's message, for the log.
@@ -98,11 +116,15 @@ async fn execute(
             Some((OperationType::Mutation | OperationType::Subscription, _))
         )
     {
-        return refuse(
+        let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             code::BAD_USER_INPUT,
             "GET /graphql runs queries only; send mutations with POST",
         );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
     }
     let operation = selected.map_or_else(|| "anonymous".to_owned(), |(_, name)| name);
     let info = RequestInfo {
@@ -114,7 +136,7 @@ async fn execute(
             .map(str::to_owned),
     };
     let response = match catch_panic(http.schema.execute(request.data(info))).await {
-        Ok(response) => response,
+        Ok(response) => with_codes(response),
         Err(panic) => {
             tracing::error!(operation, panic, "a resolver panicked");
             http.state
@@ -140,8 +162,21 @@ pub async fn post(
     State(http): State<Http>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return refuse(
+                rejection.status(),
+                code::BAD_USER_INPUT,
+                &format!(
+                    "unreadable request body (at most {} bytes): {rejection}",
+                    crate::http::MAX_BODY_BYTES
+                ),
+            );
+        }
+    };
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(_) => {

@@ -9,7 +9,24 @@ const VIEWER: &str = "{ viewer { email timeZone homeLocation { lat lng } user { 
 #[tokio::test]
 async fn sign_up_signs_in_and_shows_the_viewer() {
     let app = spawn_app().await;
-    let ann = app.sign_up("  Ann@Example.COM ", "  Ann  ").await;
+    let body = app
+        .graphql(
+            None,
+            &format!("mutation($input: SignUpInput!) {{ signUp(input: $input) {{ {AUTH_FIELDS} }} }}"),
+            json!({ "input": { "email": "  Ann@Example.COM ", "password": PASSWORD, "displayName": "  Ann  " } }),
+        )
+        .await;
+    let expires: chrono::DateTime<chrono::Utc> = body["data"]["signUp"]["accessTokenExpiresAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let lifetime = expires - chrono::Utc::now();
+    assert!(
+        lifetime > chrono::Duration::minutes(14) && lifetime <= chrono::Duration::minutes(15),
+        "{body}"
+    );
+    let ann = member_from(&body["data"]["signUp"], "ann@example.com").unwrap();
 
     let body = app
         .graphql(Some(&ann.access_token), VIEWER, json!({}))
@@ -119,6 +136,34 @@ async fn repeated_failed_log_ins_are_rate_limited() {
 }
 
 #[tokio::test]
+async fn failed_log_ins_sent_at_once_are_counted_all_the_same() {
+    let app = spawn_app().await;
+    app.sign_up("fin@example.com", "Fin").await;
+    let tries = (0..30).map(|_| app.log_in("fin@example.com", "wrong password!"));
+    let results = futures::future::join_all(tries).await;
+    let judged = results
+        .iter()
+        .filter(|r| error_code(r) == "UNAUTHENTICATED")
+        .count();
+    let limited = results
+        .iter()
+        .filter(|r| error_code(r) == "RATE_LIMITED")
+        .count();
+    assert!(judged <= 10, "{judged} passwords were checked");
+    assert_eq!(judged + limited, 30);
+}
+
+#[tokio::test]
+async fn absurdly_long_credentials_are_just_wrong() {
+    let app = spawn_app().await;
+    let long_email = format!("{}@example.com", "a".repeat(40_000));
+    let body = app.log_in(&long_email, PASSWORD).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    let body = app.log_in("someone@example.com", &"p".repeat(5000)).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}
+
+#[tokio::test]
 async fn a_flood_of_failures_from_one_client_is_rate_limited() {
     let app = spawn_app().await;
     app.sign_up("eve@example.com", "Eve").await;
@@ -184,16 +229,22 @@ async fn concurrent_refreshes_with_one_token_give_one_session_at_most() {
     let gus = app.sign_up("gus@example.com", "Gus").await;
     let tries = (0..8).map(|_| app.graphql(None, REFRESH, json!({ "t": gus.refresh_token })));
     let results = futures::future::join_all(tries).await;
-    let winners = results
+    let winners: Vec<&str> = results
         .iter()
-        .filter(|r| r["data"]["refreshSession"]["refreshToken"].is_string())
-        .count();
-    assert!(winners <= 1, "{results:?}");
+        .filter_map(|r| r["data"]["refreshSession"]["refreshToken"].as_str())
+        .collect();
+    assert!(winners.len() <= 1, "{results:?}");
     for r in results
         .iter()
         .filter(|r| r["data"]["refreshSession"].is_null())
     {
         assert_eq!(error_code(r), "UNAUTHENTICATED", "{r}");
+    }
+    // The losers presented a used token: reuse. The session is over, the winner's new
+    // token included.
+    for token in winners {
+        let after = app.graphql(None, REFRESH, json!({ "t": token })).await;
+        assert_eq!(error_code(&after), "UNAUTHENTICATED", "{after}");
     }
 }
 

@@ -110,6 +110,13 @@ pub const AUTH_FIELDS: &str =
     "accessToken accessTokenExpiresAt refreshToken user { id displayName }";
 
 impl TestApp {
+    /// Starts a graceful shutdown, as SIGTERM does.
+    pub fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -28,10 +28,14 @@ async fn health_and_readiness() {
 
 #[tokio::test]
 async fn readiness_fails_while_shutting_down() {
-    let app = spawn_app().await;
-    app.state.begin_shutdown();
+    let mut app = spawn_app_with(&[("KITH_SHUTDOWN_GRACE_SECONDS", "3")]).await;
+    app.shut_down();
+    // During the grace period the server still answers, and says it is going away.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -219,6 +223,46 @@ async fn bodies_over_one_mebibyte_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}
+
+#[tokio::test]
+async fn errors_found_before_execution_carry_a_code_too() {
+    let app = spawn_app().await;
+    for query in [
+        "{ viewer { email ",
+        "{ nosuchfield }",
+        "query($n: Int!) { interests(first: $n) { totalCount } }",
+    ] {
+        let body = app
+            .graphql(None, query, json!({ "n": "not a number" }))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn costly_queries_are_refused() {
+    let app = spawn_app().await;
+    let one = "interests(first: 100) { nodes { id slug name category } }";
+    let cheap = app
+        .graphql(None, &format!("{{ a: {one} }}"), json!({}))
+        .await;
+    assert!(cheap["errors"].is_null(), "{cheap}");
+    let costly: String = (0..6).map(|i| format!("a{i}: {one} ")).collect();
+    let body = app
+        .graphql(None, &format!("{{ {costly} }}"), json!({}))
+        .await;
+    assert!(body["data"].is_null(), "{body}");
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -110,6 +110,27 @@ async fn an_expired_token_is_refused() {
         )
         .unwrap();
     assert_eq!(viewer_code(&app, &expired).await, "UNAUTHENTICATED");
+    // Expired 7 s ago: past the 5 s leeway.
+    let (late, _) = tokens
+        .issue(
+            user_uuid(&bo.id),
+            uuid::Uuid::now_v7(),
+            Utc::now() - Duration::minutes(15) - Duration::seconds(7),
+        )
+        .unwrap();
+    assert_eq!(viewer_code(&app, &late).await, "UNAUTHENTICATED");
+    // Expired 2 s ago: within the leeway that absorbs clock skew between machines.
+    let (skewed, _) = tokens
+        .issue(
+            user_uuid(&bo.id),
+            uuid::Uuid::now_v7(),
+            Utc::now() - Duration::minutes(15) - Duration::seconds(2),
+        )
+        .unwrap();
+    let body = app
+        .graphql(Some(&skewed), "{ viewer { email } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["viewer"]["email"], "bo@example.com", "{body}");
     // Issued 14 minutes ago: still good.
     let (fresh, _) = tokens
         .issue(
@@ -173,6 +194,29 @@ async fn a_refresh_token_is_not_an_access_token() {
         )
         .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let fe = app.sign_up("fe@example.com", "Fe").await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let body: Value = app
+            .client
+            .post(app.url("/graphql"))
+            .header("authorization", format!("{scheme} {}", fe.access_token))
+            .json(&json!({ "query": "{ viewer { email } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["data"]["viewer"]["email"], "fe@example.com",
+            "{scheme}: {body}"
+        );
+    }
 }
 
 #[tokio::test]
