@@ -68,6 +68,14 @@ impl AppError {
         }
     }
 
+    /// For callers outside a request (the command line): the cause, or the client's message.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(cause) => cause,
+            other => anyhow::anyhow!(other.message()),
+        }
+    }
+
     /// What the client reads in `message`.
     pub fn message(&self) -> String {
         match self {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod notify;
+pub mod seed;
 pub mod state;
 
 use std::future::Future;

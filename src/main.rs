@@ -25,6 +25,29 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to standard output.
     PrintSchema,
+    /// Write data: `--demo` for a newcomer, `--synthetic` for benchmarks.
+    Seed(SeedArgs),
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("kind").required(true).args(["demo", "synthetic"])))]
+struct SeedArgs {
+    /// A small, believable data set: members (password `demo-password`) and groups in
+    /// several cities. Running it twice changes nothing.
+    #[arg(long)]
+    demo: bool,
+    /// Deterministic data at scale: groups clustered in cities and spread over the countryside.
+    #[arg(long)]
+    synthetic: bool,
+    /// How many groups (with --synthetic).
+    #[arg(long, default_value_t = 10_000)]
+    groups: u64,
+    /// How many members (with --synthetic).
+    #[arg(long, default_value_t = 1_000)]
+    users: u64,
+    /// The random seed (with --synthetic): the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 fn init_logging() {
@@ -56,6 +79,7 @@ async fn main() -> ExitCode {
         Err(err) => return fail(err),
     };
     match cli.command {
+        Some(Command::Seed(args)) => seed(config, args).await,
         Some(Command::Migrate) => match kith::db::connect(&config.database_url).await {
             Ok(db) => match kith::db::migrate(&db).await {
                 Ok(()) => {
@@ -67,6 +91,34 @@ async fn main() -> ExitCode {
             Err(err) => fail(format!("DATABASE_URL: cannot open the database: {err}")),
         },
         _ => serve(config).await,
+    }
+}
+
+async fn seed(config: Config, args: SeedArgs) -> ExitCode {
+    let db = match kith::db::connect(&config.database_url).await {
+        Ok(db) => db,
+        Err(err) => return fail(format!("DATABASE_URL: cannot open the database: {err}")),
+    };
+    if let Err(err) = kith::db::migrate(&db).await {
+        return fail(format!("DATABASE_URL: migrations failed: {err}"));
+    }
+    let started = std::time::Instant::now();
+    let result = if args.demo {
+        kith::seed::demo::run(&db).await
+    } else {
+        let options = kith::seed::synthetic::Options {
+            groups: args.groups,
+            users: args.users,
+            seed: args.seed,
+        };
+        kith::seed::synthetic::run(&db, &options).await
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!("seeded in {:.1?}", started.elapsed());
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(format!("seed failed: {err:#}")),
     }
 }
 

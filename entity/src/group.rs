@@ -12,7 +12,7 @@ pub struct Model {
     pub description: String,
     pub lat: f64,
     pub lng: f64,
-    /// The H3 cell (resolution 9) holding the location: the spatial index (see `domain::geo`).
+    /// The H3 cell (resolution 11) holding the location: the spatial index (see `domain::geo`).
     pub cell: i64,
     pub city: String,
     pub time_zone: String,

@@ -2,8 +2,8 @@
 //!
 //! # The spatial index
 //!
-//! Every place stores the H3 cell that holds it at resolution 9 (cells of about 0.1 km²) as
-//! a plain indexed integer. All resolution-9 descendants of a coarser cell have numbers in
+//! Every place stores the H3 cell that holds it at resolution 11 (cells of about 2,000 m²)
+//! as a plain indexed integer. All resolution-11 descendants of a coarser cell have numbers in
 //! one contiguous range (their leading digits are the parent's), so "everything in this
 //! coarse cell" is one range scan on that B-tree index, on SQLite and PostgreSQL alike.
 //!
@@ -19,7 +19,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use crate::error::{AppError, AppResult};
 
 /// The resolution stored with each place.
-pub const INDEX_RESOLUTION: Resolution = Resolution::Nine;
+pub const INDEX_RESOLUTION: Resolution = Resolution::Eleven;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeoPoint {
@@ -93,7 +93,7 @@ fn circumradius_km(cell: CellIndex) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The range of resolution-9 cell numbers under `cell`: its own digits, then all zeros
+/// The range of index-resolution cell numbers under `cell`: its own digits, then all zeros
 /// (the first descendant) or all sixes (past the last one; digits are 0–6).
 fn descendant_range(cell: CellIndex) -> (i64, i64) {
     let raw = u64::from(cell);
@@ -112,6 +112,8 @@ fn descendant_range(cell: CellIndex) -> (i64, i64) {
 
 /// Ranges of the spatial index that together hold every point within `radius_km` of
 /// `center_point` (and some beyond, which the exact distance removes).
+/// Cells about a third of the radius across keep the cover within a few times the
+/// circle's area, in a few dozen ranges.
 pub fn cover(center_point: &GeoPoint, radius_km: f64) -> Vec<(i64, i64)> {
     // Cells about a third of the radius across: a disk of two or three rings suffices.
     let resolution = (0..=u8::from(INDEX_RESOLUTION))

@@ -93,6 +93,9 @@ pub async fn known_ids(
             format!("at most {MAX_INTERESTS} interests"),
         ));
     }
+    if unique.is_empty() {
+        return Ok(unique);
+    }
     let found = interest::Entity::find()
         .filter(interest::Column::Id.is_in(unique.clone()))
         .count(db)

@@ -15,8 +15,8 @@ use crate::domain::interests::{self, like_pattern};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_RADIUS_KM: f64 = 200.0;
-/// The first circle searched; it widens threefold until a page is full or the radius reached.
-const FIRST_RADIUS_KM: f64 = 2.0;
+/// The first circle searched: small enough that a dense city centre fills a page from it.
+const FIRST_RADIUS_KM: f64 = 0.5;
 /// How far `recommendedGroups` looks from the member's place.
 pub const RECOMMENDATION_RADIUS_KM: f64 = 100.0;
 
@@ -142,8 +142,17 @@ pub async fn nearby_groups(
                 .map(|(group, (distance_km, _))| Nearby { group, distance_km })
                 .collect());
         }
-        reach = (reach * 3.0).min(radius);
+        reach = (reach * growth(hits.len() as u64, limit)).min(radius);
     }
+}
+
+/// How much to widen a circle of radius r that held `found` of the `wanted` groups: by the
+/// density seen so far, groups grow with the area (r²), so aim a little past
+/// r·√(wanted/found); never less than 1.5× (progress), nor more than 8× (a sparse spot
+/// must not turn into a huge read at once).
+fn growth(found: u64, wanted: u64) -> f64 {
+    let ratio = wanted as f64 / std::cmp::max(found, 1) as f64;
+    (1.3 * ratio.sqrt()).clamp(1.5, 8.0)
 }
 
 pub struct Recommendation {
