@@ -166,7 +166,7 @@ impl Group {
     }
 
     /// ACTIVE members, in the order they joined. Only ACTIVE members of the group may see
-    /// this list (FORBIDDEN for others).
+    /// this list: FORBIDDEN for others, UNAUTHENTICATED when signed out.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn members(
         &self,
@@ -446,7 +446,8 @@ impl GroupMutation {
     }
 
     /// Approves (ACTIVE) or declines (DECLINED, the request removed) a PENDING membership;
-    /// ORGANIZER or CO_ORGANIZER. A membership not awaiting a decision is CONFLICT.
+    /// ORGANIZER or CO_ORGANIZER. A membership not awaiting a decision is CONFLICT; one that
+    /// no longer exists (withdrawn or declined) is NOT_FOUND.
     async fn decide_membership(
         &self,
         ctx: &Context<'_>,
@@ -460,7 +461,8 @@ impl GroupMutation {
     }
 
     /// Gives an ACTIVE member a role; ORGANIZER only. A group keeps at least one ORGANIZER
-    /// (CONFLICT when the last would step down).
+    /// (CONFLICT when the last would step down). Someone who is not an ACTIVE member is
+    /// BAD_USER_INPUT (`input.userId`).
     async fn set_member_role(
         &self,
         ctx: &Context<'_>,

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::domain::{accounts, groups, interests, memberships};
-use crate::graphql::context::state;
+use crate::graphql::context::{optional_member, state};
 use crate::graphql::groups::{Group, Membership};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
@@ -24,7 +24,8 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object by its global ID; null when it does not exist or the viewer may not see it.
+    /// Any object by its global ID; null when it does not exist or the viewer may not see it
+    /// (a membership is visible to its member and to the group's ACTIVE members).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let Some((kind, uuid)) = ids::decode_any(&id) else {
             return Ok(None);
@@ -36,9 +37,16 @@ impl NodeQuery {
                 .await?
                 .map(|i| Node::Interest(Interest(i))),
             Kind::Group => groups::find(db, uuid).await?.map(|g| Node::Group(Group(g))),
-            Kind::Membership => memberships::find(db, uuid)
-                .await?
-                .map(|m| Node::Membership(Membership(m))),
+            // Who belongs to a group is for its members (and the member) to see.
+            Kind::Membership => match (memberships::find(db, uuid).await?, optional_member(ctx)?) {
+                (Some(m), Some(viewer))
+                    if m.user_id == viewer.sub
+                        || memberships::is_active_member(db, m.group_id, viewer.sub).await? =>
+                {
+                    Some(Node::Membership(Membership(m)))
+                }
+                _ => None,
+            },
         })
     }
 }

@@ -226,3 +226,173 @@ pub fn error_field(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("expected a field: {body}"))
 }
+
+// ---- Interests, groups and memberships ----
+
+pub const VERIFY_EMAIL: &str =
+    "mutation($code: String!) { verifyEmail(input: { code: $code }) { id } }";
+
+pub const CREATE_GROUP: &str = "mutation($input: CreateGroupInput!) { createGroup(input: $input) { id slug name description city timeZone joinPolicy memberCount location { lat lng } interests { id name } organizers { id } viewerMembership { id role status } } }";
+
+pub const JOIN_GROUP: &str = "mutation($id: ID!) { joinGroup(input: { groupId: $id }) { id role status joinedAt user { id } group { id memberCount } } }";
+
+pub const LEAVE_GROUP: &str = "mutation($id: ID!) { leaveGroup(input: { groupId: $id }) }";
+
+/// A valid `CreateGroupInput` for a group called `name` meeting at `(lat, lng)`.
+pub fn group_input(name: &str, lat: f64, lng: f64) -> Value {
+    json!({
+        "name": name,
+        "description": format!("{name}: we meet every week."),
+        "location": { "lat": lat, "lng": lng },
+        "city": "Berlin",
+        "timeZone": "Europe/Berlin",
+    })
+}
+
+/// `group_input` with the given fields replaced.
+pub fn group_input_with(name: &str, lat: f64, lng: f64, changes: Value) -> Value {
+    let mut input = group_input(name, lat, lng);
+    for (key, value) in changes.as_object().expect("an object of changes") {
+        input[key] = value.clone();
+    }
+    input
+}
+
+impl TestApp {
+    /// Requests a code and enters it: the member's email is verified.
+    pub async fn verify_email(&self, member: &Member) {
+        let code = self.request_code(member).await;
+        let body = self
+            .graphql(
+                Some(&member.access_token),
+                VERIFY_EMAIL,
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["verifyEmail"]["id"],
+            member.id.as_str(),
+            "{body}"
+        );
+    }
+
+    /// A signed-up member with a verified email, who may create groups.
+    pub async fn verified_member(&self, email: &str, name: &str) -> Member {
+        let member = self.sign_up(email, name).await;
+        self.verify_email(&member).await;
+        member
+    }
+
+    /// Creates a group (panics when refused) and returns the fields `CREATE_GROUP` asks for.
+    pub async fn create_group(&self, organizer: &Member, input: Value) -> Value {
+        let body = self
+            .graphql(
+                Some(&organizer.access_token),
+                CREATE_GROUP,
+                json!({ "input": input }),
+            )
+            .await;
+        let group = body["data"]["createGroup"].clone();
+        assert!(group["id"].is_string(), "createGroup failed: {body}");
+        group
+    }
+
+    /// Joins a group and returns the whole answer.
+    pub async fn join_group(&self, member: &Member, group_id: &str) -> Value {
+        self.graphql(
+            Some(&member.access_token),
+            JOIN_GROUP,
+            json!({ "id": group_id }),
+        )
+        .await
+    }
+
+    /// Every interest of the taxonomy, paged through 50 at a time.
+    pub async fn all_interests(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            assert!(all.len() < 10_000, "paging through interests does not end");
+            let body = self
+                .graphql(
+                    None,
+                    "query($after: String) { interests(first: 50, after: $after) { nodes { id slug name category } pageInfo { hasNextPage endCursor } } }",
+                    json!({ "after": after }),
+                )
+                .await;
+            let page = &body["data"]["interests"];
+            let nodes = page["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
+            all.extend(nodes.iter().cloned());
+            if page["pageInfo"]["hasNextPage"] != true {
+                return all;
+            }
+            after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+        }
+    }
+
+    /// The IDs of the interests with these exact names.
+    pub async fn interest_ids(&self, names: &[&str]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for name in names {
+            let body = self
+                .graphql(
+                    None,
+                    "query($q: String) { interests(query: $q, first: 100) { nodes { id name } } }",
+                    json!({ "q": name }),
+                )
+                .await;
+            let found = body["data"]["interests"]["nodes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .find(|i| i["name"] == *name)
+                .unwrap_or_else(|| panic!("no interest named {name}: {body}"));
+            ids.push(found["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    }
+
+    /// Replaces the member's interests (panics when refused).
+    pub async fn set_interests(&self, member: &Member, ids: &[String]) {
+        let body = self
+            .graphql(
+                Some(&member.access_token),
+                "mutation($ids: [ID!]!) { setInterests(input: { interestIds: $ids }) { id } }",
+                json!({ "ids": ids }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["setInterests"]["id"],
+            member.id.as_str(),
+            "{body}"
+        );
+    }
+}
+
+/// A well-formed ID of `kind` (`Interest`, `Group`, ...) that names nothing. IDs are opaque
+/// to clients; this one is forged the way the server makes them, to reach the rules for
+/// unknown objects rather than those for malformed IDs.
+pub fn unknown_id(kind: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{kind}:{}", uuid::Uuid::now_v7()))
+}
+
+pub fn unknown_interest_id() -> String {
+    unknown_id("Interest")
+}
+
+/// Great-circle distance by the haversine formula, mean earth radius, in km.
+pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const R: f64 = 6371.0088;
+    let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+    let dp = p2 - p1;
+    let dl = (b.1 - a.1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * R * h.sqrt().min(1.0).asin()
+}
+
+/// The point `km` due north of `(lat, lng)` along its meridian (south when `km` < 0).
+pub fn north_of(lat: f64, lng: f64, km: f64) -> (f64, f64) {
+    (lat + km / (6371.0088 * std::f64::consts::PI / 180.0), lng)
+}

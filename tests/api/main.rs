@@ -4,8 +4,11 @@
 
 mod accounts;
 mod email_verification;
+mod groups;
 mod helpers;
 mod http;
+mod interests;
 mod process;
 mod schema;
+mod search;
 mod tokens;
