@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 pub mod interests;
 mod m20261126_000001_accounts;
 mod m20261126_000002_groups;
+mod m20261126_000003_group_cell_covering;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_groups::Migration),
+            Box::new(m20261126_000003_group_cell_covering::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 
 pub const MAX_RADIUS_KM: f64 = 200.0;
 /// The first circle searched: small enough that a dense city centre fills a page from it.
-const FIRST_RADIUS_KM: f64 = 0.5;
+const FIRST_RADIUS_KM: f64 = 0.3;
 /// How far `recommendedGroups` looks from the member's place.
 pub const RECOMMENDATION_RADIUS_KM: f64 = 100.0;
 
