@@ -1,5 +1,7 @@
 //! Rows of the database, nothing more: no rules live here (see `kith::domain`).
 
+pub mod event;
+pub mod event_host;
 pub mod group;
 pub mod group_interest;
 pub mod interest;
@@ -7,6 +9,7 @@ pub mod membership;
 pub mod one_time_code;
 pub mod rate_limit;
 pub mod refresh_token;
+pub mod rsvp;
 pub mod session;
 pub mod user;
 pub mod user_interest;

@@ -7,6 +7,7 @@ pub mod interests;
 mod m20261126_000001_accounts;
 mod m20261126_000002_groups;
 mod m20261126_000003_group_cell_covering;
+mod m20261126_000004_events;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_accounts::Migration),
             Box::new(m20261126_000002_groups::Migration),
             Box::new(m20261126_000003_group_cell_covering::Migration),
+            Box::new(m20261126_000004_events::Migration),
         ]
     }
 }

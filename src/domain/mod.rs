@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod events;
 pub mod geo;
 pub mod groups;
 pub mod interests;
 pub mod memberships;
 pub mod rate_limit;
+pub mod rsvps;
 pub mod search;
 pub mod sessions;
 pub mod verification;

@@ -14,6 +14,8 @@ pub enum Kind {
     Interest,
     Group,
     Membership,
+    Event,
+    Rsvp,
 }
 
 impl Kind {
@@ -23,6 +25,8 @@ impl Kind {
             Kind::Interest => "Interest",
             Kind::Group => "Group",
             Kind::Membership => "Membership",
+            Kind::Event => "Event",
+            Kind::Rsvp => "Rsvp",
         }
     }
 
@@ -32,6 +36,8 @@ impl Kind {
             "Interest" => Some(Kind::Interest),
             "Group" => Some(Kind::Group),
             "Membership" => Some(Kind::Membership),
+            "Event" => Some(Kind::Event),
+            "Rsvp" => Some(Kind::Rsvp),
             _ => None,
         }
     }

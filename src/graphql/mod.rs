@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod context;
+pub mod events;
 pub mod geo;
 pub mod groups;
 pub mod ids;
@@ -24,6 +25,7 @@ pub struct Query(
     interests::InterestQuery,
     groups::GroupQuery,
     search::SearchQuery,
+    events::EventQuery,
 );
 
 /// What can be changed. Each mutation takes one argument, `input`, and returns what it changed.
@@ -33,6 +35,7 @@ pub struct Mutation(
     accounts::AccountMutation,
     interests::InterestMutation,
     groups::GroupMutation,
+    events::EventMutation,
 );
 
 pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -48,6 +51,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .register_output_type::<node::Node>()
         .override_output_type_description::<interests::InterestConnection>("A page of interests.")
         .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
+        .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
         .override_output_type_description::<search::GroupSearchConnection>(
             "A page of nearby groups, nearest first.",
         )

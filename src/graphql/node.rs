@@ -2,8 +2,9 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
-use crate::domain::{accounts, groups, interests, memberships};
+use crate::domain::{accounts, events, groups, interests, memberships, rsvps};
 use crate::graphql::context::{optional_member, state};
+use crate::graphql::events::{Event, Rsvp};
 use crate::graphql::groups::{Group, Membership};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
@@ -17,6 +18,8 @@ pub enum Node {
     Interest(Interest),
     Group(Group),
     Membership(Membership),
+    Event(Event),
+    Rsvp(Rsvp),
 }
 
 #[derive(Default)]
@@ -45,6 +48,20 @@ impl NodeQuery {
                 {
                     Some(Node::Membership(Membership(m)))
                 }
+                _ => None,
+            },
+            Kind::Event => events::find(db, uuid).await?.map(|e| Node::Event(Event(e))),
+            // An answer is for the member and the group's members to see, like the attendee list.
+            Kind::Rsvp => match (rsvps::find(db, uuid).await?, optional_member(ctx)?) {
+                (Some(r), Some(viewer)) if r.user_id == viewer.sub => Some(Node::Rsvp(Rsvp(r))),
+                (Some(r), Some(viewer)) => match events::find(db, r.event_id).await? {
+                    Some(e)
+                        if memberships::is_active_member(db, e.group_id, viewer.sub).await? =>
+                    {
+                        Some(Node::Rsvp(Rsvp(r)))
+                    }
+                    _ => None,
+                },
                 _ => None,
             },
         })

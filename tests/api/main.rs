@@ -4,6 +4,7 @@
 
 mod accounts;
 mod email_verification;
+mod events;
 mod groups;
 mod helpers;
 mod http;

@@ -1,0 +1,41 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "events")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    /// IANA zone in which the event's wall-clock time is kept.
+    pub time_zone: String,
+    pub venue_name: Option<String>,
+    pub venue_address: Option<String>,
+    pub venue_lat: Option<f64>,
+    pub venue_lng: Option<f64>,
+    /// The venue's cell in the spatial index (see `domain::geo`).
+    pub venue_cell: Option<i64>,
+    pub online_url: Option<String>,
+    /// None: no limit. A CHECK keeps `going_count <= capacity`.
+    pub capacity: Option<i32>,
+    /// `SCHEDULED` or `CANCELLED`.
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub going_count: i32,
+    pub waitlist_count: i32,
+    /// The last waitlist ticket handed out; RSVPs keep theirs, so the queue has an order.
+    pub waitlist_seq: i64,
+    /// Raised on every change (iCalendar SEQUENCE).
+    pub sequence: i32,
+    pub created_by: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

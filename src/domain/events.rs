@@ -1,0 +1,426 @@
+//! Events: who may create and change them, and the rules their fields follow.
+//!
+//! Not yet here (issue 4, unfinished): recurring series, THIS_AND_FOLLOWING edits, event
+//! search, calendars and notifications.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{event, event_host, user};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::db::begin_write;
+use crate::domain::Patch;
+use crate::domain::geo::{GeoPoint, index_cell};
+use crate::domain::groups;
+use crate::domain::memberships::{self, Role};
+use crate::domain::rsvps;
+use crate::domain::zones::parse_time_zone;
+use crate::error::{AppError, AppResult};
+
+pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=120;
+pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
+pub const MAX_LENGTH: Duration = Duration::days(14);
+
+/// Whether an event takes place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Scheduled,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Scheduled => "SCHEDULED",
+            Status::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn of(event: &event::Model) -> Self {
+        if event.status == "CANCELLED" {
+            Status::Cancelled
+        } else {
+            Status::Scheduled
+        }
+    }
+}
+
+/// A venue as given: name, address and where it is.
+#[derive(Debug, Clone)]
+pub struct Venue {
+    pub name: String,
+    pub address: String,
+    pub location: (f64, f64),
+}
+
+fn parse_title(raw: &str) -> AppResult<String> {
+    let title = raw.trim();
+    if !TITLE_CHARS.contains(&title.chars().count()) {
+        return Err(AppError::bad_input(
+            "title",
+            "a title has 3 to 120 characters",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+fn parse_description(raw: &str) -> AppResult<String> {
+    let description = raw.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(AppError::bad_input(
+            "description",
+            "a description has at most 20,000 characters",
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+fn parse_online_url(raw: &str) -> AppResult<String> {
+    let parsed = url::Url::parse(raw.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "onlineUrl",
+                "an http(s) URL such as https://meet.example/abc",
+            )
+        })?;
+    Ok(parsed.to_string())
+}
+
+/// The stored columns of a venue, checked.
+fn parse_venue(venue: &Venue) -> AppResult<(String, String, GeoPoint)> {
+    let name = venue.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::bad_input(
+            "venue.name",
+            "a venue name has 1 to 120 characters",
+        ));
+    }
+    let address = venue.address.trim();
+    if address.chars().count() > 300 {
+        return Err(AppError::bad_input(
+            "venue.address",
+            "an address has at most 300 characters",
+        ));
+    }
+    let point =
+        GeoPoint::new(venue.location.0, venue.location.1).map_err(|e| e.under("venue.location"))?;
+    Ok((name.to_owned(), address.to_owned(), point))
+}
+
+fn check_times(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> AppResult<()> {
+    if ends_at <= starts_at {
+        return Err(AppError::bad_input(
+            "endsAt",
+            "an event ends after it starts",
+        ));
+    }
+    if ends_at - starts_at > MAX_LENGTH {
+        return Err(AppError::bad_input(
+            "endsAt",
+            "an event lasts at most 14 days",
+        ));
+    }
+    Ok(())
+}
+
+fn check_capacity(capacity: Option<i32>) -> AppResult<()> {
+    if capacity.is_some_and(|c| c < 1) {
+        return Err(AppError::bad_input(
+            "capacity",
+            "capacity is at least 1, or null for no limit",
+        ));
+    }
+    Ok(())
+}
+
+pub struct NewEvent {
+    pub group_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: Option<String>,
+    pub venue: Option<Venue>,
+    pub online_url: Option<String>,
+    pub capacity: Option<i32>,
+}
+
+/// Creates an event; ORGANIZER, CO_ORGANIZER or EVENT_HOST of the group, who becomes its
+/// host. Field names in errors are relative to the input.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    input: NewEvent,
+    now: DateTime<Utc>,
+) -> AppResult<event::Model> {
+    let txn = begin_write(db).await?;
+    let group = groups::find(&txn, input.group_id)
+        .await?
+        .ok_or(AppError::NotFound("group"))?;
+    memberships::require_role(
+        &txn,
+        group.id,
+        actor,
+        &[Role::Organizer, Role::CoOrganizer, Role::EventHost],
+    )
+    .await?;
+    let title = parse_title(&input.title)?;
+    let description = parse_description(&input.description)?;
+    if input.starts_at <= now {
+        return Err(AppError::bad_input(
+            "startsAt",
+            "an event starts in the future",
+        ));
+    }
+    check_times(input.starts_at, input.ends_at)?;
+    let time_zone = match input.time_zone {
+        Some(zone) => parse_time_zone("timeZone", &zone)?.name().to_owned(),
+        None => group.time_zone.clone(),
+    };
+    if input.venue.is_none() && input.online_url.is_none() {
+        return Err(AppError::bad_input(
+            "venue",
+            "give a venue, an onlineUrl, or both",
+        ));
+    }
+    let venue = input.venue.as_ref().map(parse_venue).transpose()?;
+    let online_url = input
+        .online_url
+        .as_deref()
+        .map(parse_online_url)
+        .transpose()?;
+    check_capacity(input.capacity)?;
+    let event = event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        group_id: Set(group.id),
+        title: Set(title),
+        description: Set(description),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
+        time_zone: Set(time_zone),
+        venue_name: Set(venue.as_ref().map(|v| v.0.clone())),
+        venue_address: Set(venue.as_ref().map(|v| v.1.clone())),
+        venue_lat: Set(venue.as_ref().map(|v| v.2.lat())),
+        venue_lng: Set(venue.as_ref().map(|v| v.2.lng())),
+        venue_cell: Set(venue.as_ref().map(|v| index_cell(&v.2))),
+        online_url: Set(online_url),
+        capacity: Set(input.capacity),
+        status: Set(Status::Scheduled.as_str().to_owned()),
+        cancel_reason: Set(None),
+        going_count: Set(0),
+        waitlist_count: Set(0),
+        waitlist_seq: Set(0),
+        sequence: Set(0),
+        created_by: Set(actor),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    event_host::ActiveModel {
+        event_id: Set(event.id),
+        user_id: Set(actor),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(event)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event::Model>> {
+    Ok(event::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The event, locked for change by its hosts and the group's organisers; FORBIDDEN for others.
+async fn find_for_change(
+    db: &impl ConnectionTrait,
+    actor: Uuid,
+    event_id: Uuid,
+) -> AppResult<event::Model> {
+    let event = find(db, event_id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    let is_host = event_host::Entity::find_by_id((event.id, actor))
+        .one(db)
+        .await?
+        .is_some();
+    if !is_host {
+        memberships::require_role(
+            db,
+            event.group_id,
+            actor,
+            &[Role::Organizer, Role::CoOrganizer],
+        )
+        .await
+        .map_err(|_| {
+            AppError::forbidden("only the event's hosts and the group's organizers may change it")
+        })?;
+    }
+    Ok(event)
+}
+
+#[derive(Default)]
+pub struct EventUpdate {
+    pub title: Patch<String>,
+    pub description: Patch<String>,
+    pub starts_at: Patch<DateTime<Utc>>,
+    pub ends_at: Patch<DateTime<Utc>>,
+    pub time_zone: Patch<String>,
+    pub venue: Patch<Option<Venue>>,
+    pub online_url: Patch<Option<String>>,
+    pub capacity: Patch<Option<i32>>,
+}
+
+/// Changes an event (this occurrence only). Raising the capacity promotes the waitlist in
+/// order; lowering it below the people going is BAD_USER_INPUT.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    event_id: Uuid,
+    update: EventUpdate,
+    now: DateTime<Utc>,
+) -> AppResult<event::Model> {
+    let txn = begin_write(db).await?;
+    let event = find_for_change(&txn, actor, event_id).await?;
+    if Status::of(&event) == Status::Cancelled {
+        return Err(AppError::conflict("a cancelled event cannot be changed"));
+    }
+    let mut row: event::ActiveModel = event.clone().into();
+    if let Patch::Set(title) = update.title {
+        row.title = Set(parse_title(&title)?);
+    }
+    if let Patch::Set(description) = update.description {
+        row.description = Set(parse_description(&description)?);
+    }
+    let starts_at = match update.starts_at {
+        Patch::Set(at) => at,
+        Patch::Keep => event.starts_at,
+    };
+    let ends_at = match update.ends_at {
+        Patch::Set(at) => at,
+        Patch::Keep => event.ends_at,
+    };
+    check_times(starts_at, ends_at)?;
+    row.starts_at = Set(starts_at);
+    row.ends_at = Set(ends_at);
+    if let Patch::Set(zone) = update.time_zone {
+        row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
+    }
+    let mut has_venue = event.venue_name.is_some();
+    if let Patch::Set(venue) = update.venue {
+        let venue = venue.as_ref().map(parse_venue).transpose()?;
+        has_venue = venue.is_some();
+        row.venue_name = Set(venue.as_ref().map(|v| v.0.clone()));
+        row.venue_address = Set(venue.as_ref().map(|v| v.1.clone()));
+        row.venue_lat = Set(venue.as_ref().map(|v| v.2.lat()));
+        row.venue_lng = Set(venue.as_ref().map(|v| v.2.lng()));
+        row.venue_cell = Set(venue.as_ref().map(|v| index_cell(&v.2)));
+    }
+    let mut has_online = event.online_url.is_some();
+    if let Patch::Set(url) = update.online_url {
+        let url = url.as_deref().map(parse_online_url).transpose()?;
+        has_online = url.is_some();
+        row.online_url = Set(url);
+    }
+    if !has_venue && !has_online {
+        return Err(AppError::bad_input(
+            "venue",
+            "an event keeps a venue, an onlineUrl, or both",
+        ));
+    }
+    let mut raised = false;
+    if let Patch::Set(capacity) = update.capacity {
+        check_capacity(capacity)?;
+        if capacity.is_some_and(|c| c < event.going_count) {
+            return Err(AppError::bad_input(
+                "capacity",
+                format!(
+                    "{} people are going: capacity cannot go below that",
+                    event.going_count
+                ),
+            ));
+        }
+        raised = match (event.capacity, capacity) {
+            (Some(old), Some(new)) => new > old,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        row.capacity = Set(capacity);
+    }
+    row.sequence = Set(event.sequence + 1);
+    row.updated_at = Set(now);
+    row.update(&txn).await?;
+    if raised {
+        rsvps::fill_places(&txn, event.id, now).await?;
+    }
+    let event = find(&txn, event.id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    txn.commit().await?;
+    Ok(event)
+}
+
+/// Cancels an event, keeping everything about it. Cancelling twice changes nothing.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    event_id: Uuid,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<event::Model> {
+    let txn = begin_write(db).await?;
+    let event = find_for_change(&txn, actor, event_id).await?;
+    if Status::of(&event) == Status::Cancelled {
+        return Ok(event);
+    }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(AppError::bad_input(
+            "reason",
+            "a reason has at most 1,000 characters",
+        ));
+    }
+    event::Entity::update_many()
+        .col_expr(
+            event::Column::Status,
+            Expr::value(Status::Cancelled.as_str()),
+        )
+        .col_expr(event::Column::CancelReason, Expr::value(reason))
+        .col_expr(
+            event::Column::Sequence,
+            Expr::col(event::Column::Sequence).add(1),
+        )
+        .col_expr(event::Column::UpdatedAt, Expr::value(now))
+        .filter(event::Column::Id.eq(event.id))
+        .exec(&txn)
+        .await?;
+    let event = find(&txn, event.id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    txn.commit().await?;
+    Ok(event)
+}
+
+/// The hosts of an event.
+pub async fn hosts(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<Vec<user::Model>> {
+    let ids: Vec<Uuid> = event_host::Entity::find()
+        .select_only()
+        .column(event_host::Column::UserId)
+        .filter(event_host::Column::EventId.eq(event_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,285 @@
+//! RSVPs: who is going, who waits, and the rules that never overbook.
+//!
+//! Every change locks the event's row first (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's
+//! write transactions are already one at a time), so answers to one event are applied one
+//! after another. The places themselves are taken with a conditional update of the event's
+//! `going_count` (`… WHERE going_count < capacity`), and a CHECK constraint refuses any
+//! row where `going_count > capacity`: the database, not a read in Rust, keeps the limit.
+
+use chrono::{DateTime, Utc};
+use entity::{event, rsvp};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::db::begin_write;
+use crate::domain::events::Status as EventStatus;
+use crate::domain::memberships;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Going,
+    Waitlisted,
+    NotGoing,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Going => "GOING",
+            Status::Waitlisted => "WAITLISTED",
+            Status::NotGoing => "NOT_GOING",
+        }
+    }
+
+    pub fn of(row: &rsvp::Model) -> Self {
+        match row.status.as_str() {
+            "GOING" => Status::Going,
+            "WAITLISTED" => Status::Waitlisted,
+            _ => Status::NotGoing,
+        }
+    }
+}
+
+/// A member's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    Yes,
+    No,
+}
+
+/// Takes one place if one is free: true when taken.
+async fn take_place(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<bool> {
+    let result = event::Entity::update_many()
+        .col_expr(
+            event::Column::GoingCount,
+            Expr::col(event::Column::GoingCount).add(1),
+        )
+        .filter(event::Column::Id.eq(event_id))
+        .filter(
+            Condition::any()
+                .add(event::Column::Capacity.is_null())
+                .add(Expr::col(event::Column::GoingCount).lt(Expr::col(event::Column::Capacity))),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn adjust(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    going: i32,
+    waiting: i32,
+) -> AppResult<()> {
+    event::Entity::update_many()
+        .col_expr(
+            event::Column::GoingCount,
+            Expr::col(event::Column::GoingCount).add(going),
+        )
+        .col_expr(
+            event::Column::WaitlistCount,
+            Expr::col(event::Column::WaitlistCount).add(waiting),
+        )
+        .filter(event::Column::Id.eq(event_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The next waitlist ticket of an event.
+async fn next_ticket(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<i64> {
+    let rows = event::Entity::update_many()
+        .col_expr(
+            event::Column::WaitlistSeq,
+            Expr::col(event::Column::WaitlistSeq).add(1),
+        )
+        .filter(event::Column::Id.eq(event_id))
+        .exec_with_returning(db)
+        .await?;
+    rows.first()
+        .map(|e| e.waitlist_seq)
+        .ok_or(AppError::NotFound("event"))
+}
+
+/// Moves people from the waitlist to GOING, first come first served, while places remain.
+/// Returns the RSVPs promoted. Call inside a write transaction that locked the event.
+pub async fn fill_places(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<rsvp::Model>> {
+    let mut promoted = Vec::new();
+    loop {
+        let Some(first) = rsvp::Entity::find()
+            .filter(rsvp::Column::EventId.eq(event_id))
+            .filter(rsvp::Column::Status.eq(Status::Waitlisted.as_str()))
+            .order_by_asc(rsvp::Column::WaitlistSeq)
+            .one(db)
+            .await?
+        else {
+            return Ok(promoted);
+        };
+        if !take_place(db, event_id).await? {
+            return Ok(promoted);
+        }
+        adjust(db, event_id, 0, -1).await?;
+        let mut row: rsvp::ActiveModel = first.into();
+        row.status = Set(Status::Going.as_str().to_owned());
+        row.waitlist_seq = Set(None);
+        row.updated_at = Set(now);
+        promoted.push(row.update(db).await?);
+    }
+}
+
+/// Answers an event: YES is GOING while places remain, else WAITLISTED at the end of the
+/// queue; NO frees the place, and the first in the queue becomes GOING at once. Repeating
+/// an answer changes nothing. ACTIVE members of the group only; a cancelled or ended event
+/// is CONFLICT.
+pub async fn respond(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    event_id: Uuid,
+    response: Response,
+    now: DateTime<Utc>,
+) -> AppResult<rsvp::Model> {
+    let txn = begin_write(db).await?;
+    let event = event::Entity::find_by_id(event_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    if !memberships::is_active_member(&txn, event.group_id, user_id).await? {
+        return Err(AppError::forbidden(
+            "only active members of the group may answer",
+        ));
+    }
+    if EventStatus::of(&event) == EventStatus::Cancelled {
+        return Err(AppError::conflict("the event is cancelled"));
+    }
+    if event.ends_at <= now {
+        return Err(AppError::conflict("the event is over"));
+    }
+    let existing = rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.eq(event_id))
+        .filter(rsvp::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?;
+    let before = existing
+        .as_ref()
+        .map(Status::of)
+        .unwrap_or(Status::NotGoing);
+    let (status, ticket) = match (response, before) {
+        (Response::Yes, Status::Going | Status::Waitlisted) | (Response::No, Status::NotGoing)
+            if existing.is_some() =>
+        {
+            return Ok(existing.expect("checked just above"));
+        }
+        (Response::Yes, _) => {
+            if take_place(&txn, event_id).await? {
+                (Status::Going, None)
+            } else {
+                let ticket = next_ticket(&txn, event_id).await?;
+                adjust(&txn, event_id, 0, 1).await?;
+                (Status::Waitlisted, Some(ticket))
+            }
+        }
+        (Response::No, Status::Going) => {
+            adjust(&txn, event_id, -1, 0).await?;
+            (Status::NotGoing, None)
+        }
+        (Response::No, Status::Waitlisted) => {
+            adjust(&txn, event_id, 0, -1).await?;
+            (Status::NotGoing, None)
+        }
+        (Response::No, Status::NotGoing) => (Status::NotGoing, None),
+    };
+    let row = match existing {
+        Some(existing) => {
+            let mut row: rsvp::ActiveModel = existing.into();
+            row.status = Set(status.as_str().to_owned());
+            row.waitlist_seq = Set(ticket);
+            row.updated_at = Set(now);
+            row.update(&txn).await?
+        }
+        None => {
+            rsvp::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                event_id: Set(event_id),
+                user_id: Set(user_id),
+                status: Set(status.as_str().to_owned()),
+                waitlist_seq: Set(ticket),
+                checked_in: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    if before == Status::Going && status == Status::NotGoing {
+        fill_places(&txn, event_id, now).await?;
+    }
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// 1-based place in the queue of a WAITLISTED RSVP.
+pub async fn waitlist_position(
+    db: &impl ConnectionTrait,
+    row: &rsvp::Model,
+) -> AppResult<Option<u64>> {
+    let Some(ticket) = row
+        .waitlist_seq
+        .filter(|_| Status::of(row) == Status::Waitlisted)
+    else {
+        return Ok(None);
+    };
+    let ahead = rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.eq(row.event_id))
+        .filter(rsvp::Column::Status.eq(Status::Waitlisted.as_str()))
+        .filter(rsvp::Column::WaitlistSeq.lt(ticket))
+        .count(db)
+        .await?;
+    Ok(Some(ahead + 1))
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<rsvp::Model>> {
+    Ok(rsvp::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn of(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<rsvp::Model>> {
+    Ok(rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.eq(event_id))
+        .filter(rsvp::Column::UserId.eq(user_id))
+        .one(db)
+        .await?)
+}
+
+/// A page of the people GOING, in the order they answered, after the RSVP id `after`.
+pub async fn going(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<rsvp::Model>> {
+    let mut select = rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.eq(event_id))
+        .filter(rsvp::Column::Status.eq(Status::Going.as_str()));
+    if let Some(after) = after {
+        select = select.filter(rsvp::Column::Id.gt(after));
+    }
+    Ok(select
+        .order_by_asc(rsvp::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,454 @@
+//! Events and RSVPs.
+//!
+//! Unfinished (issue 4): recurrence and `scope`, `searchEvents`, upcoming-event lists,
+//! calendars (`calendarUrl`) and notifications are not here yet.
+
+use async_graphql::connection::EmptyFields;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{event, rsvp};
+use uuid::Uuid;
+
+use crate::connection_name;
+use crate::domain::events::{
+    self, EventUpdate, NewEvent, Status as DomainEventStatus, Venue as DomainVenue,
+};
+use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
+use crate::domain::{Patch, accounts, groups, memberships};
+use crate::error::AppError;
+use crate::graphql::context::{member_id, optional_member, state};
+use crate::graphql::geo::{GeoPoint, GeoPointInput};
+use crate::graphql::groups::Group;
+use crate::graphql::ids::{self, Kind};
+use crate::graphql::pagination::{Conn, PageRequest, connection};
+use crate::graphql::users::User;
+
+/// Whether an event takes place.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EventStatus {
+    /// It takes place as described.
+    Scheduled,
+    /// It was called off (see `cancelReason`); nothing about it was deleted.
+    Cancelled,
+}
+
+/// Where a member stands for an event.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RsvpStatus {
+    /// Has a place.
+    Going,
+    /// Waits for a place; `waitlistPosition` says where in the queue.
+    Waitlisted,
+    /// Said no (or took back a yes).
+    NotGoing,
+}
+
+/// A member's answer to an event.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RsvpResponse {
+    /// Going: a place while places remain, else the end of the waitlist.
+    Yes,
+    /// Not going: frees the place, which the first on the waitlist gets at once.
+    No,
+}
+
+/// Where an event takes place; a public place.
+#[derive(SimpleObject)]
+pub struct Venue {
+    /// The venue's name.
+    pub name: String,
+    /// Its street address.
+    pub address: String,
+    /// Where it is.
+    pub location: GeoPoint,
+}
+
+pub struct Event(pub event::Model);
+
+/// Something a group does together, at a time and a place (or online).
+#[Object]
+impl Event {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Event, self.0.id)
+    }
+
+    /// The group that holds it.
+    async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Group> {
+        let group = groups::find(&state(ctx).db, self.0.group_id)
+            .await?
+            .ok_or(AppError::NotFound("group"))?;
+        Ok(Group(group))
+    }
+
+    /// 3–120 characters.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// Up to 20,000 characters.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// When it starts (UTC).
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+
+    /// When it ends (UTC); at most 14 days after the start.
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+
+    /// The IANA time zone in which its wall-clock time is kept.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+
+    /// Where it takes place; null for an online-only event.
+    async fn venue(&self) -> Option<Venue> {
+        let e = &self.0;
+        match (&e.venue_name, e.venue_lat, e.venue_lng) {
+            (Some(name), Some(lat), Some(lng)) => Some(Venue {
+                name: name.clone(),
+                address: e.venue_address.clone().unwrap_or_default(),
+                location: GeoPoint { lat, lng },
+            }),
+            _ => None,
+        }
+    }
+
+    /// Where to join online; null when it is in person only.
+    async fn online_url(&self) -> Option<&str> {
+        self.0.online_url.as_deref()
+    }
+
+    /// How many may go; null for no limit.
+    async fn capacity(&self) -> Option<i32> {
+        self.0.capacity
+    }
+
+    /// Whether it takes place.
+    async fn status(&self) -> EventStatus {
+        match DomainEventStatus::of(&self.0) {
+            DomainEventStatus::Scheduled => EventStatus::Scheduled,
+            DomainEventStatus::Cancelled => EventStatus::Cancelled,
+        }
+    }
+
+    /// Why it was cancelled, when the organisers said.
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+
+    /// People GOING; never more than `capacity`.
+    async fn going_count(&self) -> i32 {
+        self.0.going_count
+    }
+
+    /// People WAITLISTED.
+    async fn waitlist_count(&self) -> i32 {
+        self.0.waitlist_count
+    }
+
+    /// The members who host it.
+    async fn hosts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        Ok(events::hosts(&state(ctx).db, self.0.id)
+            .await?
+            .into_iter()
+            .map(User)
+            .collect())
+    }
+
+    /// The viewer's answer; null when signed out or not answered.
+    async fn viewer_rsvp(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rsvp>> {
+        let Some(viewer) = optional_member(ctx)? else {
+            return Ok(None);
+        };
+        Ok(rsvps::of(&state(ctx).db, self.0.id, viewer.sub)
+            .await?
+            .map(Rsvp))
+    }
+
+    /// The people GOING, in the order they answered. Only ACTIVE members of the group may
+    /// see this list: FORBIDDEN for others, UNAUTHENTICATED when signed out.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn attendees(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<RsvpConnection> {
+        let db = &state(ctx).db;
+        let viewer = member_id(ctx)?;
+        if !memberships::is_active_member(db, self.0.group_id, viewer).await? {
+            return Err(AppError::forbidden("only members of the group see who is going").into());
+        }
+        let page = PageRequest::<Uuid>::parse(first, after)?;
+        let rows = rsvps::going(db, self.0.id, page.after, page.fetch_limit()).await?;
+        Ok(connection(
+            &page,
+            rows,
+            |r| r.id,
+            |r| (Rsvp(r), EmptyFields),
+            EmptyFields,
+        ))
+    }
+}
+
+pub struct Rsvp(pub rsvp::Model);
+
+/// A member's answer to an event.
+#[Object]
+impl Rsvp {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Rsvp, self.0.id)
+    }
+
+    /// The event.
+    async fn event(&self, ctx: &Context<'_>) -> async_graphql::Result<Event> {
+        let event = events::find(&state(ctx).db, self.0.event_id)
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        Ok(Event(event))
+    }
+
+    /// The member.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let user = accounts::find(&state(ctx).db, self.0.user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        Ok(User(user))
+    }
+
+    /// Where the member stands.
+    async fn status(&self) -> RsvpStatus {
+        match DomainRsvpStatus::of(&self.0) {
+            DomainRsvpStatus::Going => RsvpStatus::Going,
+            DomainRsvpStatus::Waitlisted => RsvpStatus::Waitlisted,
+            DomainRsvpStatus::NotGoing => RsvpStatus::NotGoing,
+        }
+    }
+
+    /// 1-based place in the waitlist, first come first served; null unless WAITLISTED.
+    async fn waitlist_position(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<u64>> {
+        Ok(rsvps::waitlist_position(&state(ctx).db, &self.0).await?)
+    }
+
+    /// Whether the member was checked in at the event.
+    async fn checked_in(&self) -> bool {
+        self.0.checked_in
+    }
+
+    /// When the answer last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+connection_name!(RsvpConnectionName, "RsvpConnection", "RsvpEdge");
+pub type RsvpConnection = Conn<Rsvp, RsvpConnectionName>;
+
+/// A venue: name, address and location.
+#[derive(InputObject)]
+pub struct VenueInput {
+    /// 1–120 characters.
+    pub name: String,
+    /// Up to 300 characters.
+    #[graphql(default)]
+    pub address: String,
+    /// Where it is.
+    pub location: GeoPointInput,
+}
+
+impl From<VenueInput> for DomainVenue {
+    fn from(v: VenueInput) -> Self {
+        DomainVenue {
+            name: v.name,
+            address: v.address,
+            location: (v.location.lat, v.location.lng),
+        }
+    }
+}
+
+/// A new event. A venue, an `onlineUrl`, or both.
+#[derive(InputObject)]
+pub struct CreateEventInput {
+    /// The group holding it.
+    pub group_id: ID,
+    /// 3–120 characters.
+    pub title: String,
+    /// Up to 20,000 characters.
+    #[graphql(default)]
+    pub description: String,
+    /// In the future.
+    pub starts_at: DateTime<Utc>,
+    /// After `startsAt`, at most 14 days later.
+    pub ends_at: DateTime<Utc>,
+    /// An IANA time zone; the group's when absent.
+    pub time_zone: Option<String>,
+    /// Where it takes place.
+    pub venue: Option<VenueInput>,
+    /// An http(s) link to join online.
+    pub online_url: Option<String>,
+    /// At least 1; null or absent for no limit.
+    pub capacity: Option<i32>,
+}
+
+/// Changes to an event; absent fields stay as they are, null clears `venue`, `onlineUrl`
+/// (one of them must remain) and `capacity`.
+#[derive(InputObject)]
+pub struct UpdateEventInput {
+    /// The event to change.
+    pub event_id: ID,
+    /// 3–120 characters.
+    pub title: Option<String>,
+    /// Up to 20,000 characters.
+    pub description: Option<String>,
+    /// A new start.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// A new end, after the start, at most 14 days later.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// An IANA time zone.
+    pub time_zone: Option<String>,
+    /// A new venue, or null for online only.
+    pub venue: async_graphql::MaybeUndefined<VenueInput>,
+    /// A new link, or null for in person only.
+    pub online_url: async_graphql::MaybeUndefined<String>,
+    /// Raising it promotes the waitlist in order; below `goingCount` is BAD_USER_INPUT; null
+    /// removes the limit.
+    pub capacity: async_graphql::MaybeUndefined<i32>,
+}
+
+/// The event to cancel.
+#[derive(InputObject)]
+pub struct CancelEventInput {
+    /// The event.
+    pub event_id: ID,
+    /// Why, for the attendees (up to 1,000 characters).
+    pub reason: Option<String>,
+}
+
+/// An answer to an event.
+#[derive(InputObject)]
+pub struct RsvpInput {
+    /// The event.
+    pub event_id: ID,
+    /// YES or NO.
+    pub response: RsvpResponse,
+}
+
+fn patch<T>(value: Option<T>) -> Patch<T> {
+    value.map_or(Patch::Keep, Patch::Set)
+}
+
+fn nullable<T, U>(
+    value: async_graphql::MaybeUndefined<T>,
+    f: impl FnOnce(T) -> U,
+) -> Patch<Option<U>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => Patch::Keep,
+        async_graphql::MaybeUndefined::Null => Patch::Set(None),
+        async_graphql::MaybeUndefined::Value(v) => Patch::Set(Some(f(v))),
+    }
+}
+
+#[derive(Default)]
+pub struct EventQuery;
+
+#[Object]
+impl EventQuery {
+    /// An event by ID; null when there is none.
+    async fn event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Event>> {
+        let id = ids::decode(Kind::Event, "id", &id)?;
+        Ok(events::find(&state(ctx).db, id).await?.map(Event))
+    }
+}
+
+#[derive(Default)]
+pub struct EventMutation;
+
+#[Object]
+impl EventMutation {
+    /// Creates an event; ORGANIZER, CO_ORGANIZER or EVENT_HOST of the group, who becomes its
+    /// host. Each broken rule is BAD_USER_INPUT naming the field.
+    async fn create_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEventInput,
+    ) -> async_graphql::Result<Event> {
+        let viewer = member_id(ctx)?;
+        let new = NewEvent {
+            group_id: ids::decode(Kind::Group, "input.groupId", &input.group_id)?,
+            title: input.title,
+            description: input.description,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            time_zone: input.time_zone,
+            venue: input.venue.map(Into::into),
+            online_url: input.online_url,
+            capacity: input.capacity,
+        };
+        let event = events::create(&state(ctx).db, viewer, new, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(Event(event))
+    }
+
+    /// Changes this event; its hosts and the group's ORGANIZER or CO_ORGANIZER.
+    async fn update_event(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateEventInput,
+    ) -> async_graphql::Result<Event> {
+        let viewer = member_id(ctx)?;
+        let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
+        let update = EventUpdate {
+            title: patch(input.title),
+            description: patch(input.description),
+            starts_at: patch(input.starts_at),
+            ends_at: patch(input.ends_at),
+            time_zone: patch(input.time_zone),
+            venue: nullable(input.venue, Into::into),
+            online_url: nullable(input.online_url, |u| u),
+            capacity: nullable(input.capacity, |c| c),
+        };
+        let event = events::update(&state(ctx).db, viewer, event_id, update, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(Event(event))
+    }
+
+    /// Cancels an event (status CANCELLED, with the reason); nothing is deleted. Its hosts
+    /// and the group's ORGANIZER or CO_ORGANIZER.
+    async fn cancel_event(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelEventInput,
+    ) -> async_graphql::Result<Event> {
+        let viewer = member_id(ctx)?;
+        let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
+        let event = events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(Event(event))
+    }
+
+    /// Answers an event. ACTIVE members of the group only (FORBIDDEN); a cancelled or ended
+    /// event is CONFLICT. YES is GOING while places remain, else WAITLISTED at the end of the
+    /// queue; NO frees the place and the first WAITLISTED becomes GOING at once; repeating
+    /// an answer changes nothing. Capacity is never exceeded, however many answer at once.
+    async fn rsvp(&self, ctx: &Context<'_>, input: RsvpInput) -> async_graphql::Result<Rsvp> {
+        let viewer = member_id(ctx)?;
+        let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
+        let response = match input.response {
+            RsvpResponse::Yes => Response::Yes,
+            RsvpResponse::No => Response::No,
+        };
+        Ok(Rsvp(
+            rsvps::respond(&state(ctx).db, viewer, event_id, response, Utc::now()).await?,
+        ))
+    }
+}

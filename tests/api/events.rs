@@ -1,0 +1,373 @@
+//! Events and RSVPs: who may create and change them, their rules, and a capacity that
+//! holds however many answer at once.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const CREATE_EVENT: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id title timeZone capacity status goingCount waitlistCount venue { name address location { lat lng } } onlineUrl hosts { id } group { id } } }";
+const UPDATE_EVENT: &str = "mutation($input: UpdateEventInput!) { updateEvent(input: $input) { id title capacity goingCount waitlistCount startsAt } }";
+const CANCEL_EVENT: &str =
+    "mutation($input: CancelEventInput!) { cancelEvent(input: $input) { id status cancelReason } }";
+const RSVP: &str = "mutation($id: ID!, $r: RsvpResponse!) { rsvp(input: { eventId: $id, response: $r }) { id status waitlistPosition user { id } event { goingCount waitlistCount } } }";
+const EVENT: &str = "query($id: ID!) { event(id: $id) { id status goingCount waitlistCount capacity viewerRsvp { status waitlistPosition } } }";
+
+fn event_input(group_id: &str, changes: Value) -> Value {
+    let starts = Utc::now() + Duration::days(7);
+    let mut input = json!({
+        "groupId": group_id,
+        "title": "Thursday Hack Night",
+        "description": "Bring a laptop.",
+        "startsAt": starts.to_rfc3339(),
+        "endsAt": (starts + Duration::hours(3)).to_rfc3339(),
+        "venue": { "name": "c-base", "address": "Rungestraße 20, Berlin", "location": { "lat": 52.5129, "lng": 13.4201 } },
+    });
+    for (key, value) in changes.as_object().expect("an object") {
+        input[key] = value.clone();
+    }
+    input
+}
+
+/// An organiser, their group, and an event in it.
+async fn organiser_with_event(app: &TestApp, changes: Value) -> (Member, String, Value) {
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let group = app
+        .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            CREATE_EVENT,
+            json!({ "input": event_input(&group_id, changes) }),
+        )
+        .await;
+    let event = body["data"]["createEvent"].clone();
+    assert!(event["id"].is_string(), "{body}");
+    (ann, group_id, event)
+}
+
+async fn member_of(app: &TestApp, group_id: &str, email: &str) -> Member {
+    let member = app.sign_up(email, "Someone").await;
+    let joined = app.join_group(&member, group_id).await;
+    assert_eq!(joined["data"]["joinGroup"]["status"], "ACTIVE", "{joined}");
+    member
+}
+
+async fn answer(app: &TestApp, member: &Member, event_id: &str, response: &str) -> Value {
+    app.graphql(
+        Some(&member.access_token),
+        RSVP,
+        json!({ "id": event_id, "r": response }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn organisers_and_event_hosts_create_events_and_host_them() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) = organiser_with_event(&app, json!({ "timeZone": null })).await;
+    assert_eq!(event["hosts"][0]["id"], ann.id.as_str());
+    assert_eq!(event["status"], "SCHEDULED");
+    assert_eq!(
+        event["timeZone"], "Europe/Berlin",
+        "the group's zone when absent"
+    );
+    assert_eq!(event["venue"]["name"], "c-base");
+
+    let bob = member_of(&app, &group_id, "bob@example.com").await;
+    let body = app
+        .graphql(
+            Some(&bob.access_token),
+            CREATE_EVENT,
+            json!({ "input": event_input(&group_id, json!({})) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+
+    let role = "mutation($g: ID!, $u: ID!) { setMemberRole(input: { groupId: $g, userId: $u, role: EVENT_HOST }) { role } }";
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            role,
+            json!({ "g": group_id, "u": bob.id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["setMemberRole"]["role"], "EVENT_HOST",
+        "{body}"
+    );
+    let body = app
+        .graphql(Some(&bob.access_token), CREATE_EVENT, json!({ "input": event_input(&group_id, json!({ "venue": null, "onlineUrl": "https://meet.example/x" })) }))
+        .await;
+    assert_eq!(
+        body["data"]["createEvent"]["hosts"][0]["id"],
+        bob.id.as_str(),
+        "{body}"
+    );
+    assert!(body["data"]["createEvent"]["venue"].is_null());
+}
+
+#[tokio::test]
+async fn each_broken_rule_of_create_event_names_its_field() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let now = Utc::now();
+    let cases = [
+        (json!({ "title": "ab" }), "input.title"),
+        (json!({ "title": "x".repeat(121) }), "input.title"),
+        (
+            json!({ "description": "d".repeat(20_001) }),
+            "input.description",
+        ),
+        (
+            json!({ "startsAt": (now - Duration::hours(1)).to_rfc3339(), "endsAt": (now + Duration::hours(1)).to_rfc3339() }),
+            "input.startsAt",
+        ),
+        (
+            json!({ "startsAt": (now + Duration::days(2)).to_rfc3339(), "endsAt": (now + Duration::days(1)).to_rfc3339() }),
+            "input.endsAt",
+        ),
+        (
+            json!({ "startsAt": (now + Duration::days(2)).to_rfc3339(), "endsAt": (now + Duration::days(17)).to_rfc3339() }),
+            "input.endsAt",
+        ),
+        (json!({ "capacity": 0 }), "input.capacity"),
+        (json!({ "timeZone": "Mars/Base" }), "input.timeZone"),
+        (json!({ "venue": null }), "input.venue"),
+        (
+            json!({ "venue": { "name": "X", "location": { "lat": 95.0, "lng": 0.0 } } }),
+            "input.venue.location.lat",
+        ),
+        (json!({ "onlineUrl": "not a url" }), "input.onlineUrl"),
+    ];
+    for (changes, field) in cases {
+        let body = app
+            .graphql(
+                Some(&ann.access_token),
+                CREATE_EVENT,
+                json!({ "input": event_input(&group_id, changes) }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(error_field(&body), field, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn yes_is_going_until_full_then_the_waitlist_moves_up_in_order() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) = organiser_with_event(&app, json!({ "capacity": 2 })).await;
+    let id = event["id"].as_str().unwrap();
+    let mut members = Vec::new();
+    for i in 0..4 {
+        members.push(member_of(&app, &group_id, &format!("m{i}@example.com")).await);
+    }
+    let statuses: Vec<Value> = {
+        let mut out = Vec::new();
+        for m in &members {
+            let body = answer(&app, m, id, "YES").await;
+            out.push(body["data"]["rsvp"].clone());
+        }
+        out
+    };
+    assert_eq!(statuses[0]["status"], "GOING");
+    assert_eq!(statuses[1]["status"], "GOING");
+    assert_eq!(statuses[2]["status"], "WAITLISTED");
+    assert_eq!(statuses[2]["waitlistPosition"], 1);
+    assert_eq!(statuses[3]["waitlistPosition"], 2);
+    assert_eq!(statuses[3]["event"]["goingCount"], 2);
+    assert_eq!(statuses[3]["event"]["waitlistCount"], 2);
+
+    // Repeating an answer changes nothing.
+    let again = answer(&app, &members[2], id, "YES").await;
+    assert_eq!(again["data"]["rsvp"]["status"], "WAITLISTED");
+    assert_eq!(again["data"]["rsvp"]["waitlistPosition"], 1);
+
+    // A place frees: the first in the queue gets it at once, the second moves up.
+    let no = answer(&app, &members[0], id, "NO").await;
+    assert_eq!(no["data"]["rsvp"]["status"], "NOT_GOING", "{no}");
+    let third = app
+        .graphql(Some(&members[2].access_token), EVENT, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        third["data"]["event"]["viewerRsvp"]["status"], "GOING",
+        "{third}"
+    );
+    let fourth = app
+        .graphql(Some(&members[3].access_token), EVENT, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        fourth["data"]["event"]["viewerRsvp"]["waitlistPosition"], 1,
+        "{fourth}"
+    );
+    assert_eq!(fourth["data"]["event"]["goingCount"], 2);
+    assert_eq!(fourth["data"]["event"]["waitlistCount"], 1);
+
+    // Raising the capacity promotes in order; lowering it below those going is refused.
+    let low = app
+        .graphql(
+            Some(&ann.access_token),
+            UPDATE_EVENT,
+            json!({ "input": { "eventId": id, "capacity": 1 } }),
+        )
+        .await;
+    assert_eq!(error_code(&low), "BAD_USER_INPUT", "{low}");
+    assert_eq!(error_field(&low), "input.capacity");
+    let raised = app
+        .graphql(
+            Some(&ann.access_token),
+            UPDATE_EVENT,
+            json!({ "input": { "eventId": id, "capacity": 5 } }),
+        )
+        .await;
+    assert_eq!(raised["data"]["updateEvent"]["goingCount"], 3, "{raised}");
+    assert_eq!(raised["data"]["updateEvent"]["waitlistCount"], 0);
+}
+
+#[tokio::test]
+async fn only_active_members_answer_and_never_to_a_cancelled_event() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) = organiser_with_event(&app, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+    let outsider = app.sign_up("out@example.com", "Out").await;
+    let body = answer(&app, &outsider, id, "YES").await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let signed_out = app
+        .graphql(None, RSVP, json!({ "id": id, "r": "YES" }))
+        .await;
+    assert_eq!(error_code(&signed_out), "UNAUTHENTICATED");
+
+    let bob = member_of(&app, &group_id, "bob@example.com").await;
+    let cannot = app
+        .graphql(
+            Some(&bob.access_token),
+            CANCEL_EVENT,
+            json!({ "input": { "eventId": id } }),
+        )
+        .await;
+    assert_eq!(error_code(&cannot), "FORBIDDEN", "{cannot}");
+    let cancelled = app
+        .graphql(
+            Some(&ann.access_token),
+            CANCEL_EVENT,
+            json!({ "input": { "eventId": id, "reason": "Venue flooded" } }),
+        )
+        .await;
+    assert_eq!(
+        cancelled["data"]["cancelEvent"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+    assert_eq!(
+        cancelled["data"]["cancelEvent"]["cancelReason"],
+        "Venue flooded"
+    );
+    let body = answer(&app, &bob, id, "YES").await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    // Nothing was deleted: the event is still there.
+    let still = app.graphql(None, EVENT, json!({ "id": id })).await;
+    assert_eq!(still["data"]["event"]["status"], "CANCELLED");
+}
+
+#[tokio::test]
+async fn the_attendee_list_is_for_members() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) = organiser_with_event(&app, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+    answer(&app, &ann, id, "YES").await;
+    let query = "query($id: ID!) { event(id: $id) { attendees { nodes { user { id } status } } } }";
+    let body = app
+        .graphql(Some(&ann.access_token), query, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        body["data"]["event"]["attendees"]["nodes"][0]["user"]["id"],
+        ann.id.as_str(),
+        "{body}"
+    );
+    let outsider = app.sign_up("out@example.com", "Out").await;
+    let body = app
+        .graphql(Some(&outsider.access_token), query, json!({ "id": id }))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let _ = group_id;
+}
+
+/// How each member sees the event, asked all at once.
+async fn views_of(app: &TestApp, members: &[Member], id: &str) -> Vec<Value> {
+    futures::future::join_all(
+        members
+            .iter()
+            .map(|m| app.graphql(Some(&m.access_token), EVENT, json!({ "id": id }))),
+    )
+    .await
+}
+
+/// 100 members answer YES at the same moment for 10 places, then 10 of those going say NO
+/// at the same moment: capacity holds throughout and the queue has no gap or repeat.
+#[tokio::test]
+async fn a_storm_of_answers_never_overbooks() {
+    let app = spawn_app().await;
+    let (_, group_id, event) = organiser_with_event(&app, json!({ "capacity": 10 })).await;
+    let id = event["id"].as_str().unwrap().to_owned();
+    let mut members = Vec::new();
+    for i in 0..100 {
+        members.push(member_of(&app, &group_id, &format!("storm{i}@example.com")).await);
+    }
+    let answers =
+        futures::future::join_all(members.iter().map(|m| answer(&app, m, &id, "YES"))).await;
+    let going: Vec<usize> = (0..100)
+        .filter(|&i| answers[i]["data"]["rsvp"]["status"] == "GOING")
+        .collect();
+    assert_eq!(going.len(), 10, "{answers:?}");
+    let views = views_of(&app, &members, &id).await;
+    let queue: Vec<u64> = views
+        .iter()
+        .filter_map(|v| v["data"]["event"]["viewerRsvp"]["waitlistPosition"].as_u64())
+        .collect();
+    assert_eq!(
+        queue.iter().copied().collect::<BTreeSet<_>>(),
+        (1..=90).collect(),
+        "{queue:?}"
+    );
+    assert_eq!(queue.len(), 90);
+
+    // Ten of those going say NO at once: ten from the queue move up, in queue order.
+    let first_in_queue: BTreeSet<String> = views
+        .iter()
+        .zip(&members)
+        .filter(|(v, _)| {
+            v["data"]["event"]["viewerRsvp"]["waitlistPosition"]
+                .as_u64()
+                .is_some_and(|p| p <= 10)
+        })
+        .map(|(_, m)| m.id.clone())
+        .collect();
+    let leaving: Vec<&Member> = going.iter().map(|&i| &members[i]).collect();
+    let noes = futures::future::join_all(leaving.iter().map(|m| answer(&app, m, &id, "NO"))).await;
+    assert!(
+        noes.iter()
+            .all(|n| n["data"]["rsvp"]["status"] == "NOT_GOING"),
+        "{noes:?}"
+    );
+    let after = views_of(&app, &members, &id).await;
+    let now_going: BTreeSet<String> = after
+        .iter()
+        .zip(&members)
+        .filter(|(v, _)| v["data"]["event"]["viewerRsvp"]["status"] == "GOING")
+        .map(|(_, m)| m.id.clone())
+        .collect();
+    assert_eq!(now_going, first_in_queue);
+    let queue: Vec<u64> = after
+        .iter()
+        .filter_map(|v| v["data"]["event"]["viewerRsvp"]["waitlistPosition"].as_u64())
+        .collect();
+    assert_eq!(
+        queue.iter().copied().collect::<BTreeSet<_>>(),
+        (1..=80).collect()
+    );
+    assert_eq!(after[0]["data"]["event"]["goingCount"], 10);
+    assert_eq!(after[0]["data"]["event"]["waitlistCount"], 80);
+}
