@@ -4,11 +4,11 @@
 //! search, calendars and notifications.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{event, event_host, user};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::{event, event_host, rsvp, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -421,6 +421,70 @@ pub async fn hosts(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<Vec<u
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
         .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The keyset of event lists: by start, ties by id.
+pub type StartKey = (DateTime<Utc>, Uuid);
+
+fn upcoming(now: DateTime<Utc>, after: Option<StartKey>) -> Condition {
+    let mut condition = Condition::all().add(event::Column::EndsAt.gt(now));
+    if let Some((starts_at, id)) = after {
+        condition = condition.add(
+            Condition::any()
+                .add(event::Column::StartsAt.gt(starts_at))
+                .add(
+                    Condition::all()
+                        .add(event::Column::StartsAt.eq(starts_at))
+                        .add(event::Column::Id.gt(id)),
+                ),
+        );
+    }
+    condition
+}
+
+/// A group's events that have not ended, soonest first (cancelled ones included).
+pub async fn upcoming_in_group(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    after: Option<StartKey>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<event::Model>> {
+    Ok(event::Entity::find()
+        .filter(event::Column::GroupId.eq(group_id))
+        .filter(upcoming(now, after))
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Events that have not ended which the member is GOING or WAITLISTED to, soonest first.
+pub async fn upcoming_for_member(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    after: Option<StartKey>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<event::Model>> {
+    let answered = Query::select()
+        .column(rsvp::Column::EventId)
+        .from(rsvp::Entity)
+        .and_where(Expr::col(rsvp::Column::UserId).eq(user_id))
+        .and_where(Expr::col(rsvp::Column::Status).is_in([
+            rsvps::Status::Going.as_str(),
+            rsvps::Status::Waitlisted.as_str(),
+        ]))
+        .to_owned();
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.in_subquery(answered))
+        .filter(upcoming(now, after))
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .limit(limit)
         .all(db)
         .await?)
 }

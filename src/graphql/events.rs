@@ -249,6 +249,8 @@ impl Rsvp {
 }
 
 connection_name!(RsvpConnectionName, "RsvpConnection", "RsvpEdge");
+connection_name!(EventConnectionName, "EventConnection", "EventEdge");
+pub type EventConnection = Conn<Event, EventConnectionName>;
 pub type RsvpConnection = Conn<Rsvp, RsvpConnectionName>;
 
 /// A venue: name, address and location.

@@ -7,11 +7,13 @@ use entity::{group, membership};
 use uuid::Uuid;
 
 use crate::connection_name;
+use crate::domain::events::{self, StartKey};
 use crate::domain::groups::{self, GroupUpdate, JoinPolicy as DomainJoinPolicy, NewGroup};
 use crate::domain::memberships::{self, Role, Status};
 use crate::domain::{Patch, accounts, interests};
 use crate::error::AppError;
 use crate::graphql::context::{member_id, optional_member, state};
+use crate::graphql::events::{Event, EventConnection};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
@@ -202,6 +204,33 @@ impl Group {
         Ok(memberships::of(&state(ctx).db, self.0.id, viewer.sub)
             .await?
             .map(Membership))
+    }
+
+    /// The group's events that have not ended, soonest first. Cancelled ones stay listed,
+    /// with status CANCELLED, until they would have ended.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn upcoming_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let page = PageRequest::<StartKey>::parse(first, after)?;
+        let rows = events::upcoming_in_group(
+            &state(ctx).db,
+            self.0.id,
+            page.after,
+            page.fetch_limit(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(connection(
+            &page,
+            rows,
+            |e| (e.starts_at, e.id),
+            |e| (Event(e), EmptyFields),
+            EmptyFields,
+        ))
     }
 
     /// When the group was created.

@@ -52,6 +52,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .override_output_type_description::<interests::InterestConnection>("A page of interests.")
         .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
         .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
+        .override_output_type_description::<events::EventConnection>(
+            "A page of events, soonest first.",
+        )
         .override_output_type_description::<search::GroupSearchConnection>(
             "A page of nearby groups, nearest first.",
         )

@@ -7,8 +7,10 @@ use entity::user;
 use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
+use crate::domain::events::{self, StartKey};
 use crate::domain::{accounts, interests, memberships, verification};
 use crate::graphql::context::{optional_member, state};
+use crate::graphql::events::{Event, EventConnection};
 use crate::graphql::geo::GeoPoint;
 use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
@@ -123,6 +125,33 @@ impl Viewer {
     /// The viewer's IANA time zone (`Europe/Berlin`), if set.
     async fn time_zone(&self) -> Option<&str> {
         self.0.time_zone.as_deref()
+    }
+
+    /// Events that have not ended which the viewer is GOING or WAITLISTED to, soonest first
+    /// (cancelled ones included, with status CANCELLED).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn upcoming_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let page = PageRequest::<StartKey>::parse(first, after)?;
+        let rows = events::upcoming_for_member(
+            &state(ctx).db,
+            self.0.id,
+            page.after,
+            page.fetch_limit(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(connection(
+            &page,
+            rows,
+            |e| (e.starts_at, e.id),
+            |e| (Event(e), EmptyFields),
+            EmptyFields,
+        ))
     }
 
     /// The viewer's memberships, ACTIVE and PENDING, in the order they were made.

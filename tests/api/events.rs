@@ -371,3 +371,68 @@ async fn a_storm_of_answers_never_overbooks() {
     assert_eq!(after[0]["data"]["event"]["goingCount"], 10);
     assert_eq!(after[0]["data"]["event"]["waitlistCount"], 80);
 }
+
+#[tokio::test]
+async fn upcoming_lists_come_soonest_first() {
+    let app = spawn_app().await;
+    let (ann, group_id, first) = organiser_with_event(&app, json!({})).await;
+    let soon = Utc::now() + Duration::days(1);
+    let later = Utc::now() + Duration::days(30);
+    let mut ids = vec![first["id"].as_str().unwrap().to_owned()];
+    for starts in [later, soon] {
+        let body = app
+            .graphql(
+                Some(&ann.access_token),
+                CREATE_EVENT,
+                json!({ "input": event_input(&group_id, json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() })) }),
+            )
+            .await;
+        ids.push(
+            body["data"]["createEvent"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // Soonest first: +1 day, +7 days, +30 days.
+    let expected = vec![ids[2].clone(), ids[0].clone(), ids[1].clone()];
+    let query = "query($g: ID!, $after: String) { group(id: $g) { upcomingEvents(first: 1, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }";
+    let (mut seen, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let body = app
+            .graphql(None, query, json!({ "g": group_id, "after": after }))
+            .await;
+        let page = &body["data"]["group"]["upcomingEvents"];
+        seen.extend(
+            page["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap().to_owned()),
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, expected);
+
+    // The viewer's list holds what they are GOING or WAITLISTED to, and nothing else.
+    answer(&app, &ann, &ids[1], "YES").await;
+    answer(&app, &ann, &ids[2], "YES").await;
+    answer(&app, &ann, &ids[0], "NO").await;
+    let mine = app
+        .graphql(
+            Some(&ann.access_token),
+            "{ viewer { upcomingEvents { nodes { id } } } }",
+            json!({}),
+        )
+        .await;
+    let mine: Vec<&str> = mine["data"]["viewer"]["upcomingEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(mine, vec![ids[2].as_str(), ids[1].as_str()]);
+}
