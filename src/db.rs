@@ -16,6 +16,15 @@ use sea_orm::{
 /// Reads go through a memory map and a larger page cache, so a big database is not read
 /// with a system call per page.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_counting(url, || {}).await
+}
+
+/// As [`connect`], calling `count` once for every SQL statement the pool runs
+/// (`kith_sql_statements_total` in `/metrics`).
+pub async fn connect_counting(
+    url: &str,
+    count: impl Fn() + Send + Sync + 'static,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
@@ -36,7 +45,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         options.max_connections(16).min_connections(1);
     }
-    let db = Database::connect(options).await?;
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(move |_| count());
     db.execute_unprepared("SELECT 1").await?;
     Ok(db)
 }

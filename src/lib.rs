@@ -38,16 +38,20 @@ pub struct App {
 /// Connects to the database, applies migrations and builds the router.
 /// Errors name the setting at fault (`DATABASE_URL: ...`).
 pub async fn start(config: Config) -> anyhow::Result<App> {
-    let db = db::connect(&config.database_url).await.with_context(|| {
-        format!(
-            "DATABASE_URL: cannot open the database at {}",
-            redact(&config.database_url)
-        )
-    })?;
+    let metrics = http::metrics::Metrics::new();
+    let statements = metrics.sql_statements.clone();
+    let db = db::connect_counting(&config.database_url, move || statements.inc())
+        .await
+        .with_context(|| {
+            format!(
+                "DATABASE_URL: cannot open the database at {}",
+                redact(&config.database_url)
+            )
+        })?;
     db::migrate(&db)
         .await
         .context("DATABASE_URL: migrations failed")?;
-    let state = AppState::new(config, db)?;
+    let state = AppState::new(config, db, metrics)?;
     let router = http::router(state.clone());
     Ok(App { state, router })
 }

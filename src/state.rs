@@ -23,7 +23,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+    pub fn new(config: Config, db: DatabaseConnection, metrics: Metrics) -> anyhow::Result<Self> {
         let keys = Keys::derive(&config.jwt_secret);
         let access_tokens = AccessTokens::new(&keys.access_token);
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
@@ -35,7 +35,7 @@ impl AppState {
             access_tokens: Arc::new(access_tokens),
             hasher: PasswordHasher::new(cores),
             mailer,
-            metrics: Metrics::new(),
+            metrics,
             config: Arc::new(config),
             shutting_down: Arc::new(AtomicBool::new(false)),
         })

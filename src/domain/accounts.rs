@@ -184,6 +184,13 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user:
     Ok(Entity::find_by_id(id).one(db).await?)
 }
 
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<user::Model>> {
+    Ok(Entity::find()
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?)
+}
+
 /// The signed-in member's own row; an access token for a deleted account is UNAUTHENTICATED.
 pub async fn get_viewer(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
     find(db, id)

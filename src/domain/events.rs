@@ -3,6 +3,8 @@
 //! Not yet here (issue 4, unfinished): recurring series, THIS_AND_FOLLOWING edits, event
 //! search, calendars and notifications.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{event, event_host, rsvp, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -409,20 +411,35 @@ pub async fn cancel(
     Ok(event)
 }
 
-/// The hosts of an event.
-pub async fn hosts(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<Vec<user::Model>> {
-    let ids: Vec<Uuid> = event_host::Entity::find()
-        .select_only()
-        .column(event_host::Column::UserId)
-        .filter(event_host::Column::EventId.eq(event_id))
-        .into_tuple()
+/// The hosts of each event, by member id.
+pub async fn hosts_of(
+    db: &impl ConnectionTrait,
+    event_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<user::Model>>> {
+    let links = event_host::Entity::find()
+        .filter(event_host::Column::EventId.is_in(event_ids.to_vec()))
         .all(db)
         .await?;
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .order_by_asc(user::Column::Id)
+    let mut user_ids: Vec<Uuid> = links.iter().map(|l| l.user_id).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let users: HashMap<Uuid, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut by_event: HashMap<Uuid, Vec<user::Model>> = HashMap::new();
+    for link in links {
+        if let Some(u) = users.get(&link.user_id) {
+            by_event.entry(link.event_id).or_default().push(u.clone());
+        }
+    }
+    for hosts in by_event.values_mut() {
+        hosts.sort_by_key(|u| u.id);
+    }
+    Ok(by_event)
 }
 
 /// The keyset of event lists: by start, ties by id.

@@ -256,6 +256,13 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<group
     Ok(group::Entity::find_by_id(id).one(db).await?)
 }
 
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<group::Model>> {
+    Ok(group::Entity::find()
+        .filter(group::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?)
+}
+
 pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,

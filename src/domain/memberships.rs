@@ -1,5 +1,7 @@
 //! Who belongs to a group, in which role, and the rules for joining, leaving and promoting.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{group, membership, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -345,12 +347,15 @@ pub async fn count_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResul
         .await?)
 }
 
-/// The organisers of a group (role ORGANIZER, ACTIVE), longest-standing first.
-pub async fn organizers(db: &impl ConnectionTrait, group_id: Uuid) -> AppResult<Vec<user::Model>> {
+/// The organisers (role ORGANIZER, ACTIVE) of each group, longest-standing first.
+pub async fn organizers_of(
+    db: &impl ConnectionTrait,
+    group_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<user::Model>>> {
     let rows = membership::Entity::find()
         .filter(
             Condition::all()
-                .add(membership::Column::GroupId.eq(group_id))
+                .add(membership::Column::GroupId.is_in(group_ids.to_vec()))
                 .add(membership::Column::Role.eq(Role::Organizer.as_str()))
                 .add(membership::Column::Status.eq(Status::Active.as_str())),
         )
@@ -358,5 +363,28 @@ pub async fn organizers(db: &impl ConnectionTrait, group_id: Uuid) -> AppResult<
         .find_also_related(user::Entity)
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter_map(|(_, u)| u).collect())
+    let mut by_group: HashMap<Uuid, Vec<user::Model>> = HashMap::new();
+    for (m, u) in rows {
+        if let Some(u) = u {
+            by_group.entry(m.group_id).or_default().push(u);
+        }
+    }
+    Ok(by_group)
+}
+
+/// The memberships among the (group, member) pairs asked for, in one query.
+pub async fn of_pairs(
+    db: &impl ConnectionTrait,
+    pairs: &[(Uuid, Uuid)],
+) -> AppResult<Vec<membership::Model>> {
+    let (groups, users): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
+    let rows = membership::Entity::find()
+        .filter(membership::Column::GroupId.is_in(groups))
+        .filter(membership::Column::UserId.is_in(users))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|m| pairs.contains(&(m.group_id, m.user_id)))
+        .collect())
 }

@@ -264,6 +264,23 @@ pub async fn of(
         .await?)
 }
 
+/// The RSVPs among the (event, member) pairs asked for, in one query.
+pub async fn of_pairs(
+    db: &impl ConnectionTrait,
+    pairs: &[(Uuid, Uuid)],
+) -> AppResult<Vec<rsvp::Model>> {
+    let (events, users): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
+    let rows = rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.is_in(events))
+        .filter(rsvp::Column::UserId.is_in(users))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| pairs.contains(&(r.event_id, r.user_id)))
+        .collect())
+}
+
 /// A page of the people GOING, in the order they answered, after the RSVP id `after`.
 pub async fn going(
     db: &impl ConnectionTrait,

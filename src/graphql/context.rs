@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::AccessClaims;
 use crate::error::{AppError, AppResult};
+use crate::graphql::loaders::Loaders;
 use crate::state::AppState;
 
 /// Who is asking, as the HTTP layer found it in the `Authorization` header.
@@ -28,6 +29,11 @@ pub struct RequestInfo {
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
+}
+
+/// The request's data loaders (see `graphql::loaders`).
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
 }
 
 pub fn request<'a>(ctx: &Context<'a>) -> &'a RequestInfo {

@@ -14,12 +14,13 @@ use crate::domain::events::{
     self, EventUpdate, NewEvent, Status as DomainEventStatus, Venue as DomainVenue,
 };
 use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
-use crate::domain::{Patch, accounts, groups, memberships};
+use crate::domain::{Patch, memberships};
 use crate::error::AppError;
-use crate::graphql::context::{member_id, optional_member, state};
+use crate::graphql::context::{loaders, member_id, optional_member, state};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::loaders::{GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
 
@@ -75,7 +76,8 @@ impl Event {
 
     /// The group that holds it.
     async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Group> {
-        let group = groups::find(&state(ctx).db, self.0.group_id)
+        let group = loaders(ctx)
+            .load_one(GroupById(self.0.group_id))
             .await?
             .ok_or(AppError::NotFound("group"))?;
         Ok(Group(group))
@@ -154,8 +156,10 @@ impl Event {
 
     /// The members who host it.
     async fn hosts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
-        Ok(events::hosts(&state(ctx).db, self.0.id)
+        Ok(loaders(ctx)
+            .load_one(HostsOf(self.0.id))
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(User)
             .collect())
@@ -166,7 +170,8 @@ impl Event {
         let Some(viewer) = optional_member(ctx)? else {
             return Ok(None);
         };
-        Ok(rsvps::of(&state(ctx).db, self.0.id, viewer.sub)
+        Ok(loaders(ctx)
+            .load_one(RsvpOf(self.0.id, viewer.sub))
             .await?
             .map(Rsvp))
     }
@@ -217,7 +222,8 @@ impl Rsvp {
 
     /// The member.
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let user = accounts::find(&state(ctx).db, self.0.user_id)
+        let user = loaders(ctx)
+            .load_one(UserById(self.0.user_id))
             .await?
             .ok_or(AppError::NotFound("user"))?;
         Ok(User(user))

@@ -10,13 +10,14 @@ use crate::connection_name;
 use crate::domain::events::{self, StartKey};
 use crate::domain::groups::{self, GroupUpdate, JoinPolicy as DomainJoinPolicy, NewGroup};
 use crate::domain::memberships::{self, Role, Status};
-use crate::domain::{Patch, accounts, interests};
+use crate::domain::{Patch, accounts};
 use crate::error::AppError;
-use crate::graphql::context::{member_id, optional_member, state};
+use crate::graphql::context::{loaders, member_id, optional_member, state};
 use crate::graphql::events::{Event, EventConnection};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
+use crate::graphql::loaders::{GroupById, InterestsOfGroup, MembershipOf, OrganizersOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
 
@@ -139,9 +140,9 @@ impl Group {
 
     /// What the group is about, by name.
     async fn interests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Interest>> {
-        let mut by_group = interests::of_groups(&state(ctx).db, &[self.0.id]).await?;
-        Ok(by_group
-            .remove(&self.0.id)
+        Ok(loaders(ctx)
+            .load_one(InterestsOfGroup(self.0.id))
+            .await?
             .unwrap_or_default()
             .into_iter()
             .map(Interest)
@@ -160,8 +161,10 @@ impl Group {
 
     /// The members with role ORGANIZER, longest-standing first.
     async fn organizers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
-        Ok(memberships::organizers(&state(ctx).db, self.0.id)
+        Ok(loaders(ctx)
+            .load_one(OrganizersOf(self.0.id))
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(User)
             .collect())
@@ -201,7 +204,8 @@ impl Group {
         let Some(viewer) = optional_member(ctx)? else {
             return Ok(None);
         };
-        Ok(memberships::of(&state(ctx).db, self.0.id, viewer.sub)
+        Ok(loaders(ctx)
+            .load_one(MembershipOf(self.0.id, viewer.sub))
             .await?
             .map(Membership))
     }
@@ -251,7 +255,8 @@ impl Membership {
 
     /// The member.
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let user = accounts::find(&state(ctx).db, self.0.user_id)
+        let user = loaders(ctx)
+            .load_one(UserById(self.0.user_id))
             .await?
             .ok_or(AppError::NotFound("user"))?;
         Ok(User(user))
@@ -259,7 +264,8 @@ impl Membership {
 
     /// The group.
     async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Group> {
-        let group = groups::find(&state(ctx).db, self.0.group_id)
+        let group = loaders(ctx)
+            .load_one(GroupById(self.0.group_id))
             .await?
             .ok_or(AppError::NotFound("group"))?;
         Ok(Group(group))

@@ -7,6 +7,7 @@ pub mod geo;
 pub mod groups;
 pub mod ids;
 pub mod interests;
+pub mod loaders;
 pub mod node;
 pub mod pagination;
 pub mod search;

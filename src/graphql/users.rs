@@ -8,13 +8,14 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
-use crate::domain::{accounts, interests, memberships, verification};
-use crate::graphql::context::{optional_member, state};
+use crate::domain::{accounts, memberships, verification};
+use crate::graphql::context::{loaders, optional_member, state};
 use crate::graphql::events::{Event, EventConnection};
 use crate::graphql::geo::GeoPoint;
 use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
+use crate::graphql::loaders::InterestsOfUser;
 use crate::graphql::pagination::{PageRequest, connection};
 
 pub struct User(pub user::Model);
@@ -39,9 +40,9 @@ impl User {
 
     /// The member's interests, by name.
     async fn interests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Interest>> {
-        let mut by_user = interests::of_users(&state(ctx).db, &[self.0.id]).await?;
-        Ok(by_user
-            .remove(&self.0.id)
+        Ok(loaders(ctx)
+            .load_one(InterestsOfUser(self.0.id))
+            .await?
             .unwrap_or_default()
             .into_iter()
             .map(Interest)

@@ -135,7 +135,10 @@ async fn execute(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
-    let response = match catch_panic(http.schema.execute(request.data(info))).await {
+    let request = request
+        .data(info)
+        .data(crate::graphql::loaders::loaders(http.state.db.clone()));
+    let response = match catch_panic(http.schema.execute(request)).await {
         Ok(response) => with_codes(response),
         Err(panic) => {
             tracing::error!(operation, panic, "a resolver panicked");

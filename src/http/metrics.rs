@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 /// Operation names are chosen by clients; past this many distinct names, new ones are
@@ -16,6 +16,8 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    /// Every SQL statement run, for spotting N+1 queries.
+    pub sql_statements: IntCounter,
     names: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -53,10 +55,16 @@ impl Metrics {
         registry
             .register(Box::new(latency.clone()))
             .expect("registered once");
+        let sql_statements = IntCounter::new("kith_sql_statements_total", "SQL statements run")
+            .expect("valid metric");
+        registry
+            .register(Box::new(sql_statements.clone()))
+            .expect("registered once");
         Metrics {
             registry,
             requests,
             latency,
+            sql_statements,
             names: Arc::default(),
         }
     }

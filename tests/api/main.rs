@@ -12,4 +12,5 @@ mod interests;
 mod process;
 mod schema;
 mod search;
+mod statements;
 mod tokens;

@@ -1,0 +1,184 @@
+//! Data loaders: within one request, every lookup of the same kind waiting at the same
+//! moment becomes one query (`WHERE id IN (...)`), so a list of 100 events costs as many
+//! statements as a list of 20.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{group, interest, membership, rsvp, user};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::domain::{accounts, events, groups, interests, memberships, rsvps};
+use crate::error::AppError;
+
+/// Loads rows of the request's database, by the key types below.
+pub struct Db(pub DatabaseConnection);
+
+pub type Loaders = DataLoader<Db>;
+
+pub fn loaders(db: DatabaseConnection) -> Loaders {
+    DataLoader::new(Db(db), tokio::spawn)
+}
+
+fn gql(err: AppError) -> async_graphql::Error {
+    err.into()
+}
+
+/// A member by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserById(pub Uuid);
+/// A group by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupById(pub Uuid);
+/// A group's interests.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InterestsOfGroup(pub Uuid);
+/// A member's interests.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InterestsOfUser(pub Uuid);
+/// A group's organisers.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrganizersOf(pub Uuid);
+/// An event's hosts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HostsOf(pub Uuid);
+/// A member's RSVP to an event: (event, member).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RsvpOf(pub Uuid, pub Uuid);
+/// A member's membership of a group: (group, member).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MembershipOf(pub Uuid, pub Uuid);
+
+impl Loader<UserById> for Db {
+    type Value = user::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(accounts::find_many(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|u| (UserById(u.id), u))
+            .collect())
+    }
+}
+
+impl Loader<GroupById> for Db {
+    type Value = group::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[GroupById],
+    ) -> Result<HashMap<GroupById, group::Model>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(groups::find_many(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|g| (GroupById(g.id), g))
+            .collect())
+    }
+}
+
+impl Loader<InterestsOfGroup> for Db {
+    type Value = Vec<interest::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[InterestsOfGroup],
+    ) -> Result<HashMap<InterestsOfGroup, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = interests::of_groups(&self.0, &ids).await.map_err(gql)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<InterestsOfUser> for Db {
+    type Value = Vec<interest::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[InterestsOfUser],
+    ) -> Result<HashMap<InterestsOfUser, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = interests::of_users(&self.0, &ids).await.map_err(gql)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<OrganizersOf> for Db {
+    type Value = Vec<user::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[OrganizersOf],
+    ) -> Result<HashMap<OrganizersOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = memberships::organizers_of(&self.0, &ids)
+            .await
+            .map_err(gql)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<HostsOf> for Db {
+    type Value = Vec<user::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[HostsOf]) -> Result<HashMap<HostsOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = events::hosts_of(&self.0, &ids).await.map_err(gql)?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<RsvpOf> for Db {
+    type Value = rsvp::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[RsvpOf]) -> Result<HashMap<RsvpOf, rsvp::Model>, Self::Error> {
+        let pairs: Vec<(Uuid, Uuid)> = keys.iter().map(|k| (k.0, k.1)).collect();
+        Ok(rsvps::of_pairs(&self.0, &pairs)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|r| (RsvpOf(r.event_id, r.user_id), r))
+            .collect())
+    }
+}
+
+impl Loader<MembershipOf> for Db {
+    type Value = membership::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[MembershipOf],
+    ) -> Result<HashMap<MembershipOf, membership::Model>, Self::Error> {
+        let pairs: Vec<(Uuid, Uuid)> = keys.iter().map(|k| (k.0, k.1)).collect();
+        Ok(memberships::of_pairs(&self.0, &pairs)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|m| (MembershipOf(m.group_id, m.user_id), m))
+            .collect())
+    }
+}

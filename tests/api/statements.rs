@@ -1,0 +1,129 @@
+//! Lists cost a few SQL statements whatever their length: related rows come through data
+//! loaders, a query per kind, not one per item. Counted through
+//! `kith_sql_statements_total` in `/metrics`.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn statements(app: &TestApp) -> u64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
+        .expect("the statement counter is exported")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Statements one request runs.
+async fn cost(app: &TestApp, token: &str, query: &str, variables: Value) -> (u64, Value) {
+    let before = statements(app).await;
+    let body = app.graphql(Some(token), query, variables).await;
+    assert!(body["errors"].is_null(), "{body}");
+    (statements(app).await - before, body)
+}
+
+#[tokio::test]
+async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
+    let app = spawn_app().await;
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let likes = app.interest_ids(&["Hiking", "Chess"]).await;
+    let mut group_id = String::new();
+    for i in 0..101 {
+        let input = group_input_with(
+            &format!("Group number {i}"),
+            52.52 + i as f64 * 0.0005,
+            13.405,
+            json!({ "interestIds": likes }),
+        );
+        group_id = app.create_group(&ann, input).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    // How many statements the search itself takes depends on how far it must widen its
+    // circle to fill the page; what each result adds must not depend on the page size.
+    let plain = "query($n: Int!) { searchGroups(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 50 }, first: $n) { edges { distanceKm node { name memberCount } } } }";
+    let full = "query($n: Int!) { searchGroups(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 50 }, first: $n) { edges { distanceKm node { name memberCount interests { name } organizers { displayName } viewerMembership { role } } } } }";
+    let mut added = Vec::new();
+    for n in [20, 100] {
+        let (base, _) = cost(&app, &ann.access_token, plain, json!({ "n": n })).await;
+        let (with_related, body) = cost(&app, &ann.access_token, full, json!({ "n": n })).await;
+        assert_eq!(
+            body["data"]["searchGroups"]["edges"]
+                .as_array()
+                .unwrap()
+                .len(),
+            n
+        );
+        assert!(
+            with_related <= 12,
+            "searchGroups first: {n}: {with_related} statements"
+        );
+        added.push(with_related - base);
+    }
+    // Without loaders the 100 groups would cost 300 statements more. Loaders batch what is
+    // asked within a short window (async-graphql's DataLoader, 1 ms), so a slow debug
+    // build may split a batch in two: the bound allows that, not one query per item.
+    assert!(
+        added.iter().all(|&a| a <= 8),
+        "related rows cost {} statements for 20 groups, {} for 100",
+        added[0],
+        added[1]
+    );
+
+    let starts = Utc::now() + Duration::days(3);
+    for i in 0..101 {
+        let at = starts + Duration::minutes(i);
+        let input = json!({
+            "groupId": group_id, "title": format!("Event number {i}"),
+            "startsAt": at.to_rfc3339(), "endsAt": (at + Duration::hours(1)).to_rfc3339(),
+            "onlineUrl": "https://meet.example/x",
+        });
+        let body = app
+            .graphql(
+                Some(&ann.access_token),
+                "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+                json!({ "input": input }),
+            )
+            .await;
+        assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+    }
+    let events = "query($g: ID!, $n: Int!) { group(id: $g) { upcomingEvents(first: $n) { nodes { title goingCount group { name } hosts { displayName } viewerRsvp { status } } } } }";
+    let (twenty, _) = cost(
+        &app,
+        &ann.access_token,
+        events,
+        json!({ "g": group_id, "n": 20 }),
+    )
+    .await;
+    let (hundred, body) = cost(
+        &app,
+        &ann.access_token,
+        events,
+        json!({ "g": group_id, "n": 100 }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["group"]["upcomingEvents"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+    assert!(
+        twenty <= 10 && hundred <= 12,
+        "upcomingEvents: {twenty} statements for 20, {hundred} for 100"
+    );
+    println!("upcomingEvents: {twenty} statements for 20 items, {hundred} for 100");
+}
