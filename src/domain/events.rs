@@ -505,3 +505,179 @@ pub async fn upcoming_for_member(
         .all(db)
         .await?)
 }
+
+/// What an event search asks for; field names in errors are relative to the filter.
+pub struct EventSearch {
+    pub near: (f64, f64),
+    pub radius_km: f64,
+    pub query: Option<String>,
+    pub interest_ids: Vec<Uuid>,
+    pub starts_after: Option<DateTime<Utc>>,
+    pub starts_before: Option<DateTime<Utc>>,
+}
+
+/// A found event and how far its venue is (None for an online-only event).
+pub struct FoundEvent {
+    pub event: event::Model,
+    pub distance_km: Option<f64>,
+}
+
+/// Scheduled events near a place, soonest first, after the cursor `(startsAt, id)`.
+///
+/// An event is near when its venue is within the radius; an online-only event, when its
+/// group meets within the radius. Candidates come from the spatial index (see
+/// `domain::geo`) in start order, a batch at a time, and are kept when the exact distance
+/// is within the radius.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: EventSearch,
+    after: Option<StartKey>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<FoundEvent>> {
+    let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
+    let radius = filter.radius_km;
+    if !(radius > 0.0 && radius <= crate::domain::search::MAX_RADIUS_KM) {
+        return Err(AppError::bad_input(
+            "radiusKm",
+            "radiusKm must be above 0 and at most 200",
+        ));
+    }
+    let interest_ids =
+        crate::domain::interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
+    let starts_after = filter.starts_after.unwrap_or(now);
+    if filter
+        .starts_before
+        .is_some_and(|before| before <= starts_after)
+    {
+        return Err(AppError::bad_input(
+            "startsBefore",
+            "startsBefore must be after startsAfter",
+        ));
+    }
+    let ranges = crate::domain::geo::cover(&near, radius);
+    let mut in_cover = Condition::any();
+    let mut groups_in_cover = Condition::any();
+    for (lo, hi) in &ranges {
+        in_cover = in_cover.add(event::Column::VenueCell.between(*lo, *hi));
+        groups_in_cover = groups_in_cover.add(entity::group::Column::Cell.between(*lo, *hi));
+    }
+    let near_groups = Query::select()
+        .column(entity::group::Column::Id)
+        .from(entity::group::Entity)
+        .cond_where(groups_in_cover)
+        .to_owned();
+    let mut condition = Condition::all()
+        .add(event::Column::Status.eq(Status::Scheduled.as_str()))
+        .add(event::Column::StartsAt.gte(starts_after))
+        .add(
+            Condition::any().add(in_cover).add(
+                Condition::all()
+                    .add(event::Column::VenueCell.is_null())
+                    .add(event::Column::GroupId.in_subquery(near_groups)),
+            ),
+        );
+    if let Some(before) = filter.starts_before {
+        condition = condition.add(event::Column::StartsAt.lt(before));
+    }
+    if let Some(q) = filter
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        let pattern = sea_orm::sea_query::LikeExpr::new(crate::domain::interests::like_pattern(q))
+            .escape('\\');
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                        event::Column::Title,
+                    )))
+                    .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                        event::Column::Description,
+                    )))
+                    .like(pattern),
+                ),
+        );
+    }
+    if !interest_ids.is_empty() {
+        condition = condition.add(
+            event::Column::GroupId.in_subquery(
+                Query::select()
+                    .column(entity::group_interest::Column::GroupId)
+                    .from(entity::group_interest::Entity)
+                    .and_where(entity::group_interest::Column::InterestId.is_in(interest_ids))
+                    .to_owned(),
+            ),
+        );
+    }
+    // Distances of online-only events' groups, looked up once per group.
+    let mut group_places: HashMap<Uuid, Option<f64>> = HashMap::new();
+    let mut found = Vec::new();
+    let mut cursor = after;
+    let batch = std::cmp::max(limit * 2, 50);
+    loop {
+        let mut select = event::Entity::find().filter(condition.clone());
+        if let Some((starts_at, id)) = cursor {
+            select = select.filter(
+                Condition::any()
+                    .add(event::Column::StartsAt.gt(starts_at))
+                    .add(
+                        Condition::all()
+                            .add(event::Column::StartsAt.eq(starts_at))
+                            .add(event::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let rows = select
+            .order_by_asc(event::Column::StartsAt)
+            .order_by_asc(event::Column::Id)
+            .limit(batch)
+            .all(db)
+            .await?;
+        let exhausted = (rows.len() as u64) < batch;
+        let missing: Vec<Uuid> = rows
+            .iter()
+            .filter(|e| e.venue_cell.is_none() && !group_places.contains_key(&e.group_id))
+            .map(|e| e.group_id)
+            .collect();
+        for group in groups::find_many(db, &missing).await? {
+            let d = GeoPoint::new(group.lat, group.lng)
+                .ok()
+                .map(|p| near.distance_km(&p));
+            group_places.insert(group.id, d);
+        }
+        for event in rows {
+            cursor = Some((event.starts_at, event.id));
+            let (within, distance_km) = match (event.venue_lat, event.venue_lng) {
+                (Some(lat), Some(lng)) => {
+                    let d = GeoPoint::new(lat, lng)
+                        .map(|p| near.distance_km(&p))
+                        .unwrap_or(f64::INFINITY);
+                    (d <= radius, Some(d))
+                }
+                _ => (
+                    group_places
+                        .get(&event.group_id)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|d| d <= radius),
+                    None,
+                ),
+            };
+            if within {
+                found.push(FoundEvent { event, distance_km });
+                if found.len() as u64 >= limit {
+                    return Ok(found);
+                }
+            }
+        }
+        if exhausted {
+            return Ok(found);
+        }
+    }
+}

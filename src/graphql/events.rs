@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::connection_name;
 use crate::domain::events::{
-    self, EventUpdate, NewEvent, Status as DomainEventStatus, Venue as DomainVenue,
+    self, EventSearch, EventUpdate, NewEvent, StartKey, Status as DomainEventStatus,
+    Venue as DomainVenue,
 };
 use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
 use crate::domain::{Patch, memberships};
@@ -363,6 +364,35 @@ fn nullable<T, U>(
     }
 }
 
+/// Where and when to look for events.
+#[derive(InputObject)]
+pub struct EventSearchInput {
+    /// The centre of the search.
+    pub near: GeoPointInput,
+    /// How far from `near`, in km: above 0 and at most 200. An event counts when its venue
+    /// is this near; an online-only event, when its group meets this near.
+    pub radius_km: f64,
+    /// Words the title or description must contain (any case).
+    pub query: Option<String>,
+    /// Keep events of groups with at least one of these interests.
+    #[graphql(default)]
+    pub interest_ids: Vec<ID>,
+    /// Events starting at or after this time; now when absent.
+    pub starts_after: Option<DateTime<Utc>>,
+    /// Events starting before this time.
+    pub starts_before: Option<DateTime<Utc>>,
+}
+
+/// A found event and how far it is.
+#[derive(SimpleObject)]
+pub struct EventSearchEdgeFields {
+    /// Great-circle distance from `near` to the venue, in km; null for an online-only event.
+    pub distance_km: Option<f64>,
+}
+
+connection_name!(EventSearchName, "EventSearchConnection", "EventSearchEdge");
+pub type EventSearchConnection = Conn<Event, EventSearchName, EmptyFields, EventSearchEdgeFields>;
+
 #[derive(Default)]
 pub struct EventQuery;
 
@@ -372,6 +402,54 @@ impl EventQuery {
     async fn event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Event>> {
         let id = ids::decode(Kind::Event, "id", &id)?;
         Ok(events::find(&state(ctx).db, id).await?.map(Event))
+    }
+
+    /// Scheduled events near a place, soonest first (ties by ID); cancelled events are left
+    /// out. A radius outside (0, 200] is BAD_USER_INPUT (`filter.radiusKm`).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn search_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: EventSearchInput,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventSearchConnection> {
+        let page = PageRequest::<StartKey>::parse(first, after)?;
+        let search = EventSearch {
+            near: (filter.near.lat, filter.near.lng),
+            radius_km: filter.radius_km,
+            query: filter.query,
+            interest_ids: ids::decode_all(
+                Kind::Interest,
+                "filter.interestIds",
+                &filter.interest_ids,
+            )?,
+            starts_after: filter.starts_after,
+            starts_before: filter.starts_before,
+        };
+        let found = events::search(
+            &state(ctx).db,
+            search,
+            page.after,
+            page.fetch_limit(),
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| e.under("filter"))?;
+        Ok(connection(
+            &page,
+            found,
+            |f| (f.event.starts_at, f.event.id),
+            |f| {
+                (
+                    Event(f.event),
+                    EventSearchEdgeFields {
+                        distance_km: f.distance_km,
+                    },
+                )
+            },
+            EmptyFields,
+        ))
     }
 }
 

@@ -56,6 +56,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .override_output_type_description::<events::EventConnection>(
             "A page of events, soonest first.",
         )
+        .override_output_type_description::<events::EventSearchConnection>(
+            "A page of events near a place, soonest first.",
+        )
         .override_output_type_description::<search::GroupSearchConnection>(
             "A page of nearby groups, nearest first.",
         )

@@ -436,3 +436,99 @@ async fn upcoming_lists_come_soonest_first() {
         .collect();
     assert_eq!(mine, vec![ids[2].as_str(), ids[1].as_str()]);
 }
+
+#[tokio::test]
+async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = organiser_with_event(&app, json!({ "title": "Soonish near", "startsAt": (Utc::now() + Duration::days(5)).to_rfc3339(), "endsAt": (Utc::now() + Duration::days(5) + Duration::hours(2)).to_rfc3339() })).await;
+    let create = |changes: Value| {
+        let input = event_input(&group_id, changes);
+        let token = ann.access_token.clone();
+        let app = &app;
+        async move {
+            let body = app
+                .graphql(Some(&token), CREATE_EVENT, json!({ "input": input }))
+                .await;
+            body["data"]["createEvent"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned()
+        }
+    };
+    let at = |days: i64| {
+        let s = Utc::now() + Duration::days(days);
+        json!({ "startsAt": s.to_rfc3339(), "endsAt": (s + Duration::hours(2)).to_rfc3339() })
+    };
+    let merge = |mut a: Value, b: Value| {
+        for (k, v) in b.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        a
+    };
+    let online = create(merge(
+        at(2),
+        json!({ "title": "Online first", "venue": null, "onlineUrl": "https://meet.example/a" }),
+    ))
+    .await;
+    let far = create(merge(at(3), json!({ "title": "Far away", "venue": { "name": "Munich hall", "location": { "lat": 48.1351, "lng": 11.5820 } } }))).await;
+    let cancelled = create(merge(at(4), json!({ "title": "Called off" }))).await;
+    let later = create(merge(at(60), json!({ "title": "Much later" }))).await;
+    app.graphql(
+        Some(&ann.access_token),
+        CANCEL_EVENT,
+        json!({ "input": { "eventId": cancelled } }),
+    )
+    .await;
+
+    let query = "query($f: EventSearchInput!, $after: String) { searchEvents(filter: $f, first: 1, after: $after) { edges { distanceKm node { id title } } pageInfo { hasNextPage endCursor } } }";
+    let filter = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25 });
+    let (mut titles, mut distances, mut after) = (Vec::new(), Vec::new(), Value::Null);
+    loop {
+        let body = app
+            .graphql(None, query, json!({ "f": filter, "after": after }))
+            .await;
+        let page = &body["data"]["searchEvents"];
+        for edge in page["edges"].as_array().unwrap_or_else(|| panic!("{body}")) {
+            titles.push(edge["node"]["title"].as_str().unwrap().to_owned());
+            distances.push(edge["distanceKm"].clone());
+        }
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(titles, vec!["Online first", "Soonish near", "Much later"]);
+    assert!(
+        distances[0].is_null(),
+        "online-only events have no distance"
+    );
+    assert!(
+        (distances[1].as_f64().unwrap() - 1.2).abs() < 0.5,
+        "{distances:?}"
+    );
+    let _ = (far, later, online);
+
+    // The time window and the text.
+    let windowed = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25, "startsBefore": (Utc::now() + Duration::days(30)).to_rfc3339(), "query": "SOONISH" });
+    let body = app.graphql(None, query, json!({ "f": windowed })).await;
+    assert_eq!(
+        body["data"]["searchEvents"]["edges"][0]["node"]["title"], "Soonish near",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["searchEvents"]["pageInfo"]["hasNextPage"],
+        false
+    );
+
+    // From Munich, only the Munich event.
+    let munich = json!({ "near": { "lat": 48.14, "lng": 11.58 }, "radiusKm": 10 });
+    let body = app.graphql(None, query, json!({ "f": munich })).await;
+    assert_eq!(
+        body["data"]["searchEvents"]["edges"][0]["node"]["title"], "Far away",
+        "{body}"
+    );
+
+    let bad = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 0 });
+    let body = app.graphql(None, query, json!({ "f": bad })).await;
+    assert_eq!(error_field(&body), "filter.radiusKm", "{body}");
+}
