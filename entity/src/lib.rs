@@ -6,6 +6,7 @@ pub mod group;
 pub mod group_interest;
 pub mod interest;
 pub mod membership;
+pub mod notification;
 pub mod one_time_code;
 pub mod rate_limit;
 pub mod refresh_token;

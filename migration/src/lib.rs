@@ -8,6 +8,7 @@ mod m20261126_000001_accounts;
 mod m20261126_000002_groups;
 mod m20261126_000003_group_cell_covering;
 mod m20261126_000004_events;
+mod m20261126_000005_notifications;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_groups::Migration),
             Box::new(m20261126_000003_group_cell_covering::Migration),
             Box::new(m20261126_000004_events::Migration),
+            Box::new(m20261126_000005_notifications::Migration),
         ]
     }
 }

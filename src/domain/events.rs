@@ -19,6 +19,7 @@ use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::groups;
 use crate::domain::memberships::{self, Role};
+use crate::domain::notifications::{self, Kind, Outbox};
 use crate::domain::rsvps;
 use crate::domain::zones::parse_time_zone;
 use crate::error::{AppError, AppResult};
@@ -287,7 +288,7 @@ pub async fn update(
     event_id: Uuid,
     update: EventUpdate,
     now: DateTime<Utc>,
-) -> AppResult<event::Model> {
+) -> AppResult<(event::Model, Outbox)> {
     let txn = begin_write(db).await?;
     let event = find_for_change(&txn, actor, event_id).await?;
     if Status::of(&event) == Status::Cancelled {
@@ -357,15 +358,48 @@ pub async fn update(
     }
     row.sequence = Set(event.sequence + 1);
     row.updated_at = Set(now);
-    row.update(&txn).await?;
+    let updated = row.update(&txn).await?;
+    let mut outbox = Outbox::default();
     if raised {
-        rsvps::fill_places(&txn, event.id, now).await?;
+        let promoted = rsvps::fill_places(&txn, event.id, now).await?;
+        outbox.extend(rsvps::notify_promoted(&txn, &updated, &promoted, now).await?);
+    }
+    let moved = updated.starts_at != event.starts_at
+        || updated.ends_at != event.ends_at
+        || updated.time_zone != event.time_zone
+        || updated.venue_name != event.venue_name
+        || updated.venue_address != event.venue_address
+        || updated.venue_lat != event.venue_lat
+        || updated.venue_lng != event.venue_lng
+        || updated.online_url != event.online_url;
+    if moved {
+        let told: Vec<Uuid> = notifications::attendees(&txn, event.id)
+            .await?
+            .into_iter()
+            .filter(|u| *u != actor)
+            .collect();
+        let message = format!(
+            "“{}” has changed: {}.",
+            updated.title,
+            when_and_where(&updated)
+        );
+        outbox.extend(
+            notifications::record(
+                &txn,
+                &told,
+                Kind::EventChanged,
+                &message,
+                Some(event.id),
+                now,
+            )
+            .await?,
+        );
     }
     let event = find(&txn, event.id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
     txn.commit().await?;
-    Ok(event)
+    Ok((event, outbox))
 }
 
 /// Cancels an event, keeping everything about it. Cancelling twice changes nothing.
@@ -375,11 +409,11 @@ pub async fn cancel(
     event_id: Uuid,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<event::Model> {
+) -> AppResult<(event::Model, Outbox)> {
     let txn = begin_write(db).await?;
     let event = find_for_change(&txn, actor, event_id).await?;
     if Status::of(&event) == Status::Cancelled {
-        return Ok(event);
+        return Ok((event, Outbox::default()));
     }
     let reason = reason
         .map(|r| r.trim().to_owned())
@@ -395,7 +429,7 @@ pub async fn cancel(
             event::Column::Status,
             Expr::value(Status::Cancelled.as_str()),
         )
-        .col_expr(event::Column::CancelReason, Expr::value(reason))
+        .col_expr(event::Column::CancelReason, Expr::value(reason.clone()))
         .col_expr(
             event::Column::Sequence,
             Expr::col(event::Column::Sequence).add(1),
@@ -404,11 +438,49 @@ pub async fn cancel(
         .filter(event::Column::Id.eq(event.id))
         .exec(&txn)
         .await?;
+    let told: Vec<Uuid> = notifications::attendees(&txn, event.id)
+        .await?
+        .into_iter()
+        .filter(|u| *u != actor)
+        .collect();
+    let message = match &reason {
+        Some(reason) => format!("“{}” is cancelled: {reason}", event.title),
+        None => format!("“{}” is cancelled.", event.title),
+    };
+    let outbox = notifications::record(
+        &txn,
+        &told,
+        Kind::EventCancelled,
+        &message,
+        Some(event.id),
+        now,
+    )
+    .await?;
     let event = find(&txn, event.id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
     txn.commit().await?;
-    Ok(event)
+    Ok((event, outbox))
+}
+
+/// "Thu 3 Dec 2026, 19:00 CET at c-base": the start in the event's own zone, and the place.
+pub fn when_and_where(event: &event::Model) -> String {
+    let start = match event.time_zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => event
+            .starts_at
+            .with_timezone(&tz)
+            .format("%a %-d %b %Y, %H:%M %Z")
+            .to_string(),
+        Err(_) => event
+            .starts_at
+            .format("%a %-d %b %Y, %H:%M UTC")
+            .to_string(),
+    };
+    match (&event.venue_name, &event.online_url) {
+        (Some(venue), _) => format!("{start} at {venue}"),
+        (None, Some(url)) => format!("{start} online ({url})"),
+        (None, None) => start,
+    }
 }
 
 /// The hosts of each event, by member id.

@@ -8,6 +8,7 @@ pub mod geo;
 pub mod groups;
 pub mod interests;
 pub mod memberships;
+pub mod notifications;
 pub mod rate_limit;
 pub mod rsvps;
 pub mod search;

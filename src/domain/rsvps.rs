@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::db::begin_write;
 use crate::domain::events::Status as EventStatus;
 use crate::domain::memberships;
+use crate::domain::notifications::{self, Kind, Outbox};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +147,7 @@ pub async fn respond(
     event_id: Uuid,
     response: Response,
     now: DateTime<Utc>,
-) -> AppResult<rsvp::Model> {
+) -> AppResult<(rsvp::Model, Outbox)> {
     let txn = begin_write(db).await?;
     let event = event::Entity::find_by_id(event_id)
         .lock_exclusive()
@@ -177,7 +178,7 @@ pub async fn respond(
         (Response::Yes, Status::Going | Status::Waitlisted) | (Response::No, Status::NotGoing)
             if existing.is_some() =>
         {
-            return Ok(existing.expect("checked just above"));
+            return Ok((existing.expect("checked just above"), Outbox::default()));
         }
         (Response::Yes, _) => {
             if take_place(&txn, event_id).await? {
@@ -221,11 +222,33 @@ pub async fn respond(
             .await?
         }
     };
+    let mut outbox = Outbox::default();
     if before == Status::Going && status == Status::NotGoing {
-        fill_places(&txn, event_id, now).await?;
+        let promoted = fill_places(&txn, event_id, now).await?;
+        outbox = notify_promoted(&txn, &event, &promoted, now).await?;
     }
     txn.commit().await?;
-    Ok(row)
+    Ok((row, outbox))
+}
+
+/// Tells each promoted member they have a place (inside the caller's transaction).
+pub async fn notify_promoted(
+    db: &impl ConnectionTrait,
+    event: &event::Model,
+    promoted: &[rsvp::Model],
+    now: DateTime<Utc>,
+) -> AppResult<Outbox> {
+    let users: Vec<Uuid> = promoted.iter().map(|r| r.user_id).collect();
+    let message = format!("A place opened up: you are going to “{}”.", event.title);
+    notifications::record(
+        db,
+        &users,
+        Kind::WaitlistPromoted,
+        &message,
+        Some(event.id),
+        now,
+    )
+    .await
 }
 
 /// 1-based place in the queue of a WAITLISTED RSVP.

@@ -14,6 +14,7 @@ use crate::domain::events::{
     self, EventSearch, EventUpdate, NewEvent, StartKey, Status as DomainEventStatus,
     Venue as DomainVenue,
 };
+use crate::domain::notifications::Outbox;
 use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
 use crate::domain::{Patch, memberships};
 use crate::error::AppError;
@@ -24,6 +25,7 @@ use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
+use crate::state::AppState;
 
 /// Whether an event takes place.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -349,6 +351,12 @@ pub struct RsvpInput {
     pub response: RsvpResponse,
 }
 
+/// Mails a committed change's notifications without making the client wait for mail.
+fn deliver_later(state: &AppState, outbox: Outbox) {
+    let (db, mailer) = (state.db.clone(), state.mailer.clone());
+    tokio::spawn(async move { outbox.deliver(&db, &mailer).await });
+}
+
 fn patch<T>(value: Option<T>) -> Patch<T> {
     value.map_or(Patch::Keep, Patch::Set)
 }
@@ -501,9 +509,10 @@ impl EventMutation {
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),
         };
-        let event = events::update(&state(ctx).db, viewer, event_id, update, Utc::now())
+        let (event, outbox) = events::update(&state(ctx).db, viewer, event_id, update, Utc::now())
             .await
             .map_err(|e| e.under("input"))?;
+        deliver_later(state(ctx), outbox);
         Ok(Event(event))
     }
 
@@ -516,9 +525,11 @@ impl EventMutation {
     ) -> async_graphql::Result<Event> {
         let viewer = member_id(ctx)?;
         let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
-        let event = events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
-            .await
-            .map_err(|e| e.under("input"))?;
+        let (event, outbox) =
+            events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
+                .await
+                .map_err(|e| e.under("input"))?;
+        deliver_later(state(ctx), outbox);
         Ok(Event(event))
     }
 
@@ -533,8 +544,9 @@ impl EventMutation {
             RsvpResponse::Yes => Response::Yes,
             RsvpResponse::No => Response::No,
         };
-        Ok(Rsvp(
-            rsvps::respond(&state(ctx).db, viewer, event_id, response, Utc::now()).await?,
-        ))
+        let (rsvp, outbox) =
+            rsvps::respond(&state(ctx).db, viewer, event_id, response, Utc::now()).await?;
+        deliver_later(state(ctx), outbox);
+        Ok(Rsvp(rsvp))
     }
 }

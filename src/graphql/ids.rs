@@ -16,6 +16,7 @@ pub enum Kind {
     Membership,
     Event,
     Rsvp,
+    Notification,
 }
 
 impl Kind {
@@ -27,6 +28,7 @@ impl Kind {
             Kind::Membership => "Membership",
             Kind::Event => "Event",
             Kind::Rsvp => "Rsvp",
+            Kind::Notification => "Notification",
         }
     }
 
@@ -38,6 +40,7 @@ impl Kind {
             "Membership" => Some(Kind::Membership),
             "Event" => Some(Kind::Event),
             "Rsvp" => Some(Kind::Rsvp),
+            "Notification" => Some(Kind::Notification),
             _ => None,
         }
     }

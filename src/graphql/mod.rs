@@ -9,6 +9,7 @@ pub mod ids;
 pub mod interests;
 pub mod loaders;
 pub mod node;
+pub mod notifications;
 pub mod pagination;
 pub mod search;
 pub mod users;
@@ -37,6 +38,7 @@ pub struct Mutation(
     interests::InterestMutation,
     groups::GroupMutation,
     events::EventMutation,
+    notifications::NotificationMutation,
 );
 
 pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -53,6 +55,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .override_output_type_description::<interests::InterestConnection>("A page of interests.")
         .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
         .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
+        .override_output_type_description::<notifications::NotificationConnection>(
+            "A page of notifications, newest first.",
+        )
         .override_output_type_description::<events::EventConnection>(
             "A page of events, soonest first.",
         )

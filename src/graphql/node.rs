@@ -2,12 +2,14 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use crate::domain::notifications;
 use crate::domain::{accounts, events, groups, interests, memberships, rsvps};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, Rsvp};
 use crate::graphql::groups::{Group, Membership};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
+use crate::graphql::notifications::Notification;
 use crate::graphql::users::User;
 
 /// An object with a global ID, which `node(id:)` finds again.
@@ -20,6 +22,7 @@ pub enum Node {
     Membership(Membership),
     Event(Event),
     Rsvp(Rsvp),
+    Notification(Notification),
 }
 
 #[derive(Default)]
@@ -51,6 +54,15 @@ impl NodeQuery {
                 _ => None,
             },
             Kind::Event => events::find(db, uuid).await?.map(|e| Node::Event(Event(e))),
+            // Notifications are their member's alone.
+            Kind::Notification => {
+                match (notifications::find(db, uuid).await?, optional_member(ctx)?) {
+                    (Some(n), Some(viewer)) if n.user_id == viewer.sub => {
+                        Some(Node::Notification(Notification(n)))
+                    }
+                    _ => None,
+                }
+            }
             // An answer is for the member and the group's members to see, like the attendee list.
             Kind::Rsvp => match (rsvps::find(db, uuid).await?, optional_member(ctx)?) {
                 (Some(r), Some(viewer)) if r.user_id == viewer.sub => Some(Node::Rsvp(Rsvp(r))),

@@ -8,6 +8,7 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
+use crate::domain::notifications;
 use crate::domain::{accounts, memberships, verification};
 use crate::graphql::context::{loaders, optional_member, state};
 use crate::graphql::events::{Event, EventConnection};
@@ -16,6 +17,7 @@ use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
 use crate::graphql::loaders::InterestsOfUser;
+use crate::graphql::notifications::{Notification, NotificationConnection};
 use crate::graphql::pagination::{PageRequest, connection};
 
 pub struct User(pub user::Model);
@@ -151,6 +153,33 @@ impl Viewer {
             rows,
             |e| (e.starts_at, e.id),
             |e| (Event(e), EmptyFields),
+            EmptyFields,
+        ))
+    }
+
+    /// What the viewer was told, newest first; `unreadOnly` keeps the unread ones.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default)] unread_only: bool,
+    ) -> async_graphql::Result<NotificationConnection> {
+        let page = PageRequest::<Uuid>::parse(first, after)?;
+        let rows = notifications::of_user(
+            &state(ctx).db,
+            self.0.id,
+            unread_only,
+            page.after,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(connection(
+            &page,
+            rows,
+            |n| n.id,
+            |n| (Notification(n), EmptyFields),
             EmptyFields,
         ))
     }

@@ -532,3 +532,112 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
     let body = app.graphql(None, query, json!({ "f": bad })).await;
     assert_eq!(error_field(&body), "filter.radiusKm", "{body}");
 }
+
+const NOTIFICATIONS: &str = "query($unread: Boolean) { viewer { notifications(unreadOnly: $unread) { nodes { id kind message readAt event { id } } } } }";
+
+async fn notifications_of(app: &TestApp, member: &Member, unread: bool) -> Vec<Value> {
+    let body = app
+        .graphql(
+            Some(&member.access_token),
+            NOTIFICATIONS,
+            json!({ "unread": unread }),
+        )
+        .await;
+    body["data"]["viewer"]["notifications"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone()
+}
+
+/// Waits (a bounded while) for a mail to `email` that contains `text`: mail goes out after
+/// the answer, in the background.
+async fn mail_arrives(app: &TestApp, email: &str, text: &str) -> bool {
+    for _ in 0..100 {
+        if app
+            .mails()
+            .iter()
+            .any(|m| m.contains(&format!("To: {email}")) && m.contains(text))
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn promotions_changes_and_cancellations_are_told_to_those_going() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) =
+        organiser_with_event(&app, json!({ "capacity": 1, "title": "Pottery Evening" })).await;
+    let id = event["id"].as_str().unwrap();
+    let bo = member_of(&app, &group_id, "bo@example.com").await;
+    let cy = member_of(&app, &group_id, "cy@example.com").await;
+    answer(&app, &bo, id, "YES").await;
+    answer(&app, &cy, id, "YES").await;
+    answer(&app, &bo, id, "NO").await;
+
+    let cys = notifications_of(&app, &cy, false).await;
+    assert_eq!(cys.len(), 1, "{cys:?}");
+    assert_eq!(cys[0]["kind"], "WAITLIST_PROMOTED");
+    assert_eq!(cys[0]["event"]["id"], id);
+    assert!(mail_arrives(&app, "cy@example.com", "Pottery Evening").await);
+
+    // A change refused as a whole tells nobody: nothing was committed.
+    let later = Utc::now() + Duration::days(9);
+    let refused = app
+        .graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(2)).to_rfc3339(), "capacity": 0 } }))
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(notifications_of(&app, &cy, false).await.len(), 1);
+
+    // A new title alone is no news; a new time is.
+    app.graphql(
+        Some(&ann.access_token),
+        UPDATE_EVENT,
+        json!({ "input": { "eventId": id, "title": "Pottery Night" } }),
+    )
+    .await;
+    assert_eq!(notifications_of(&app, &cy, false).await.len(), 1);
+    let moved = app
+        .graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(2)).to_rfc3339() } }))
+        .await;
+    assert!(moved["data"]["updateEvent"]["id"].is_string(), "{moved}");
+    let cys = notifications_of(&app, &cy, false).await;
+    assert_eq!(cys[0]["kind"], "EVENT_CHANGED", "newest first: {cys:?}");
+
+    app.graphql(
+        Some(&ann.access_token),
+        CANCEL_EVENT,
+        json!({ "input": { "eventId": id, "reason": "Kiln broke" } }),
+    )
+    .await;
+    let cys = notifications_of(&app, &cy, false).await;
+    assert_eq!(cys[0]["kind"], "EVENT_CANCELLED", "{cys:?}");
+    assert!(cys[0]["message"].as_str().unwrap().contains("Kiln broke"));
+    assert!(mail_arrives(&app, "cy@example.com", "Kiln broke").await);
+    // Bo said no before any of it, and the organiser made the changes: neither is told.
+    assert!(notifications_of(&app, &bo, false).await.is_empty());
+    assert!(notifications_of(&app, &ann, false).await.is_empty());
+
+    // Marking read.
+    let first = cys[0]["id"].clone();
+    let mark = "mutation($ids: [ID!]!) { markNotificationsRead(input: { ids: $ids }) }";
+    let body = app
+        .graphql(Some(&cy.access_token), mark, json!({ "ids": [first] }))
+        .await;
+    assert_eq!(body["data"]["markNotificationsRead"], true, "{body}");
+    let unread = notifications_of(&app, &cy, true).await;
+    assert_eq!(unread.len(), 2);
+    assert!(unread.iter().all(|n| n["id"] != first));
+    // Someone else's ids change nothing.
+    let body = app
+        .graphql(
+            Some(&bo.access_token),
+            mark,
+            json!({ "ids": unread.iter().map(|n| n["id"].clone()).collect::<Vec<_>>() }),
+        )
+        .await;
+    assert_eq!(body["data"]["markNotificationsRead"], true);
+    assert_eq!(notifications_of(&app, &cy, true).await.len(), 2);
+}

@@ -1,0 +1,179 @@
+//! Notifications: written in the same transaction as the change they report, so a change
+//! that rolls back leaves none; mailed only after that transaction commits.
+
+use chrono::{DateTime, Utc};
+use entity::{notification, rsvp, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::domain::rsvps;
+use crate::error::AppResult;
+use crate::notify::{Mail, Mailer};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    WaitlistPromoted,
+    EventChanged,
+    EventCancelled,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::WaitlistPromoted => "WAITLIST_PROMOTED",
+            Kind::EventChanged => "EVENT_CHANGED",
+            Kind::EventCancelled => "EVENT_CANCELLED",
+        }
+    }
+
+    pub fn of(row: &notification::Model) -> Self {
+        match row.kind.as_str() {
+            "WAITLIST_PROMOTED" => Kind::WaitlistPromoted,
+            "EVENT_CANCELLED" => Kind::EventCancelled,
+            _ => Kind::EventChanged,
+        }
+    }
+}
+
+/// Notifications written by a change, to be mailed once it commits.
+#[must_use = "mail the notifications after the transaction commits"]
+#[derive(Debug, Default)]
+pub struct Outbox(Vec<notification::Model>);
+
+impl Outbox {
+    pub fn extend(&mut self, other: Outbox) {
+        self.0.extend(other.0);
+    }
+
+    /// Mails each notification to its member. Failures are logged: the notification itself
+    /// is already stored and shows in `Viewer.notifications`.
+    pub async fn deliver(self, db: &impl ConnectionTrait, mailer: &Mailer) {
+        if self.0.is_empty() {
+            return;
+        }
+        let ids: Vec<Uuid> = self.0.iter().map(|n| n.user_id).collect();
+        let users = match user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(db)
+            .await
+        {
+            Ok(users) => users,
+            Err(err) => {
+                tracing::error!(error = %err, "notification mail: cannot load members");
+                return;
+            }
+        };
+        for n in self.0 {
+            if let Some(u) = users.iter().find(|u| u.id == n.user_id) {
+                let mail = Mail {
+                    to: u.email.clone(),
+                    subject: format!("Kith: {}", n.message),
+                    body: format!("Hello {},\n\n{}\n", u.display_name, n.message),
+                };
+                if let Err(err) = mailer.send(mail).await {
+                    tracing::warn!(error = %err, notification = %n.id, "notification mail not sent");
+                }
+            }
+        }
+    }
+}
+
+/// Writes one notification per member, inside the caller's transaction.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    user_ids: &[Uuid],
+    kind: Kind,
+    message: &str,
+    event_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<Outbox> {
+    if user_ids.is_empty() {
+        return Ok(Outbox::default());
+    }
+    let rows: Vec<notification::Model> = user_ids
+        .iter()
+        .map(|user_id| notification::Model {
+            id: Uuid::now_v7(),
+            user_id: *user_id,
+            kind: kind.as_str().to_owned(),
+            message: message.to_owned(),
+            event_id,
+            created_at: now,
+            read_at: None,
+        })
+        .collect();
+    notification::Entity::insert_many(rows.iter().cloned().map(|n| notification::ActiveModel {
+        id: Set(n.id),
+        user_id: Set(n.user_id),
+        kind: Set(n.kind),
+        message: Set(n.message),
+        event_id: Set(n.event_id),
+        created_at: Set(n.created_at),
+        read_at: Set(None),
+    }))
+    .exec(db)
+    .await?;
+    Ok(Outbox(rows))
+}
+
+/// The members GOING or WAITLISTED to an event.
+pub async fn attendees(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(rsvp::Entity::find()
+        .select_only()
+        .column(rsvp::Column::UserId)
+        .filter(rsvp::Column::EventId.eq(event_id))
+        .filter(rsvp::Column::Status.is_in([
+            rsvps::Status::Going.as_str(),
+            rsvps::Status::Waitlisted.as_str(),
+        ]))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// A page of a member's notifications, newest first, before the notification id `after`.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    unread_only: bool,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<notification::Model>> {
+    let mut select = notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
+    if unread_only {
+        select = select.filter(notification::Column::ReadAt.is_null());
+    }
+    if let Some(after) = after {
+        select = select.filter(notification::Column::Id.lt(after));
+    }
+    Ok(select
+        .order_by_desc(notification::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Marks the member's own notifications among `ids` read; others' ids are ignored.
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(now))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::Id.is_in(ids.to_vec()))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<notification::Model>> {
+    Ok(notification::Entity::find_by_id(id).one(db).await?)
+}

@@ -1,0 +1,101 @@
+//! What a member is told: a waitlist promotion, a moved or cancelled event.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::notification;
+
+use crate::connection_name;
+use crate::domain::events;
+use crate::domain::notifications::{self, Kind as DomainKind};
+use crate::graphql::context::{member_id, state};
+use crate::graphql::events::Event;
+use crate::graphql::ids::{self, Kind};
+use crate::graphql::pagination::Conn;
+
+/// What happened.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// A place opened up and the member moved from the waitlist to GOING.
+    WaitlistPromoted,
+    /// An event the member is GOING or WAITLISTED to changed its time or place.
+    EventChanged,
+    /// An event the member is GOING or WAITLISTED to was cancelled.
+    EventCancelled,
+}
+
+pub struct Notification(pub notification::Model);
+
+/// Something the member was told. Each is also mailed, after the change that caused it is
+/// committed (never for a change that rolled back).
+#[Object]
+impl Notification {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Notification, self.0.id)
+    }
+
+    /// What happened.
+    async fn kind(&self) -> NotificationKind {
+        match DomainKind::of(&self.0) {
+            DomainKind::WaitlistPromoted => NotificationKind::WaitlistPromoted,
+            DomainKind::EventChanged => NotificationKind::EventChanged,
+            DomainKind::EventCancelled => NotificationKind::EventCancelled,
+        }
+    }
+
+    /// A sentence for the member.
+    async fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The event it is about.
+    async fn event(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Event>> {
+        let Some(id) = self.0.event_id else {
+            return Ok(None);
+        };
+        Ok(events::find(&state(ctx).db, id).await?.map(Event))
+    }
+
+    /// When it was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the member marked it read; null while unread.
+    async fn read_at(&self) -> Option<DateTime<Utc>> {
+        self.0.read_at
+    }
+}
+
+connection_name!(
+    NotificationConnectionName,
+    "NotificationConnection",
+    "NotificationEdge"
+);
+pub type NotificationConnection = Conn<Notification, NotificationConnectionName>;
+
+/// The notifications to mark read.
+#[derive(InputObject)]
+pub struct MarkNotificationsReadInput {
+    /// Notification IDs of the viewer (others' are ignored).
+    pub ids: Vec<ID>,
+}
+
+#[derive(Default)]
+pub struct NotificationMutation;
+
+#[Object]
+impl NotificationMutation {
+    /// Marks the viewer's notifications read. Always true; IDs that are not the viewer's
+    /// notifications change nothing.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        input: MarkNotificationsReadInput,
+    ) -> async_graphql::Result<bool> {
+        let viewer = member_id(ctx)?;
+        let ids = ids::decode_all(Kind::Notification, "input.ids", &input.ids)?;
+        notifications::mark_read(&state(ctx).db, viewer, &ids, Utc::now()).await?;
+        Ok(true)
+    }
+}
