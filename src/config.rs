@@ -37,6 +37,9 @@ pub struct Config {
     /// load balancer notices first (`KITH_SHUTDOWN_GRACE_SECONDS`; 0 in development, 5 in
     /// production).
     pub shutdown_grace: std::time::Duration,
+    /// The address apps and calendar programs reach this server at, for absolute URLs
+    /// (`KITH_PUBLIC_URL`; `http://` + the listen address when absent).
+    pub public_url: String,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -129,7 +132,23 @@ impl Config {
             (None, None) => MailTransport::Log,
         };
 
+        let public_url = match get("KITH_PUBLIC_URL") {
+            None => format!("http://{listen}"),
+            Some(text) => {
+                let parsed = url::Url::parse(&text)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .ok_or_else(|| {
+                        bad(
+                            "KITH_PUBLIC_URL",
+                            "must be an http(s) URL such as https://kith.example",
+                        )
+                    })?;
+                parsed.as_str().trim_end_matches('/').to_owned()
+            }
+        };
         Ok(Config {
+            public_url,
             database_url,
             listen,
             mode,

@@ -15,6 +15,8 @@ pub struct Model {
     pub home_lat: Option<f64>,
     pub home_lng: Option<f64>,
     pub time_zone: Option<String>,
+    /// The secret in the member's private calendar feed URL; made on first use.
+    pub calendar_token: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

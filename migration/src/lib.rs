@@ -9,6 +9,7 @@ mod m20261126_000002_groups;
 mod m20261126_000003_group_cell_covering;
 mod m20261126_000004_events;
 mod m20261126_000005_notifications;
+mod m20261126_000006_calendar_feeds;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_group_cell_covering::Migration),
             Box::new(m20261126_000004_events::Migration),
             Box::new(m20261126_000005_notifications::Migration),
+            Box::new(m20261126_000006_calendar_feeds::Migration),
         ]
     }
 }

@@ -117,6 +117,7 @@ pub async fn sign_up(
         home_lat: Set(None),
         home_lng: Set(None),
         time_zone: Set(None),
+        calendar_token: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

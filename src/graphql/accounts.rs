@@ -6,11 +6,12 @@ use entity::user;
 
 use crate::domain::Patch;
 use crate::domain::accounts::{self, ProfileUpdate, SignUp};
+use crate::domain::calendars;
 use crate::domain::sessions::{self, IssuedRefresh};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{member_id, request, state};
 use crate::graphql::geo::GeoPointInput;
-use crate::graphql::users::User;
+use crate::graphql::users::{User, Viewer};
 use crate::notify::mail;
 use crate::state::AppState;
 
@@ -221,6 +222,14 @@ impl AccountMutation {
         .await
         .map_err(|e| e.under("input"))?;
         Ok(User(user))
+    }
+
+    /// Replaces the viewer's calendar feed URL; the old one stops working at once.
+    async fn reset_calendar_feed(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let state = state(ctx);
+        let viewer = member_id(ctx)?;
+        calendars::replace_feed_token(&state.db, viewer).await?;
+        Ok(Viewer(accounts::get_viewer(&state.db, viewer).await?))
     }
 
     /// Changes the viewer's profile; absent fields stay as they are.

@@ -179,6 +179,15 @@ impl Event {
             .map(Rsvp))
     }
 
+    /// This event as iCalendar (RFC 5545), for "add to calendar".
+    async fn calendar_url(&self, ctx: &Context<'_>) -> String {
+        format!(
+            "{}/events/{}.ics",
+            state(ctx).config.public_url,
+            ids::encode(Kind::Event, self.0.id).0
+        )
+    }
+
     /// The people GOING, in the order they answered. Only ACTIVE members of the group may
     /// see this list: FORBIDDEN for others, UNAUTHENTICATED when signed out.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]

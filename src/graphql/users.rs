@@ -8,8 +8,8 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
-use crate::domain::notifications;
 use crate::domain::{accounts, memberships, verification};
+use crate::domain::{calendars, notifications};
 use crate::graphql::context::{loaders, optional_member, state};
 use crate::graphql::events::{Event, EventConnection};
 use crate::graphql::geo::GeoPoint;
@@ -182,6 +182,15 @@ impl Viewer {
             |n| (Notification(n), EmptyFields),
             EmptyFields,
         ))
+    }
+
+    /// The viewer's private calendar feed (iCalendar): every event they are GOING or
+    /// WAITLISTED to, cancellations included, so a calendar app that subscribes follows
+    /// changes. Anyone with the URL can read it: `resetCalendarFeed` replaces it.
+    async fn calendar_feed_url(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let state = state(ctx);
+        let token = calendars::feed_token(&state.db, &self.0).await?;
+        Ok(format!("{}/calendar/{token}.ics", state.config.public_url))
     }
 
     /// The viewer's memberships, ACTIVE and PENDING, in the order they were made.

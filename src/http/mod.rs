@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql`, health, metrics.
 
+pub mod calendar;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -24,6 +25,8 @@ pub fn router(state: AppState) -> Router {
     let schema = crate::graphql::schema(state.clone());
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/events/{file}", get(calendar::event))
+        .route("/calendar/{file}", get(calendar::feed))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -103,6 +103,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             home_lat: Set(None),
             home_lng: Set(None),
             time_zone: Set(None),
+            calendar_token: Set(None),
             created_at: Set(now - Duration::days(rng.random_range(0..1000))),
             updated_at: Set(now),
         });

@@ -641,3 +641,131 @@ async fn promotions_changes_and_cancellations_are_told_to_those_going() {
     assert_eq!(body["data"]["markNotificationsRead"], true);
     assert_eq!(notifications_of(&app, &cy, true).await.len(), 2);
 }
+
+/// GETs a URL the API gave, on this test's server, as (status, body).
+async fn fetch(app: &TestApp, url: &str) -> (u16, String) {
+    let path = url::Url::parse(url).unwrap().path().to_owned();
+    let response = app.client.get(app.url(&path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    if status == 200 {
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/calendar")
+        );
+    }
+    (status, response.text().await.unwrap())
+}
+
+/// The properties of each VEVENT, unfolded (RFC 5545 §3.1).
+fn vevents(ics: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let unfolded = ics.replace("\r\n ", "").replace("\r\n\t", "");
+    let mut events = Vec::new();
+    let mut current: Option<std::collections::HashMap<String, String>> = None;
+    for line in unfolded.lines() {
+        match line {
+            "BEGIN:VEVENT" => current = Some(Default::default()),
+            "END:VEVENT" => events.extend(current.take()),
+            _ => {
+                if let (Some(props), Some((key, value))) = (current.as_mut(), line.split_once(':'))
+                {
+                    let name = key.split(';').next().unwrap().to_owned();
+                    props.insert(name, value.to_owned());
+                }
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn calendars_follow_changes_and_cancellations() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) =
+        organiser_with_event(&app, json!({ "title": "Board Game Night" })).await;
+    let id = event["id"].as_str().unwrap();
+    let bo = member_of(&app, &group_id, "bo@example.com").await;
+    let urls = app
+        .graphql(Some(&bo.access_token), "query($id: ID!) { event(id: $id) { calendarUrl startsAt } viewer { calendarFeedUrl } }", json!({ "id": id }))
+        .await;
+    let event_url = urls["data"]["event"]["calendarUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let feed_url = urls["data"]["viewer"]["calendarFeedUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let starts: chrono::DateTime<Utc> = urls["data"]["event"]["startsAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let (status, ics) = fetch(&app, &event_url).await;
+    assert_eq!(status, 200);
+    let parsed = vevents(&ics);
+    assert_eq!(parsed.len(), 1, "{ics}");
+    let uid = parsed[0]["UID"].clone();
+    assert!(uid.ends_with("@kith"));
+    assert_eq!(parsed[0]["SUMMARY"], "Board Game Night");
+    assert_eq!(
+        parsed[0]["DTSTART"],
+        starts.format("%Y%m%dT%H%M%SZ").to_string()
+    );
+    assert_eq!(parsed[0]["SEQUENCE"], "0");
+    assert_eq!(parsed[0]["STATUS"], "CONFIRMED");
+
+    // Not going yet: the feed is empty; going: the event is in it.
+    let (_, feed) = fetch(&app, &feed_url).await;
+    assert!(vevents(&feed).is_empty(), "{feed}");
+    answer(&app, &bo, id, "YES").await;
+    let later = starts + Duration::hours(1);
+    app.graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(3)).to_rfc3339() } }))
+        .await;
+    let (_, feed) = fetch(&app, &feed_url).await;
+    let parsed = vevents(&feed);
+    assert_eq!(parsed.len(), 1, "{feed}");
+    assert_eq!(
+        parsed[0]["UID"], uid,
+        "the same UID, so calendars update the entry"
+    );
+    assert_eq!(parsed[0]["SEQUENCE"], "1");
+    assert_eq!(
+        parsed[0]["DTSTART"],
+        later.format("%Y%m%dT%H%M%SZ").to_string()
+    );
+
+    app.graphql(
+        Some(&ann.access_token),
+        CANCEL_EVENT,
+        json!({ "input": { "eventId": id } }),
+    )
+    .await;
+    let (_, feed) = fetch(&app, &feed_url).await;
+    let parsed = vevents(&feed);
+    assert_eq!(parsed[0]["STATUS"], "CANCELLED");
+    assert_eq!(parsed[0]["SEQUENCE"], "2");
+
+    // The feed URL can be replaced; the old one is then unknown (404), as is any guess.
+    let reset = app
+        .graphql(
+            Some(&bo.access_token),
+            "mutation { resetCalendarFeed { calendarFeedUrl } }",
+            json!({}),
+        )
+        .await;
+    let new_url = reset["data"]["resetCalendarFeed"]["calendarFeedUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_url, feed_url);
+    assert_eq!(fetch(&app, &feed_url).await.0, 404);
+    assert_eq!(fetch(&app, &new_url).await.0, 200);
+    assert_eq!(
+        fetch(&app, "http://x/calendar/not-a-token.ics").await.0,
+        404
+    );
+    assert_eq!(fetch(&app, "http://x/events/bm9wZQ.ics").await.0, 404);
+}
