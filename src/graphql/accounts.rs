@@ -4,13 +4,13 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
-use crate::domain::Patch;
 use crate::domain::accounts::{self, ProfileUpdate, SignUp};
 use crate::domain::calendars;
 use crate::domain::sessions::{self, IssuedRefresh};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{member_id, request, state};
 use crate::graphql::geo::GeoPointInput;
+use crate::graphql::inputs::{keep_or_set, nullable};
 use crate::graphql::users::{User, Viewer};
 use crate::notify::mail;
 use crate::state::AppState;
@@ -100,15 +100,6 @@ pub struct UpdateProfileInput {
     pub home_location: MaybeUndefined<GeoPointInput>,
     /// An IANA time zone such as `Europe/Berlin`.
     pub time_zone: MaybeUndefined<String>,
-}
-
-/// Absent stays, null clears, a value replaces.
-fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Patch<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => Patch::Keep,
-        MaybeUndefined::Null => Patch::Set(None),
-        MaybeUndefined::Value(v) => Patch::Set(Some(f(v))),
-    }
 }
 
 #[derive(Default)]
@@ -241,10 +232,10 @@ impl AccountMutation {
         let state = state(ctx);
         let viewer = member_id(ctx)?;
         let update = ProfileUpdate {
-            display_name: input.display_name.map_or(Patch::Keep, Patch::Set),
-            bio: patch(input.bio, |b| b),
-            home_location: patch(input.home_location, |p| (p.lat, p.lng)),
-            time_zone: patch(input.time_zone, |z| z),
+            display_name: keep_or_set(input.display_name),
+            bio: nullable(input.bio, |b| b),
+            home_location: nullable(input.home_location, |p| (p.lat, p.lng)),
+            time_zone: nullable(input.time_zone, |z| z),
         };
         let user = accounts::update_profile(&state.db, viewer, update, Utc::now())
             .await

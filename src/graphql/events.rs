@@ -14,14 +14,15 @@ use crate::domain::events::{
     self, EventSearch, EventUpdate, NewEvent, StartKey, Status as DomainEventStatus,
     Venue as DomainVenue,
 };
+use crate::domain::memberships;
 use crate::domain::notifications::Outbox;
 use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
-use crate::domain::{Patch, memberships};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, optional_member, state};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::inputs::{keep_or_set, nullable};
 use crate::graphql::loaders::{GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
@@ -269,6 +270,17 @@ impl Rsvp {
 connection_name!(RsvpConnectionName, "RsvpConnection", "RsvpEdge");
 connection_name!(EventConnectionName, "EventConnection", "EventEdge");
 pub type EventConnection = Conn<Event, EventConnectionName>;
+
+/// A page of events in (startsAt, id) order.
+pub fn event_page(page: &PageRequest<StartKey>, rows: Vec<event::Model>) -> EventConnection {
+    connection(
+        page,
+        rows,
+        |e| (e.starts_at, e.id),
+        |e| (Event(e), EmptyFields),
+        EmptyFields,
+    )
+}
 pub type RsvpConnection = Conn<Rsvp, RsvpConnectionName>;
 
 /// A venue: name, address and location.
@@ -364,21 +376,6 @@ pub struct RsvpInput {
 fn deliver_later(state: &AppState, outbox: Outbox) {
     let (db, mailer) = (state.db.clone(), state.mailer.clone());
     tokio::spawn(async move { outbox.deliver(&db, &mailer).await });
-}
-
-fn patch<T>(value: Option<T>) -> Patch<T> {
-    value.map_or(Patch::Keep, Patch::Set)
-}
-
-fn nullable<T, U>(
-    value: async_graphql::MaybeUndefined<T>,
-    f: impl FnOnce(T) -> U,
-) -> Patch<Option<U>> {
-    match value {
-        async_graphql::MaybeUndefined::Undefined => Patch::Keep,
-        async_graphql::MaybeUndefined::Null => Patch::Set(None),
-        async_graphql::MaybeUndefined::Value(v) => Patch::Set(Some(f(v))),
-    }
 }
 
 /// Where and when to look for events.
@@ -509,11 +506,11 @@ impl EventMutation {
         let viewer = member_id(ctx)?;
         let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
         let update = EventUpdate {
-            title: patch(input.title),
-            description: patch(input.description),
-            starts_at: patch(input.starts_at),
-            ends_at: patch(input.ends_at),
-            time_zone: patch(input.time_zone),
+            title: keep_or_set(input.title),
+            description: keep_or_set(input.description),
+            starts_at: keep_or_set(input.starts_at),
+            ends_at: keep_or_set(input.ends_at),
+            time_zone: keep_or_set(input.time_zone),
             venue: nullable(input.venue, Into::into),
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),

@@ -7,15 +7,16 @@ use entity::{group, membership};
 use uuid::Uuid;
 
 use crate::connection_name;
+use crate::domain::accounts;
 use crate::domain::events::{self, StartKey};
 use crate::domain::groups::{self, GroupUpdate, JoinPolicy as DomainJoinPolicy, NewGroup};
 use crate::domain::memberships::{self, Role, Status};
-use crate::domain::{Patch, accounts};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, optional_member, state};
-use crate::graphql::events::{Event, EventConnection};
+use crate::graphql::events::{EventConnection, event_page};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::inputs::keep_or_set;
 use crate::graphql::interests::Interest;
 use crate::graphql::loaders::{GroupById, InterestsOfGroup, MembershipOf, OrganizersOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
@@ -228,13 +229,7 @@ impl Group {
             Utc::now(),
         )
         .await?;
-        Ok(connection(
-            &page,
-            rows,
-            |e| (e.starts_at, e.id),
-            |e| (Event(e), EmptyFields),
-            EmptyFields,
-        ))
+        Ok(event_page(&page, rows))
     }
 
     /// When the group was created.
@@ -391,10 +386,6 @@ impl GroupQuery {
     }
 }
 
-fn patch<T>(value: Option<T>) -> Patch<T> {
-    value.map_or(Patch::Keep, Patch::Set)
-}
-
 #[derive(Default)]
 pub struct GroupMutation;
 
@@ -440,13 +431,13 @@ impl GroupMutation {
             .map(|ids| ids::decode_all(Kind::Interest, "input.interestIds", &ids))
             .transpose()?;
         let update = GroupUpdate {
-            name: patch(input.name),
-            description: patch(input.description),
-            location: patch(input.location.map(|p| (p.lat, p.lng))),
-            city: patch(input.city),
-            time_zone: patch(input.time_zone),
-            interest_ids: patch(interest_ids),
-            join_policy: patch(input.join_policy.map(Into::into)),
+            name: keep_or_set(input.name),
+            description: keep_or_set(input.description),
+            location: keep_or_set(input.location.map(|p| (p.lat, p.lng))),
+            city: keep_or_set(input.city),
+            time_zone: keep_or_set(input.time_zone),
+            interest_ids: keep_or_set(interest_ids),
+            join_policy: keep_or_set(input.join_policy.map(Into::into)),
         };
         let group = groups::update(&state.db, viewer, group_id, update, Utc::now())
             .await

@@ -6,6 +6,7 @@ pub mod events;
 pub mod geo;
 pub mod groups;
 pub mod ids;
+pub mod inputs;
 pub mod interests;
 pub mod loaders;
 pub mod node;

@@ -11,7 +11,7 @@ use crate::domain::events::{self, StartKey};
 use crate::domain::{accounts, memberships, verification};
 use crate::domain::{calendars, notifications};
 use crate::graphql::context::{loaders, optional_member, state};
-use crate::graphql::events::{Event, EventConnection};
+use crate::graphql::events::{EventConnection, event_page};
 use crate::graphql::geo::GeoPoint;
 use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
@@ -148,13 +148,7 @@ impl Viewer {
             Utc::now(),
         )
         .await?;
-        Ok(connection(
-            &page,
-            rows,
-            |e| (e.starts_at, e.id),
-            |e| (Event(e), EmptyFields),
-            EmptyFields,
-        ))
+        Ok(event_page(&page, rows))
     }
 
     /// What the viewer was told, newest first; `unreadOnly` keeps the unread ones.
