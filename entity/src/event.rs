@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub group_id: Uuid,
+    /// The recurring series this event is an occurrence of.
+    pub series_id: Option<Uuid>,
     pub title: String,
     pub description: String,
     pub starts_at: DateTimeUtc,

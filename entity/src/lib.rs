@@ -2,6 +2,7 @@
 
 pub mod event;
 pub mod event_host;
+pub mod event_series;
 pub mod group;
 pub mod group_interest;
 pub mod interest;

@@ -10,6 +10,7 @@ mod m20261126_000003_group_cell_covering;
 mod m20261126_000004_events;
 mod m20261126_000005_notifications;
 mod m20261126_000006_calendar_feeds;
+mod m20261126_000007_event_series;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_events::Migration),
             Box::new(m20261126_000005_notifications::Migration),
             Box::new(m20261126_000006_calendar_feeds::Migration),
+            Box::new(m20261126_000007_event_series::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{event, event_host, rsvp, user};
+use entity::{event, event_host, event_series, rsvp, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -152,9 +152,11 @@ pub struct NewEvent {
     pub venue: Option<Venue>,
     pub online_url: Option<String>,
     pub capacity: Option<i32>,
+    /// An RFC 5545 RRULE value: makes a series of occurrences.
+    pub recurrence: Option<String>,
 }
 
-/// Creates an event; ORGANIZER, CO_ORGANIZER or EVENT_HOST of the group, who becomes its
+/// Creates an event (or, with a recurrence, a series of them: the first is returned); ORGANIZER, CO_ORGANIZER or EVENT_HOST of the group, who becomes its
 /// host. Field names in errors are relative to the input.
 pub async fn create(
     db: &DatabaseConnection,
@@ -199,41 +201,116 @@ pub async fn create(
         .map(parse_online_url)
         .transpose()?;
     check_capacity(input.capacity)?;
-    let event = event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        group_id: Set(group.id),
-        title: Set(title),
-        description: Set(description),
-        starts_at: Set(input.starts_at),
-        ends_at: Set(input.ends_at),
-        time_zone: Set(time_zone),
-        venue_name: Set(venue.as_ref().map(|v| v.0.clone())),
-        venue_address: Set(venue.as_ref().map(|v| v.1.clone())),
-        venue_lat: Set(venue.as_ref().map(|v| v.2.lat())),
-        venue_lng: Set(venue.as_ref().map(|v| v.2.lng())),
-        venue_cell: Set(venue.as_ref().map(|v| index_cell(&v.2))),
-        online_url: Set(online_url),
-        capacity: Set(input.capacity),
-        status: Set(Status::Scheduled.as_str().to_owned()),
-        cancel_reason: Set(None),
-        going_count: Set(0),
-        waitlist_count: Set(0),
-        waitlist_seq: Set(0),
-        sequence: Set(0),
-        created_by: Set(actor),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let tz = parse_time_zone("timeZone", &time_zone)?;
+    // One start per occurrence: the event itself, or every date of its series.
+    let (series_id, starts) = match input
+        .recurrence
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => (None, vec![input.starts_at]),
+        Some(rule) => {
+            let starts = occurrences(rule, input.starts_at, tz)?;
+            let series = event_series::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                group_id: Set(group.id),
+                recurrence: Set(rule.trim_start_matches("RRULE:").to_owned()),
+                time_zone: Set(time_zone.clone()),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            (Some(series.id), starts)
+        }
+    };
+    let length = input.ends_at - input.starts_at;
+    let mut first = None;
+    for starts_at in starts {
+        let event = event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            group_id: Set(group.id),
+            series_id: Set(series_id),
+            title: Set(title.clone()),
+            description: Set(description.clone()),
+            starts_at: Set(starts_at),
+            ends_at: Set(starts_at + length),
+            time_zone: Set(time_zone.clone()),
+            venue_name: Set(venue.as_ref().map(|v| v.0.clone())),
+            venue_address: Set(venue.as_ref().map(|v| v.1.clone())),
+            venue_lat: Set(venue.as_ref().map(|v| v.2.lat())),
+            venue_lng: Set(venue.as_ref().map(|v| v.2.lng())),
+            venue_cell: Set(venue.as_ref().map(|v| index_cell(&v.2))),
+            online_url: Set(online_url.clone()),
+            capacity: Set(input.capacity),
+            status: Set(Status::Scheduled.as_str().to_owned()),
+            cancel_reason: Set(None),
+            going_count: Set(0),
+            waitlist_count: Set(0),
+            waitlist_seq: Set(0),
+            sequence: Set(0),
+            created_by: Set(actor),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        event_host::ActiveModel {
+            event_id: Set(event.id),
+            user_id: Set(actor),
+        }
+        .insert(&txn)
+        .await?;
+        first.get_or_insert(event);
     }
-    .insert(&txn)
-    .await?;
-    event_host::ActiveModel {
-        event_id: Set(event.id),
-        user_id: Set(actor),
-    }
-    .insert(&txn)
-    .await?;
     txn.commit().await?;
-    Ok(event)
+    first.ok_or_else(|| AppError::bad_input("recurrence", "the rule gives no occurrence"))
+}
+
+/// Most occurrences a series creates at once.
+pub const MAX_OCCURRENCES: u16 = 52;
+/// How far ahead a series creates occurrences.
+pub const SERIES_HORIZON: Duration = Duration::days(366);
+
+/// The starts of a series: `rule` (an RRULE value such as `FREQ=WEEKLY;COUNT=8`) from
+/// `first`, keeping its wall-clock time in `tz` across daylight-saving changes; at most 52,
+/// within a year.
+pub fn occurrences(
+    rule: &str,
+    first: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> AppResult<Vec<DateTime<Utc>>> {
+    let rule = rule.trim().trim_start_matches("RRULE:");
+    let bad = || {
+        AppError::bad_input(
+            "recurrence",
+            "an RFC 5545 RRULE such as FREQ=WEEKLY;COUNT=8",
+        )
+    };
+    if rule.contains(['\n', '\r']) || rule.to_uppercase().contains("DTSTART") {
+        return Err(bad());
+    }
+    let local = first.with_timezone(&tz);
+    let text = format!(
+        "DTSTART;TZID={}:{}\nRRULE:{rule}",
+        tz.name(),
+        local.format("%Y%m%dT%H%M%S")
+    );
+    let set: rrule::RRuleSet = text.parse().map_err(|_| bad())?;
+    let horizon = (first + SERIES_HORIZON).with_timezone(&rrule::Tz::Tz(tz));
+    let dates = set.before(horizon).all(MAX_OCCURRENCES).dates;
+    if dates.is_empty() {
+        return Err(AppError::bad_input(
+            "recurrence",
+            "the rule gives no occurrence",
+        ));
+    }
+    Ok(dates.into_iter().map(|d| d.with_timezone(&Utc)).collect())
+}
+
+/// The series of an event.
+pub async fn series(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event_series::Model>> {
+    Ok(event_series::Entity::find_by_id(id).one(db).await?)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event::Model>> {

@@ -180,6 +180,14 @@ impl Event {
             .map(Rsvp))
     }
 
+    /// The recurring series this event is an occurrence of; null for a one-off.
+    async fn series(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<EventSeries>> {
+        let Some(id) = self.0.series_id else {
+            return Ok(None);
+        };
+        Ok(events::series(&state(ctx).db, id).await?.map(EventSeries))
+    }
+
     /// This event as iCalendar (RFC 5545), for "add to calendar".
     async fn calendar_url(&self, ctx: &Context<'_>) -> String {
         format!(
@@ -212,6 +220,22 @@ impl Event {
             |r| (Rsvp(r), EmptyFields),
             EmptyFields,
         ))
+    }
+}
+
+pub struct EventSeries(pub entity::event_series::Model);
+
+/// A recurring series of events.
+#[Object]
+impl EventSeries {
+    /// Opaque, stable ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::EventSeries, self.0.id)
+    }
+
+    /// The RFC 5545 RRULE, as `FREQ=WEEKLY;COUNT=8`.
+    async fn recurrence(&self) -> &str {
+        &self.0.recurrence
     }
 }
 
@@ -327,6 +351,11 @@ pub struct CreateEventInput {
     pub online_url: Option<String>,
     /// At least 1; null or absent for no limit.
     pub capacity: Option<i32>,
+    /// An RFC 5545 RRULE (`FREQ=WEEKLY;COUNT=8`) making a series: each occurrence is an
+    /// event of its own, with its own RSVPs, keeping the first one's wall-clock time in
+    /// `timeZone` across daylight-saving changes. At most 52 occurrences within a year are
+    /// created. The answer is the first occurrence.
+    pub recurrence: Option<String>,
 }
 
 /// Changes to an event; absent fields stay as they are, null clears `venue`, `onlineUrl`
@@ -490,6 +519,7 @@ impl EventMutation {
             venue: input.venue.map(Into::into),
             online_url: input.online_url,
             capacity: input.capacity,
+            recurrence: input.recurrence,
         };
         let event = events::create(&state(ctx).db, viewer, new, Utc::now())
             .await

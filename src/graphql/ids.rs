@@ -17,6 +17,7 @@ pub enum Kind {
     Event,
     Rsvp,
     Notification,
+    EventSeries,
 }
 
 impl Kind {
@@ -29,6 +30,7 @@ impl Kind {
             Kind::Event => "Event",
             Kind::Rsvp => "Rsvp",
             Kind::Notification => "Notification",
+            Kind::EventSeries => "EventSeries",
         }
     }
 
@@ -41,6 +43,7 @@ impl Kind {
             "Event" => Some(Kind::Event),
             "Rsvp" => Some(Kind::Rsvp),
             "Notification" => Some(Kind::Notification),
+            "EventSeries" => Some(Kind::EventSeries),
             _ => None,
         }
     }

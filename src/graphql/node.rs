@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::domain::notifications;
 use crate::domain::{accounts, events, groups, interests, memberships, rsvps};
 use crate::graphql::context::{optional_member, state};
-use crate::graphql::events::{Event, Rsvp};
+use crate::graphql::events::{Event, EventSeries, Rsvp};
 use crate::graphql::groups::{Group, Membership};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
@@ -23,6 +23,7 @@ pub enum Node {
     Event(Event),
     Rsvp(Rsvp),
     Notification(Notification),
+    EventSeries(EventSeries),
 }
 
 #[derive(Default)]
@@ -54,6 +55,9 @@ impl NodeQuery {
                 _ => None,
             },
             Kind::Event => events::find(db, uuid).await?.map(|e| Node::Event(Event(e))),
+            Kind::EventSeries => events::series(db, uuid)
+                .await?
+                .map(|s| Node::EventSeries(EventSeries(s))),
             // Notifications are their member's alone.
             Kind::Notification => {
                 match (notifications::find(db, uuid).await?, optional_member(ctx)?) {

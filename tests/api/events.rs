@@ -767,3 +767,66 @@ async fn calendars_follow_changes_and_cancellations() {
     );
     assert_eq!(fetch(&app, "http://x/events/bm9wZQ.ics").await.0, 404);
 }
+
+#[tokio::test]
+async fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    // Thursdays at 19:00 in Berlin from 4 March 2027; clocks go forward on 28 March.
+    let input = event_input(
+        &group_id,
+        json!({
+            "title": "Thursday Choir",
+            "startsAt": "2027-03-04T18:00:00Z", "endsAt": "2027-03-04T20:00:00Z",
+            "timeZone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;COUNT=6",
+        }),
+    );
+    let body = app
+        .graphql(Some(&ann.access_token), "mutation($input: CreateEventInput!) { createEvent(input: $input) { id startsAt series { id recurrence } } }", json!({ "input": input }))
+        .await;
+    let first = &body["data"]["createEvent"];
+    assert_eq!(first["startsAt"], "2027-03-04T18:00:00+00:00", "{body}");
+    assert_eq!(first["series"]["recurrence"], "FREQ=WEEKLY;COUNT=6");
+    let series = first["series"]["id"].clone();
+
+    let list = app
+        .graphql(None, "query($g: ID!) { group(id: $g) { upcomingEvents(first: 50) { nodes { title startsAt endsAt series { id } } } } }", json!({ "g": group_id }))
+        .await;
+    let choir: Vec<&Value> = list["data"]["group"]["upcomingEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["title"] == "Thursday Choir")
+        .collect();
+    let starts: Vec<&str> = choir
+        .iter()
+        .map(|e| e["startsAt"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            "2027-03-04T18:00:00+00:00",
+            "2027-03-11T18:00:00+00:00",
+            "2027-03-18T18:00:00+00:00",
+            "2027-03-25T18:00:00+00:00",
+            "2027-04-01T17:00:00+00:00",
+            "2027-04-08T17:00:00+00:00",
+        ]
+    );
+    assert!(choir.iter().all(|e| e["series"]["id"] == series));
+    assert_eq!(choir[5]["endsAt"], "2027-04-08T19:00:00+00:00");
+
+    for bad in [
+        "FREQ=SOMETIMES",
+        "FREQ=WEEKLY;COUNT=2\nDTSTART:20270101T000000Z",
+    ] {
+        let body = app
+            .graphql(
+                Some(&ann.access_token),
+                CREATE_EVENT,
+                json!({ "input": event_input(&group_id, json!({ "recurrence": bad })) }),
+            )
+            .await;
+        assert_eq!(error_field(&body), "input.recurrence", "{body}");
+    }
+}
