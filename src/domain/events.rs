@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{event, event_host, event_series, rsvp, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -345,7 +345,7 @@ async fn find_for_change(
     Ok(event)
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct EventUpdate {
     pub title: Patch<String>,
     pub description: Patch<String>,
@@ -364,6 +364,7 @@ pub async fn update(
     actor: Uuid,
     event_id: Uuid,
     update: EventUpdate,
+    scope: Scope,
     now: DateTime<Utc>,
 ) -> AppResult<(event::Model, Outbox)> {
     let txn = begin_write(db).await?;
@@ -371,6 +372,81 @@ pub async fn update(
     if Status::of(&event) == Status::Cancelled {
         return Err(AppError::conflict("a cancelled event cannot be changed"));
     }
+    let following = match (scope, event.series_id) {
+        (Scope::ThisAndFollowing, Some(series_id)) => {
+            event::Entity::find()
+                .filter(event::Column::SeriesId.eq(series_id))
+                .filter(event::Column::StartsAt.gt(event.starts_at))
+                .filter(event::Column::Status.eq(Status::Scheduled.as_str()))
+                .order_by_asc(event::Column::StartsAt)
+                .all(&txn)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    let mut outbox = Outbox::default();
+    for later in following {
+        let shifted = update.shifted(&event, &later);
+        let (_, told) = apply(&txn, actor, later, shifted, now).await?;
+        outbox.extend(told);
+    }
+    let (event, told) = apply(&txn, actor, event, update, now).await?;
+    outbox.extend(told);
+    txn.commit().await?;
+    Ok((event, outbox))
+}
+
+/// Which events of a series a change reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    #[default]
+    ThisEvent,
+    ThisAndFollowing,
+}
+
+/// Adds the wall-clock difference `to - from` (in `tz`) to `at`, so that "an hour later"
+/// stays an hour later on the clock across daylight-saving changes.
+fn shift_local(
+    at: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let delta = to.with_timezone(&tz).naive_local() - from.with_timezone(&tz).naive_local();
+    let local = at.with_timezone(&tz).naive_local() + delta;
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(at + delta)
+}
+
+impl EventUpdate {
+    /// This change as it applies to a later occurrence of the same series: new times move
+    /// it by the same wall-clock amount as they move `this`.
+    fn shifted(&self, this: &event::Model, later: &event::Model) -> EventUpdate {
+        let tz: chrono_tz::Tz = later.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let move_by = |new: &Patch<DateTime<Utc>>, old: DateTime<Utc>, at: DateTime<Utc>| match new
+        {
+            Patch::Set(new) => Patch::Set(shift_local(at, old, *new, tz)),
+            Patch::Keep => Patch::Keep,
+        };
+        EventUpdate {
+            starts_at: move_by(&self.starts_at, this.starts_at, later.starts_at),
+            ends_at: move_by(&self.ends_at, this.ends_at, later.ends_at),
+            ..self.clone()
+        }
+    }
+}
+
+/// One event's part of a change, inside the caller's transaction.
+async fn apply(
+    txn: &DatabaseTransaction,
+    actor: Uuid,
+    event: event::Model,
+    update: EventUpdate,
+    now: DateTime<Utc>,
+) -> AppResult<(event::Model, Outbox)> {
     let mut row: event::ActiveModel = event.clone().into();
     if let Patch::Set(title) = update.title {
         row.title = Set(parse_title(&title)?);
@@ -435,11 +511,11 @@ pub async fn update(
     }
     row.sequence = Set(event.sequence + 1);
     row.updated_at = Set(now);
-    let updated = row.update(&txn).await?;
+    let updated = row.update(txn).await?;
     let mut outbox = Outbox::default();
     if raised {
-        let promoted = rsvps::fill_places(&txn, event.id, now).await?;
-        outbox.extend(rsvps::notify_promoted(&txn, &updated, &promoted, now).await?);
+        let promoted = rsvps::fill_places(txn, event.id, now).await?;
+        outbox.extend(rsvps::notify_promoted(txn, &updated, &promoted, now).await?);
     }
     let moved = updated.starts_at != event.starts_at
         || updated.ends_at != event.ends_at
@@ -450,7 +526,7 @@ pub async fn update(
         || updated.venue_lng != event.venue_lng
         || updated.online_url != event.online_url;
     if moved {
-        let told: Vec<Uuid> = notifications::attendees(&txn, event.id)
+        let told: Vec<Uuid> = notifications::attendees(txn, event.id)
             .await?
             .into_iter()
             .filter(|u| *u != actor)
@@ -462,7 +538,7 @@ pub async fn update(
         );
         outbox.extend(
             notifications::record(
-                &txn,
+                txn,
                 &told,
                 Kind::EventChanged,
                 &message,
@@ -472,10 +548,9 @@ pub async fn update(
             .await?,
         );
     }
-    let event = find(&txn, event.id)
+    let event = find(txn, event.id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
-    txn.commit().await?;
     Ok((event, outbox))
 }
 

@@ -381,6 +381,28 @@ pub struct UpdateEventInput {
     /// Raising it promotes the waitlist in order; below `goingCount` is BAD_USER_INPUT; null
     /// removes the limit.
     pub capacity: async_graphql::MaybeUndefined<i32>,
+    /// Which occurrences of a series to change: this one (the default) or this and every
+    /// later one. New times move each later occurrence by the same wall-clock amount.
+    #[graphql(default_with = "EditScope::ThisEvent")]
+    pub scope: EditScope,
+}
+
+/// Which occurrences of a series a change reaches.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EditScope {
+    /// Only this event.
+    ThisEvent,
+    /// This event and every later occurrence of its series.
+    ThisAndFollowing,
+}
+
+impl From<EditScope> for events::Scope {
+    fn from(scope: EditScope) -> Self {
+        match scope {
+            EditScope::ThisEvent => events::Scope::ThisEvent,
+            EditScope::ThisAndFollowing => events::Scope::ThisAndFollowing,
+        }
+    }
 }
 
 /// The event to cancel.
@@ -545,9 +567,16 @@ impl EventMutation {
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),
         };
-        let (event, outbox) = events::update(&state(ctx).db, viewer, event_id, update, Utc::now())
-            .await
-            .map_err(|e| e.under("input"))?;
+        let (event, outbox) = events::update(
+            &state(ctx).db,
+            viewer,
+            event_id,
+            update,
+            input.scope.into(),
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| e.under("input"))?;
         deliver_later(state(ctx), outbox);
         Ok(Event(event))
     }

@@ -830,3 +830,85 @@ async fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
         assert_eq!(error_field(&body), "input.recurrence", "{body}");
     }
 }
+
+#[tokio::test]
+async fn this_and_following_changes_the_rest_of_a_series_by_wall_clock() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let input = event_input(
+        &group_id,
+        json!({
+            "title": "Choir", "startsAt": "2027-03-11T18:00:00Z", "endsAt": "2027-03-11T20:00:00Z",
+            "timeZone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;COUNT=4",
+        }),
+    );
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            CREATE_EVENT,
+            json!({ "input": input }),
+        )
+        .await;
+    assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+    let list = "query($g: ID!) { group(id: $g) { upcomingEvents(first: 50) { nodes { id title startsAt series { id } } } } }";
+    let occurrences = |body: &Value| -> Vec<(String, String, String)> {
+        body["data"]["group"]["upcomingEvents"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| !e["series"].is_null())
+            .map(|e| {
+                (
+                    e["id"].as_str().unwrap().to_owned(),
+                    e["title"].as_str().unwrap().to_owned(),
+                    e["startsAt"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let before = occurrences(&app.graphql(None, list, json!({ "g": group_id })).await);
+    assert_eq!(before.len(), 4);
+
+    // The second occurrence and those after it move to 20:00 Berlin time and are renamed.
+    let change = json!({ "input": {
+        "eventId": before[1].0, "title": "Late Choir", "scope": "THIS_AND_FOLLOWING",
+        "startsAt": "2027-03-18T19:00:00Z", "endsAt": "2027-03-18T21:00:00Z",
+    } });
+    let body = app
+        .graphql(Some(&ann.access_token), UPDATE_EVENT, change)
+        .await;
+    assert_eq!(body["data"]["updateEvent"]["title"], "Late Choir", "{body}");
+    let after = occurrences(&app.graphql(None, list, json!({ "g": group_id })).await);
+    let seen: Vec<(&str, &str)> = after
+        .iter()
+        .map(|(_, t, s)| (t.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("Choir", "2027-03-11T18:00:00+00:00"),
+            ("Late Choir", "2027-03-18T19:00:00+00:00"),
+            ("Late Choir", "2027-03-25T19:00:00+00:00"),
+            ("Late Choir", "2027-04-01T18:00:00+00:00"),
+        ]
+    );
+
+    // The default, THIS_EVENT, touches one occurrence only.
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            UPDATE_EVENT,
+            json!({ "input": { "eventId": after[2].0, "title": "Special Choir" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateEvent"]["title"], "Special Choir",
+        "{body}"
+    );
+    let last = occurrences(&app.graphql(None, list, json!({ "g": group_id })).await);
+    let titles: Vec<&str> = last.iter().map(|(_, t, _)| t.as_str()).collect();
+    assert_eq!(
+        titles,
+        vec!["Choir", "Late Choir", "Special Choir", "Late Choir"]
+    );
+}
