@@ -104,6 +104,7 @@ async fn prepare(url: &str, size: u64) {
     let options = kith::seed::synthetic::Options {
         groups: size,
         users: (size / 10).max(100),
+        events: 0,
         seed: 1,
     };
     kith::seed::synthetic::run(&db, &options).await.unwrap();

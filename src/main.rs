@@ -45,6 +45,9 @@ struct SeedArgs {
     /// How many members (with --synthetic).
     #[arg(long, default_value_t = 1_000)]
     users: u64,
+    /// How many events (with --synthetic), in random groups, starting within 90 days.
+    #[arg(long, default_value_t = 0)]
+    events: u64,
     /// The random seed (with --synthetic): the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -109,6 +112,7 @@ async fn seed(config: Config, args: SeedArgs) -> ExitCode {
         let options = kith::seed::synthetic::Options {
             groups: args.groups,
             users: args.users,
+            events: args.events,
             seed: args.seed,
         };
         kith::seed::synthetic::run(&db, &options).await

@@ -5,7 +5,7 @@
 //! gives the same data. Rows go in with multi-row inserts inside large transactions.
 
 use chrono::{Duration, Utc};
-use entity::{group, group_interest, membership, user};
+use entity::{event, event_host, group, group_interest, membership, user};
 use migration::interests::{TAXONOMY, id as interest_id, slug as interest_slug};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +26,8 @@ pub const PASSWORD: &str = "synthetic-password";
 pub struct Options {
     pub groups: u64,
     pub users: u64,
+    /// Events spread over the groups, starting within the next 90 days.
+    pub events: u64,
     pub seed: u64,
 }
 
@@ -122,6 +124,8 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
 
     let mut txn = begin_write(db).await?;
     let (mut groups, mut links, mut members) = (Vec::new(), Vec::new(), Vec::new());
+    let mut placed: Vec<(Uuid, GeoPoint, &str, &str)> = Vec::new();
+    let mut organisers: Vec<Uuid> = Vec::new();
     for i in 0..options.groups {
         let city = pick_city(&mut rng);
         // Four in five in the city itself, the rest in its countryside.
@@ -182,10 +186,13 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
                     interest_id: Set(*interest),
                 }),
         );
+        placed.push((id, place, city.3, chosen[0].1));
+        let organiser = user_ids[rng.random_range(0..user_ids.len())];
+        organisers.push(organiser);
         members.push(membership::ActiveModel {
             id: Set(uuid_from(&mut rng)),
             group_id: Set(id),
-            user_id: Set(user_ids[rng.random_range(0..user_ids.len())]),
+            user_id: Set(organiser),
             role: Set("ORGANIZER".to_owned()),
             status: Set("ACTIVE".to_owned()),
             created_at: Set(created),
@@ -214,6 +221,85 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             .exec(&txn)
             .await?;
         membership::Entity::insert_many(members).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    if !placed.is_empty() {
+        write_events(db, &mut rng, options.events, &placed, &organisers).await?;
+    }
+    Ok(())
+}
+
+/// Events in random groups: a venue near the group (one in five online only), a start in
+/// the next 90 days at a whole hour, two hours long, hosted by the group's organiser.
+async fn write_events(
+    db: &DatabaseConnection,
+    rng: &mut ChaCha8Rng,
+    count: u64,
+    groups: &[(Uuid, GeoPoint, &str, &str)],
+    organisers: &[Uuid],
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let mut txn = begin_write(db).await?;
+    let (mut rows, mut hosts) = (Vec::new(), Vec::new());
+    for i in 0..count {
+        let g = rng.random_range(0..groups.len());
+        let (group_id, place, zone, interest) = groups[g];
+        let id = uuid_from(rng);
+        let starts = (now + Duration::hours(rng.random_range(2..24 * 90)))
+            .with_time(chrono::NaiveTime::MIN)
+            .single()
+            .unwrap_or(now)
+            + Duration::hours(rng.random_range(8..22));
+        let venue = (!rng.random_bool(0.2)).then(|| around(rng, place.lat(), place.lng(), 1.0));
+        rows.push(event::ActiveModel {
+            id: Set(id),
+            group_id: Set(group_id),
+            series_id: Set(None),
+            title: Set(format!("{interest} meetup #{i}")),
+            description: Set(format!(
+                "An evening of {} together.",
+                interest.to_lowercase()
+            )),
+            starts_at: Set(starts),
+            ends_at: Set(starts + Duration::hours(2)),
+            time_zone: Set(zone.to_owned()),
+            venue_name: Set(venue.map(|_| format!("Venue {i}"))),
+            venue_address: Set(venue.map(|_| String::new())),
+            venue_lat: Set(venue.map(|v| v.lat())),
+            venue_lng: Set(venue.map(|v| v.lng())),
+            venue_cell: Set(venue.map(|v| index_cell(&v))),
+            online_url: Set(venue.is_none().then(|| format!("https://meet.example/{i}"))),
+            capacity: Set(rng.random_bool(0.5).then(|| rng.random_range(5..60))),
+            status: Set("SCHEDULED".to_owned()),
+            cancel_reason: Set(None),
+            going_count: Set(0),
+            waitlist_count: Set(0),
+            waitlist_seq: Set(0),
+            sequence: Set(0),
+            created_by: Set(organisers[g]),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        hosts.push(event_host::ActiveModel {
+            event_id: Set(id),
+            user_id: Set(organisers[g]),
+        });
+        if rows.len() == CHUNK / 2 {
+            event::Entity::insert_many(std::mem::take(&mut rows))
+                .exec(&txn)
+                .await?;
+            event_host::Entity::insert_many(std::mem::take(&mut hosts))
+                .exec(&txn)
+                .await?;
+        }
+        if (i + 1) % 50_000 == 0 {
+            txn.commit().await?;
+            txn = begin_write(db).await?;
+        }
+    }
+    if !rows.is_empty() {
+        event::Entity::insert_many(rows).exec(&txn).await?;
+        event_host::Entity::insert_many(hosts).exec(&txn).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -126,4 +126,29 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
         "upcomingEvents: {twenty} statements for 20, {hundred} for 100"
     );
     println!("upcomingEvents: {twenty} statements for 20 items, {hundred} for 100");
+
+    // The home screen: events near a place with their group, hosts, goingCount and the
+    // viewer's RSVP.
+    let home = "query($n: Int!) { searchEvents(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 25 }, first: $n) { edges { distanceKm node { title goingCount group { name } hosts { displayName } viewerRsvp { status } } } } }";
+    let (twenty, body) = cost(&app, &ann.access_token, home, json!({ "n": 20 })).await;
+    assert_eq!(
+        body["data"]["searchEvents"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        20
+    );
+    let (hundred, body) = cost(&app, &ann.access_token, home, json!({ "n": 100 })).await;
+    assert_eq!(
+        body["data"]["searchEvents"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+    assert!(
+        twenty <= 10 && hundred <= 12,
+        "searchEvents: {twenty} statements for 20, {hundred} for 100"
+    );
+    println!("searchEvents (home screen): {twenty} statements for 20 items, {hundred} for 100");
 }
