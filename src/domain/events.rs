@@ -313,6 +313,13 @@ pub async fn series(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<eve
     Ok(event_series::Entity::find_by_id(id).one(db).await?)
 }
 
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<event::Model>> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?)
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event::Model>> {
     Ok(event::Entity::find_by_id(id).one(db).await?)
 }

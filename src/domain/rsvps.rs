@@ -275,18 +275,6 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<rsvp:
     Ok(rsvp::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn of(
-    db: &impl ConnectionTrait,
-    event_id: Uuid,
-    user_id: Uuid,
-) -> AppResult<Option<rsvp::Model>> {
-    Ok(rsvp::Entity::find()
-        .filter(rsvp::Column::EventId.eq(event_id))
-        .filter(rsvp::Column::UserId.eq(user_id))
-        .one(db)
-        .await?)
-}
-
 /// The RSVPs among the (event, member) pairs asked for, in one query.
 pub async fn of_pairs(
     db: &impl ConnectionTrait,

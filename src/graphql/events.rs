@@ -23,7 +23,7 @@ use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::{keep_or_set, nullable};
-use crate::graphql::loaders::{GroupById, HostsOf, RsvpOf, UserById};
+use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
 use crate::state::AppState;
@@ -251,7 +251,8 @@ impl Rsvp {
 
     /// The event.
     async fn event(&self, ctx: &Context<'_>) -> async_graphql::Result<Event> {
-        let event = events::find(&state(ctx).db, self.0.event_id)
+        let event = loaders(ctx)
+            .load_one(EventById(self.0.event_id))
             .await?
             .ok_or(AppError::NotFound("event"))?;
         Ok(Event(event))

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{group, interest, membership, rsvp, user};
+use entity::{event, group, interest, membership, rsvp, user};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -31,6 +31,9 @@ pub struct UserById(pub Uuid);
 /// A group by id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GroupById(pub Uuid);
+/// An event by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventById(pub Uuid);
 /// A group's interests.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InterestsOfGroup(pub Uuid);
@@ -79,6 +82,24 @@ impl Loader<GroupById> for Db {
             .map_err(gql)?
             .into_iter()
             .map(|g| (GroupById(g.id), g))
+            .collect())
+    }
+}
+
+impl Loader<EventById> for Db {
+    type Value = event::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[EventById],
+    ) -> Result<HashMap<EventById, event::Model>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(events::find_many(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|e| (EventById(e.id), e))
             .collect())
     }
 }

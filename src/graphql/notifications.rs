@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use entity::notification;
 
 use crate::connection_name;
-use crate::domain::events;
 use crate::domain::notifications::{self, Kind as DomainKind};
-use crate::graphql::context::{member_id, state};
+use crate::graphql::context::{loaders, member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::loaders::EventById;
 use crate::graphql::pagination::Conn;
 
 /// What happened.
@@ -53,7 +53,7 @@ impl Notification {
         let Some(id) = self.0.event_id else {
             return Ok(None);
         };
-        Ok(events::find(&state(ctx).db, id).await?.map(Event))
+        Ok(loaders(ctx).load_one(EventById(id)).await?.map(Event))
     }
 
     /// When it was made.

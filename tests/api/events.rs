@@ -912,3 +912,47 @@ async fn this_and_following_changes_the_rest_of_a_series_by_wall_clock() {
         vec!["Choir", "Late Choir", "Special Choir", "Late Choir"]
     );
 }
+
+#[tokio::test]
+async fn cancelling_one_occurrence_leaves_the_others() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let input = event_input(
+        &group_id,
+        json!({ "title": "Series", "startsAt": "2027-05-06T17:00:00Z", "endsAt": "2027-05-06T19:00:00Z", "recurrence": "FREQ=WEEKLY;COUNT=3" }),
+    );
+    app.graphql(
+        Some(&ann.access_token),
+        CREATE_EVENT,
+        json!({ "input": input }),
+    )
+    .await;
+    let list = "query($g: ID!) { group(id: $g) { upcomingEvents(first: 50) { nodes { id title status } } } }";
+    let ids = |body: &Value| -> Vec<(String, String)> {
+        body["data"]["group"]["upcomingEvents"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["title"] == "Series")
+            .map(|e| {
+                (
+                    e["id"].as_str().unwrap().to_owned(),
+                    e["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let series = ids(&app.graphql(None, list, json!({ "g": group_id })).await);
+    assert_eq!(series.len(), 3);
+    app.graphql(
+        Some(&ann.access_token),
+        CANCEL_EVENT,
+        json!({ "input": { "eventId": series[1].0 } }),
+    )
+    .await;
+    let statuses: Vec<String> = ids(&app.graphql(None, list, json!({ "g": group_id })).await)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(statuses, vec!["SCHEDULED", "CANCELLED", "SCHEDULED"]);
+}
