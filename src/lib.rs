@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod notify;
 pub mod seed;
 pub mod state;
@@ -67,7 +68,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Serves until `shutdown` completes; then `/readyz` turns 503, no new connection is
+/// Serves (and runs the background `jobs`) until `shutdown` completes; then `/readyz` turns 503, no new connection is
 /// accepted, in-flight requests get `DRAIN_TIMEOUT` to finish, and the pool is closed.
 pub async fn serve(
     app: App,
@@ -75,6 +76,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = app.state.clone();
+    let background = jobs::spawn(state.clone());
     let (began, draining) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
         listener,
@@ -107,6 +109,7 @@ pub async fn serve(
             }
         } => tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
+    background.abort();
     state.db.close_by_ref().await.ok();
     tracing::info!("stopped");
     Ok(())

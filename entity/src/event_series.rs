@@ -12,6 +12,8 @@ pub struct Model {
     /// The zone in which occurrences keep their wall-clock time.
     pub time_zone: String,
     pub created_at: DateTimeUtc,
+    /// The rule gives no more occurrences: nothing left to top up.
+    pub complete: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,10 @@ pub struct Model {
     pub event_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// When its mail is owed: set when written (a little after, so the send that follows the
+    /// commit goes first), pushed back on each attempt, cleared once sent or given up.
+    pub mail_due_at: Option<DateTimeUtc>,
+    pub mail_attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261126_000004_events;
 mod m20261126_000005_notifications;
 mod m20261126_000006_calendar_feeds;
 mod m20261126_000007_event_series;
+mod m20261126_000008_background_work;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_notifications::Migration),
             Box::new(m20261126_000006_calendar_feeds::Migration),
             Box::new(m20261126_000007_event_series::Migration),
+            Box::new(m20261126_000008_background_work::Migration),
         ]
     }
 }

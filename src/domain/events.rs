@@ -1,7 +1,5 @@
-//! Events: who may create and change them, and the rules their fields follow.
-//!
-//! Not yet here (issue 4, unfinished): recurring series, THIS_AND_FOLLOWING edits, event
-//! search, calendars and notifications.
+//! Events: who may create and change them, the rules their fields follow, and the lists
+//! and search that find them. Recurring series are in `series`.
 
 use std::collections::HashMap;
 
@@ -21,6 +19,7 @@ use crate::domain::groups;
 use crate::domain::memberships::{self, Role};
 use crate::domain::notifications::{self, Kind, Outbox};
 use crate::domain::rsvps;
+use crate::domain::series;
 use crate::domain::zones::parse_time_zone;
 use crate::error::{AppError, AppResult};
 
@@ -211,106 +210,51 @@ pub async fn create(
     {
         None => (None, vec![input.starts_at]),
         Some(rule) => {
-            let starts = occurrences(rule, input.starts_at, tz)?;
-            let series = event_series::ActiveModel {
+            let starts = series::occurrences(rule, input.starts_at, tz)?;
+            let row = event_series::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 group_id: Set(group.id),
-                recurrence: Set(rule.trim_start_matches("RRULE:").to_owned()),
+                recurrence: Set(series::normalise(rule)?),
                 time_zone: Set(time_zone.clone()),
                 created_at: Set(now),
+                complete: Set(false),
             }
             .insert(&txn)
             .await?;
-            (Some(series.id), starts)
+            (Some(row.id), starts)
         }
     };
-    let length = input.ends_at - input.starts_at;
-    let mut first = None;
-    for starts_at in starts {
-        let event = event::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            group_id: Set(group.id),
-            series_id: Set(series_id),
-            title: Set(title.clone()),
-            description: Set(description.clone()),
-            starts_at: Set(starts_at),
-            ends_at: Set(starts_at + length),
-            time_zone: Set(time_zone.clone()),
-            venue_name: Set(venue.as_ref().map(|v| v.0.clone())),
-            venue_address: Set(venue.as_ref().map(|v| v.1.clone())),
-            venue_lat: Set(venue.as_ref().map(|v| v.2.lat())),
-            venue_lng: Set(venue.as_ref().map(|v| v.2.lng())),
-            venue_cell: Set(venue.as_ref().map(|v| index_cell(&v.2))),
-            online_url: Set(online_url.clone()),
-            capacity: Set(input.capacity),
-            status: Set(Status::Scheduled.as_str().to_owned()),
-            cancel_reason: Set(None),
-            going_count: Set(0),
-            waitlist_count: Set(0),
-            waitlist_seq: Set(0),
-            sequence: Set(0),
-            created_by: Set(actor),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        event_host::ActiveModel {
-            event_id: Set(event.id),
-            user_id: Set(actor),
-        }
-        .insert(&txn)
-        .await?;
-        first.get_or_insert(event);
-    }
+    let template = event::Model {
+        id: Uuid::nil(),
+        group_id: group.id,
+        series_id,
+        title,
+        description,
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        time_zone,
+        venue_name: venue.as_ref().map(|v| v.0.clone()),
+        venue_address: venue.as_ref().map(|v| v.1.clone()),
+        venue_lat: venue.as_ref().map(|v| v.2.lat()),
+        venue_lng: venue.as_ref().map(|v| v.2.lng()),
+        venue_cell: venue.as_ref().map(|v| index_cell(&v.2)),
+        online_url,
+        capacity: input.capacity,
+        status: Status::Scheduled.as_str().to_owned(),
+        cancel_reason: None,
+        going_count: 0,
+        waitlist_count: 0,
+        waitlist_seq: 0,
+        sequence: 0,
+        created_by: actor,
+        created_at: now,
+        updated_at: now,
+    };
+    let made = series::insert_occurrences(&txn, &template, &starts, &[actor], now).await?;
     txn.commit().await?;
-    first.ok_or_else(|| AppError::bad_input("recurrence", "the rule gives no occurrence"))
-}
-
-/// Most occurrences a series creates at once.
-pub const MAX_OCCURRENCES: u16 = 52;
-/// How far ahead a series creates occurrences.
-pub const SERIES_HORIZON: Duration = Duration::days(366);
-
-/// The starts of a series: `rule` (an RRULE value such as `FREQ=WEEKLY;COUNT=8`) from
-/// `first`, keeping its wall-clock time in `tz` across daylight-saving changes; at most 52,
-/// within a year.
-pub fn occurrences(
-    rule: &str,
-    first: DateTime<Utc>,
-    tz: chrono_tz::Tz,
-) -> AppResult<Vec<DateTime<Utc>>> {
-    let rule = rule.trim().trim_start_matches("RRULE:");
-    let bad = || {
-        AppError::bad_input(
-            "recurrence",
-            "an RFC 5545 RRULE such as FREQ=WEEKLY;COUNT=8",
-        )
-    };
-    if rule.contains(['\n', '\r']) || rule.to_uppercase().contains("DTSTART") {
-        return Err(bad());
-    }
-    let local = first.with_timezone(&tz);
-    let text = format!(
-        "DTSTART;TZID={}:{}\nRRULE:{rule}",
-        tz.name(),
-        local.format("%Y%m%dT%H%M%S")
-    );
-    let set: rrule::RRuleSet = text.parse().map_err(|_| bad())?;
-    let horizon = (first + SERIES_HORIZON).with_timezone(&rrule::Tz::Tz(tz));
-    let dates = set.before(horizon).all(MAX_OCCURRENCES).dates;
-    if dates.is_empty() {
-        return Err(AppError::bad_input(
-            "recurrence",
-            "the rule gives no occurrence",
-        ));
-    }
-    Ok(dates.into_iter().map(|d| d.with_timezone(&Utc)).collect())
-}
-
-/// The series of an event.
-pub async fn series(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event_series::Model>> {
-    Ok(event_series::Entity::find_by_id(id).one(db).await?)
+    made.into_iter()
+        .next()
+        .ok_or_else(|| AppError::bad_input("recurrence", "the rule gives no occurrence"))
 }
 
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<event::Model>> {

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod rate_limit;
 pub mod rsvps;
 pub mod search;
+pub mod series;
 pub mod sessions;
 pub mod verification;
 pub mod zones;

@@ -1,9 +1,10 @@
 //! Notifications: written in the same transaction as the change they report, so a change
-//! that rolls back leaves none; mailed only after that transaction commits.
+//! that rolls back leaves none; mailed only after that transaction commits, and retried
+//! (`retry_mail`) until sent, so a failed send or a crash does not lose the mail.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{notification, rsvp, user};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -49,8 +50,8 @@ impl Outbox {
         self.0.extend(other.0);
     }
 
-    /// Mails each notification to its member. Failures are logged: the notification itself
-    /// is already stored and shows in `Viewer.notifications`.
+    /// Mails each notification to its member, marking those sent. A mail that fails stays
+    /// owed, and `retry_mail` sends it later; so does one lost to a crash before this ran.
     pub async fn deliver(self, db: &impl ConnectionTrait, mailer: &Mailer) {
         if self.0.is_empty() {
             return;
@@ -67,19 +68,83 @@ impl Outbox {
                 return;
             }
         };
+        let mut sent = Vec::with_capacity(self.0.len());
         for n in self.0 {
-            if let Some(u) = users.iter().find(|u| u.id == n.user_id) {
-                let mail = Mail {
-                    to: u.email.clone(),
-                    subject: format!("Kith: {}", n.message),
-                    body: format!("Hello {},\n\n{}\n", u.display_name, n.message),
-                };
-                if let Err(err) = mailer.send(mail).await {
-                    tracing::warn!(error = %err, notification = %n.id, "notification mail not sent");
+            let Some(u) = users.iter().find(|u| u.id == n.user_id) else {
+                // The member is gone: nothing to send, nothing owed.
+                sent.push(n.id);
+                continue;
+            };
+            let mail = Mail {
+                to: u.email.clone(),
+                subject: format!("Kith: {}", n.message),
+                body: format!("Hello {},\n\n{}\n", u.display_name, n.message),
+            };
+            match mailer.send(mail).await {
+                Ok(()) => sent.push(n.id),
+                Err(err) => {
+                    tracing::warn!(error = %err, notification = %n.id, "notification mail not sent; will retry")
                 }
             }
         }
+        let marked = notification::Entity::update_many()
+            .col_expr(
+                notification::Column::MailDueAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(notification::Column::Id.is_in(sent))
+            .exec(db)
+            .await;
+        if let Err(err) = marked {
+            tracing::warn!(error = %err, "notification mail sent but not marked; it may be sent again");
+        }
     }
+}
+
+/// How long after its commit a notification's mail is left to the send that follows the
+/// commit, before `retry_mail` may take it over.
+pub const MAIL_GRACE: Duration = Duration::minutes(2);
+/// Attempts before a notification's mail is given up (the notification itself stays).
+pub const MAIL_ATTEMPTS: i32 = 5;
+
+/// Sends the notification mail that is owed as of `now` (failed or lost sends), at most 100
+/// at a time; returns how many it tried. Each mail is claimed with a conditional update
+/// before it is sent, so processes sharing a database do not send the same one at once;
+/// a failed attempt is tried again ten minutes later.
+pub async fn retry_mail(
+    db: &impl ConnectionTrait,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let due: Vec<Uuid> = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::Id)
+        .filter(notification::Column::MailDueAt.lte(now))
+        .filter(notification::Column::MailAttempts.lt(MAIL_ATTEMPTS))
+        .order_by_asc(notification::Column::MailDueAt)
+        .limit(100)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let claimed = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::MailAttempts,
+            Expr::col(notification::Column::MailAttempts).add(1),
+        )
+        .col_expr(
+            notification::Column::MailDueAt,
+            Expr::value(now + MAIL_GRACE * 5),
+        )
+        .filter(notification::Column::Id.is_in(due))
+        .filter(notification::Column::MailDueAt.lte(now))
+        .exec_with_returning(db)
+        .await?;
+    let tried = claimed.len();
+    Outbox(claimed).deliver(db, mailer).await;
+    Ok(tried)
 }
 
 /// Writes one notification per member, inside the caller's transaction.
@@ -104,6 +169,8 @@ pub async fn record(
             event_id,
             created_at: now,
             read_at: None,
+            mail_due_at: Some(now + MAIL_GRACE),
+            mail_attempts: 0,
         })
         .collect();
     notification::Entity::insert_many(rows.iter().cloned().map(|n| notification::ActiveModel {
@@ -114,6 +181,8 @@ pub async fn record(
         event_id: Set(n.event_id),
         created_at: Set(n.created_at),
         read_at: Set(None),
+        mail_due_at: Set(n.mail_due_at),
+        mail_attempts: Set(0),
     }))
     .exec(db)
     .await?;

@@ -17,6 +17,7 @@ use crate::domain::events::{
 use crate::domain::memberships;
 use crate::domain::notifications::Outbox;
 use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
+use crate::domain::series;
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, optional_member, state};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
@@ -185,7 +186,7 @@ impl Event {
         let Some(id) = self.0.series_id else {
             return Ok(None);
         };
-        Ok(events::series(&state(ctx).db, id).await?.map(EventSeries))
+        Ok(series::find(&state(ctx).db, id).await?.map(EventSeries))
     }
 
     /// This event as iCalendar (RFC 5545), for "add to calendar".
@@ -354,8 +355,10 @@ pub struct CreateEventInput {
     pub capacity: Option<i32>,
     /// An RFC 5545 RRULE (`FREQ=WEEKLY;COUNT=8`) making a series: each occurrence is an
     /// event of its own, with its own RSVPs, keeping the first one's wall-clock time in
-    /// `timeZone` across daylight-saving changes. At most 52 occurrences within a year are
-    /// created. The answer is the first occurrence.
+    /// `timeZone` across daylight-saving changes. Occurrences exist up to a year ahead (at
+    /// most 52 future ones); the server adds more as time passes, continuing from the latest
+    /// occurrence (with its details, so THIS_AND_FOLLOWING edits carry on). The answer is the
+    /// first occurrence.
     pub recurrence: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::domain::notifications;
-use crate::domain::{accounts, events, groups, interests, memberships, rsvps};
+use crate::domain::{accounts, events, groups, interests, memberships, rsvps, series};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, EventSeries, Rsvp};
 use crate::graphql::groups::{Group, Membership};
@@ -55,7 +55,7 @@ impl NodeQuery {
                 _ => None,
             },
             Kind::Event => events::find(db, uuid).await?.map(|e| Node::Event(Event(e))),
-            Kind::EventSeries => events::series(db, uuid)
+            Kind::EventSeries => series::find(db, uuid)
                 .await?
                 .map(|s| Node::EventSeries(EventSeries(s))),
             // Notifications are their member's alone.

@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 const CREATE_EVENT: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id title timeZone capacity status goingCount waitlistCount venue { name address location { lat lng } } onlineUrl hosts { id } group { id } } }";
-const UPDATE_EVENT: &str = "mutation($input: UpdateEventInput!) { updateEvent(input: $input) { id title capacity goingCount waitlistCount startsAt } }";
+pub(crate) const UPDATE_EVENT: &str = "mutation($input: UpdateEventInput!) { updateEvent(input: $input) { id title capacity goingCount waitlistCount startsAt } }";
 const CANCEL_EVENT: &str =
     "mutation($input: CancelEventInput!) { cancelEvent(input: $input) { id status cancelReason } }";
 const RSVP: &str = "mutation($id: ID!, $r: RsvpResponse!) { rsvp(input: { eventId: $id, response: $r }) { id status waitlistPosition user { id } event { goingCount waitlistCount } } }";
 const EVENT: &str = "query($id: ID!) { event(id: $id) { id status goingCount waitlistCount capacity viewerRsvp { status waitlistPosition } } }";
 
-fn event_input(group_id: &str, changes: Value) -> Value {
+pub(crate) fn event_input(group_id: &str, changes: Value) -> Value {
     let starts = Utc::now() + Duration::days(7);
     let mut input = json!({
         "groupId": group_id,
@@ -32,7 +32,7 @@ fn event_input(group_id: &str, changes: Value) -> Value {
 }
 
 /// An organiser, their group, and an event in it.
-async fn organiser_with_event(app: &TestApp, changes: Value) -> (Member, String, Value) {
+pub(crate) async fn organiser_with_event(app: &TestApp, changes: Value) -> (Member, String, Value) {
     let ann = app.verified_member("ann@example.com", "Ann").await;
     let group = app
         .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
@@ -50,14 +50,19 @@ async fn organiser_with_event(app: &TestApp, changes: Value) -> (Member, String,
     (ann, group_id, event)
 }
 
-async fn member_of(app: &TestApp, group_id: &str, email: &str) -> Member {
+pub(crate) async fn member_of(app: &TestApp, group_id: &str, email: &str) -> Member {
     let member = app.sign_up(email, "Someone").await;
     let joined = app.join_group(&member, group_id).await;
     assert_eq!(joined["data"]["joinGroup"]["status"], "ACTIVE", "{joined}");
     member
 }
 
-async fn answer(app: &TestApp, member: &Member, event_id: &str, response: &str) -> Value {
+pub(crate) async fn answer(
+    app: &TestApp,
+    member: &Member,
+    event_id: &str,
+    response: &str,
+) -> Value {
     app.graphql(
         Some(&member.access_token),
         RSVP,
@@ -549,7 +554,7 @@ async fn notifications_of(app: &TestApp, member: &Member, unread: bool) -> Vec<V
 
 /// Waits (a bounded while) for a mail to `email` that contains `text`: mail goes out after
 /// the answer, in the background.
-async fn mail_arrives(app: &TestApp, email: &str, text: &str) -> bool {
+pub(crate) async fn mail_arrives(app: &TestApp, email: &str, text: &str) -> bool {
     for _ in 0..100 {
         if app
             .mails()

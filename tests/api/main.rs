@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set).
 
 mod accounts;
+mod background;
 mod email_verification;
 mod events;
 mod groups;
