@@ -40,6 +40,9 @@ pub struct Config {
     /// The address apps and calendar programs reach this server at, for absolute URLs
     /// (`KITH_PUBLIC_URL`; `http://` + the listen address when absent).
     pub public_url: String,
+    /// How far from the venue a member's phone may be to check in by location
+    /// (`KITH_CHECKIN_RADIUS_METERS`, 300 unless set; 10 to 5,000).
+    pub check_in_radius_meters: f64,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -169,6 +172,19 @@ impl Config {
                         bad(
                             "KITH_SHUTDOWN_GRACE_SECONDS",
                             "must be a whole number of seconds, 0 to 300",
+                        )
+                    })?,
+            },
+            check_in_radius_meters: match get("KITH_CHECKIN_RADIUS_METERS") {
+                None => 300.0,
+                Some(text) => text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| (10.0..=5000.0).contains(m))
+                    .ok_or_else(|| {
+                        bad(
+                            "KITH_CHECKIN_RADIUS_METERS",
+                            "must be a number of metres, 10 to 5000",
                         )
                     })?,
             },

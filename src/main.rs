@@ -1,4 +1,5 @@
-//! The `kith` command line: serve (the default), migrate, print-schema.
+//! The `kith` command line: serve (the default), migrate, print-schema, seed, and the
+//! moderators' `reports` and `ban`.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -27,6 +28,14 @@ enum Command {
     PrintSchema,
     /// Write data: `--demo` for a newcomer, `--synthetic` for benchmarks.
     Seed(SeedArgs),
+    /// List the open reports of members, oldest first.
+    Reports,
+    /// Ban a member (by their ID as the API shows it): their meetings stop counting for
+    /// anyone's trust, and the reports about them are closed.
+    Ban {
+        /// The member's ID.
+        user_id: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -83,6 +92,8 @@ async fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Seed(args)) => seed(config, args).await,
+        Some(Command::Reports) => moderation(config, None).await,
+        Some(Command::Ban { user_id }) => moderation(config, Some(user_id)).await,
         Some(Command::Migrate) => match kith::db::connect(&config.database_url).await {
             Ok(db) => match kith::db::migrate(&db).await {
                 Ok(()) => {
@@ -124,6 +135,68 @@ async fn seed(config: Config, args: SeedArgs) -> ExitCode {
         }
         Err(err) => fail(format!("seed failed: {err:#}")),
     }
+}
+
+/// Lists open reports, or bans `ban`.
+async fn moderation(config: Config, ban: Option<String>) -> ExitCode {
+    use kith::domain::{accounts, reports};
+    use kith::graphql::ids::{self, Kind};
+    let db = match kith::db::connect(&config.database_url).await {
+        Ok(db) => db,
+        Err(err) => return fail(format!("DATABASE_URL: cannot open the database: {err}")),
+    };
+    if let Err(err) = kith::db::migrate(&db).await {
+        return fail(format!("DATABASE_URL: migrations failed: {err}"));
+    }
+    if let Some(id) = ban {
+        let Some((Kind::User, user_id)) = ids::decode_any(&id) else {
+            return fail(format!("{id} is not a member's ID"));
+        };
+        return match reports::ban(&db, user_id, chrono::Utc::now()).await {
+            Ok(true) => {
+                println!("banned {id}");
+                ExitCode::SUCCESS
+            }
+            Ok(false) => fail(format!("no member {id}")),
+            Err(err) => fail(format!("{:#}", err.into_anyhow())),
+        };
+    }
+    let open = match reports::open(&db).await {
+        Ok(open) => open,
+        Err(err) => return fail(format!("{:#}", err.into_anyhow())),
+    };
+    let mut people = Vec::new();
+    for r in &open {
+        people.push(r.reporter_id);
+        people.push(r.reported_id);
+    }
+    let names: std::collections::HashMap<_, _> = match accounts::find_many(&db, &people).await {
+        Ok(users) => users.into_iter().map(|u| (u.id, u.display_name)).collect(),
+        Err(err) => return fail(format!("{:#}", err.into_anyhow())),
+    };
+    let who = |id| {
+        format!(
+            "{} ({})",
+            names.get(&id).map_or("?", String::as_str),
+            ids::encode(Kind::User, id).0
+        )
+    };
+    println!("{} open report(s)", open.len());
+    for r in open {
+        let event = r
+            .event_id
+            .map(|e| format!(" at event {}", ids::encode(Kind::Event, e).0))
+            .unwrap_or_default();
+        println!(
+            "{}  {} reported by {}{}: {}",
+            r.created_at.format("%Y-%m-%d %H:%M UTC"),
+            who(r.reported_id),
+            who(r.reporter_id),
+            event,
+            r.reason.replace('\n', " ")
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 async fn serve(config: Config) -> ExitCode {

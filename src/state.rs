@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::{AccessTokens, Keys, PasswordHasher};
+use crate::auth::{AccessTokens, Keys, MeetingTokens, PasswordHasher};
 use crate::config::Config;
 use crate::http::metrics::Metrics;
 use crate::notify::Mailer;
@@ -16,6 +16,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<Keys>,
     pub access_tokens: Arc<AccessTokens>,
+    pub meeting_tokens: Arc<MeetingTokens>,
     pub hasher: PasswordHasher,
     pub mailer: Mailer,
     pub metrics: Metrics,
@@ -26,6 +27,7 @@ impl AppState {
     pub fn new(config: Config, db: DatabaseConnection, metrics: Metrics) -> anyhow::Result<Self> {
         let keys = Keys::derive(&config.jwt_secret);
         let access_tokens = AccessTokens::new(&keys.access_token);
+        let meeting_tokens = MeetingTokens::new(&keys.meeting_token);
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         PasswordHasher::warm_up();
@@ -33,6 +35,7 @@ impl AppState {
             db,
             keys: Arc::new(keys),
             access_tokens: Arc::new(access_tokens),
+            meeting_tokens: Arc::new(meeting_tokens),
             hasher: PasswordHasher::new(cores),
             mailer,
             metrics,

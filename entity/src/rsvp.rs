@@ -12,6 +12,9 @@ pub struct Model {
     /// The waitlist ticket while WAITLISTED: lower is earlier in the queue.
     pub waitlist_seq: Option<i64>,
     pub checked_in: bool,
+    /// How: `HOST` (a host checked them in) or `LOCATION` (their phone was at the venue).
+    pub check_in_method: Option<String>,
+    pub checked_in_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,10 @@ pub struct Model {
     pub calendar_token: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Banned by a moderator: their meetings count for no one's trust.
+    pub banned_at: Option<DateTimeUtc>,
+    /// Reached by the trust flow (see `domain::trust`), as last computed.
+    pub trusted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261126_000005_notifications;
 mod m20261126_000006_calendar_feeds;
 mod m20261126_000007_event_series;
 mod m20261126_000008_background_work;
+mod m20261126_000009_in_person;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_calendar_feeds::Migration),
             Box::new(m20261126_000007_event_series::Migration),
             Box::new(m20261126_000008_background_work::Migration),
+            Box::new(m20261126_000009_in_person::Migration),
         ]
     }
 }

@@ -13,6 +13,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct Keys {
     pub access_token: Vec<u8>,
     pub one_time_code: Vec<u8>,
+    /// Signs meeting tokens (`meet+jwt`) and hashes their codes.
+    pub meeting_token: Vec<u8>,
 }
 
 impl Keys {
@@ -20,6 +22,7 @@ impl Keys {
         Keys {
             access_token: hmac(secret, b"kith access token v1").to_vec(),
             one_time_code: hmac(secret, b"kith one-time code v1").to_vec(),
+            meeting_token: hmac(secret, b"kith meeting token v1").to_vec(),
         }
     }
 }

@@ -118,6 +118,8 @@ pub async fn sign_up(
         home_lng: Set(None),
         time_zone: Set(None),
         calendar_token: Set(None),
+        banned_at: Set(None),
+        trusted: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -277,23 +277,35 @@ async fn find_for_change(
     let event = find(db, event_id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
-    let is_host = event_host::Entity::find_by_id((event.id, actor))
-        .one(db)
-        .await?
-        .is_some();
-    if !is_host {
-        memberships::require_role(
-            db,
-            event.group_id,
-            actor,
-            &[Role::Organizer, Role::CoOrganizer],
-        )
-        .await
-        .map_err(|_| {
-            AppError::forbidden("only the event's hosts and the group's organizers may change it")
-        })?;
+    if !is_manager(db, &event, actor).await? {
+        return Err(AppError::forbidden(
+            "only the event's hosts and the group's organizers may change it",
+        ));
     }
     Ok(event)
+}
+
+/// True for the event's hosts and its group's ORGANIZER and CO_ORGANIZERs: those who run it.
+pub async fn is_manager(
+    db: &impl ConnectionTrait,
+    event: &event::Model,
+    actor: Uuid,
+) -> AppResult<bool> {
+    if event_host::Entity::find_by_id((event.id, actor))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(true);
+    }
+    Ok(memberships::require_role(
+        db,
+        event.group_id,
+        actor,
+        &[Role::Organizer, Role::CoOrganizer],
+    )
+    .await
+    .is_ok())
 }
 
 #[derive(Default, Clone)]

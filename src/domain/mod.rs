@@ -3,18 +3,23 @@
 
 pub mod accounts;
 pub mod calendars;
+pub mod checkins;
 pub mod codes;
 pub mod events;
 pub mod geo;
 pub mod groups;
 pub mod interests;
+pub mod meetings;
 pub mod memberships;
 pub mod notifications;
+pub mod people;
 pub mod rate_limit;
+pub mod reports;
 pub mod rsvps;
 pub mod search;
 pub mod series;
 pub mod sessions;
+pub mod trust;
 pub mod verification;
 pub mod zones;
 

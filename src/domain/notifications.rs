@@ -20,6 +20,7 @@ pub enum Kind {
     WaitlistPromoted,
     EventChanged,
     EventCancelled,
+    MeetingRequested,
 }
 
 impl Kind {
@@ -28,6 +29,7 @@ impl Kind {
             Kind::WaitlistPromoted => "WAITLIST_PROMOTED",
             Kind::EventChanged => "EVENT_CHANGED",
             Kind::EventCancelled => "EVENT_CANCELLED",
+            Kind::MeetingRequested => "MEETING_REQUESTED",
         }
     }
 
@@ -35,6 +37,7 @@ impl Kind {
         match row.kind.as_str() {
             "WAITLIST_PROMOTED" => Kind::WaitlistPromoted,
             "EVENT_CANCELLED" => Kind::EventCancelled,
+            "MEETING_REQUESTED" => Kind::MeetingRequested,
             _ => Kind::EventChanged,
         }
     }

@@ -215,6 +215,8 @@ pub async fn respond(
                 status: Set(status.as_str().to_owned()),
                 waitlist_seq: Set(ticket),
                 checked_in: Set(false),
+                check_in_method: Set(None),
+                checked_in_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             }

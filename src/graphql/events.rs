@@ -25,6 +25,7 @@ use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::{keep_or_set, nullable};
 use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, UserById};
+use crate::graphql::meetings::{PersonToMeet, people_to_meet};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
 use crate::state::AppState;
@@ -196,6 +197,20 @@ impl Event {
             state(ctx).config.public_url,
             ids::encode(Kind::Event, self.0.id).0
         )
+    }
+
+    /// For a member GOING to the event: the other people GOING, those sharing the most
+    /// interests with the viewer first (each with the interests shared), at most `first`
+    /// (1 to 100, default 20). Never the viewer, and never someone who reported the viewer
+    /// or whom the viewer reported. FORBIDDEN for a member not GOING; UNAUTHENTICATED when
+    /// signed out.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn people_to_meet(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<PersonToMeet>> {
+        people_to_meet(ctx, self.0.id, first).await
     }
 
     /// The people GOING, in the order they answered. Only ACTIVE members of the group may
@@ -428,7 +443,7 @@ pub struct RsvpInput {
 }
 
 /// Mails a committed change's notifications without making the client wait for mail.
-fn deliver_later(state: &AppState, outbox: Outbox) {
+pub fn deliver_later(state: &AppState, outbox: Outbox) {
     let (db, mailer) = (state.db.clone(), state.mailer.clone());
     tokio::spawn(async move { outbox.deliver(&db, &mailer).await });
 }

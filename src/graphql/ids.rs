@@ -18,6 +18,7 @@ pub enum Kind {
     Rsvp,
     Notification,
     EventSeries,
+    MeetingConfirmation,
 }
 
 impl Kind {
@@ -31,6 +32,7 @@ impl Kind {
             Kind::Rsvp => "Rsvp",
             Kind::Notification => "Notification",
             Kind::EventSeries => "EventSeries",
+            Kind::MeetingConfirmation => "MeetingConfirmation",
         }
     }
 
@@ -44,6 +46,7 @@ impl Kind {
             "Rsvp" => Some(Kind::Rsvp),
             "Notification" => Some(Kind::Notification),
             "EventSeries" => Some(Kind::EventSeries),
+            "MeetingConfirmation" => Some(Kind::MeetingConfirmation),
             _ => None,
         }
     }

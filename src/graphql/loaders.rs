@@ -9,7 +9,7 @@ use entity::{event, group, interest, membership, rsvp, user};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::domain::{accounts, events, groups, interests, memberships, rsvps};
+use crate::domain::{accounts, events, groups, interests, memberships, rsvps, verification};
 use crate::error::AppError;
 
 /// Loads rows of the request's database, by the key types below.
@@ -49,6 +49,9 @@ pub struct HostsOf(pub Uuid);
 /// A member's RSVP to an event: (event, member).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RsvpOf(pub Uuid, pub Uuid);
+/// A member's verification (email, in-person meetings, trust).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VerificationOf(pub Uuid);
 /// A member's membership of a group: (group, member).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MembershipOf(pub Uuid, pub Uuid);
@@ -64,6 +67,25 @@ impl Loader<UserById> for Db {
             .map_err(gql)?
             .into_iter()
             .map(|u| (UserById(u.id), u))
+            .collect())
+    }
+}
+
+impl Loader<VerificationOf> for Db {
+    type Value = verification::Verification;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[VerificationOf],
+    ) -> Result<HashMap<VerificationOf, verification::Verification>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let users = accounts::find_many(&self.0, &ids).await.map_err(gql)?;
+        Ok(verification::of_many(&self.0, &users)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|(id, v)| (VerificationOf(id), v))
             .collect())
     }
 }

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod inputs;
 pub mod interests;
 pub mod loaders;
+pub mod meetings;
 pub mod node;
 pub mod notifications;
 pub mod pagination;
@@ -39,6 +40,7 @@ pub struct Mutation(
     interests::InterestMutation,
     groups::GroupMutation,
     events::EventMutation,
+    meetings::MeetingMutation,
     notifications::NotificationMutation,
 );
 
@@ -56,6 +58,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .override_output_type_description::<interests::InterestConnection>("A page of interests.")
         .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
         .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
+        .override_output_type_description::<meetings::MeetingConfirmationConnection>(
+            "A page of meeting confirmations.",
+        )
         .override_output_type_description::<notifications::NotificationConnection>(
             "A page of notifications, newest first.",
         )

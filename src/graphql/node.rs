@@ -2,13 +2,14 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
-use crate::domain::notifications;
 use crate::domain::{accounts, events, groups, interests, memberships, rsvps, series};
+use crate::domain::{meetings, notifications};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, EventSeries, Rsvp};
 use crate::graphql::groups::{Group, Membership};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
+use crate::graphql::meetings::MeetingConfirmation;
 use crate::graphql::notifications::Notification;
 use crate::graphql::users::User;
 
@@ -24,6 +25,7 @@ pub enum Node {
     Rsvp(Rsvp),
     Notification(Notification),
     EventSeries(EventSeries),
+    MeetingConfirmation(MeetingConfirmation),
 }
 
 #[derive(Default)]
@@ -32,7 +34,8 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by its global ID; null when it does not exist or the viewer may not see it
-    /// (a membership is visible to its member and to the group's ACTIVE members).
+    /// (a membership is visible to its member and to the group's ACTIVE members; a meeting
+    /// confirmation to its two people).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let Some((kind, uuid)) = ids::decode_any(&id) else {
             return Ok(None);
@@ -58,6 +61,13 @@ impl NodeQuery {
             Kind::EventSeries => series::find(db, uuid)
                 .await?
                 .map(|s| Node::EventSeries(EventSeries(s))),
+            // Who confirmed meeting whom is for those two people alone.
+            Kind::MeetingConfirmation => match optional_member(ctx)? {
+                Some(viewer) => meetings::find_for(db, viewer.sub, uuid)
+                    .await?
+                    .map(|c| Node::MeetingConfirmation(MeetingConfirmation(c))),
+                None => None,
+            },
             // Notifications are their member's alone.
             Kind::Notification => {
                 match (notifications::find(db, uuid).await?, optional_member(ctx)?) {

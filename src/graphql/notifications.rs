@@ -21,6 +21,9 @@ pub enum NotificationKind {
     EventChanged,
     /// An event the member is GOING or WAITLISTED to was cancelled.
     EventCancelled,
+    /// Someone says they met the member at an event: confirm or decline it
+    /// (`Viewer.pendingMeetingConfirmations`).
+    MeetingRequested,
 }
 
 pub struct Notification(pub notification::Model);
@@ -40,6 +43,7 @@ impl Notification {
             DomainKind::WaitlistPromoted => NotificationKind::WaitlistPromoted,
             DomainKind::EventChanged => NotificationKind::EventChanged,
             DomainKind::EventCancelled => NotificationKind::EventCancelled,
+            DomainKind::MeetingRequested => NotificationKind::MeetingRequested,
         }
     }
 

@@ -8,17 +8,19 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
-use crate::domain::{accounts, memberships, verification};
+use crate::domain::{accounts, meetings, memberships, verification};
 use crate::domain::{calendars, notifications};
+use crate::error::AppError;
 use crate::graphql::context::{loaders, optional_member, state};
 use crate::graphql::events::{EventConnection, event_page};
 use crate::graphql::geo::GeoPoint;
 use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
-use crate::graphql::loaders::InterestsOfUser;
+use crate::graphql::loaders::{InterestsOfUser, VerificationOf};
+use crate::graphql::meetings::{MeetingConfirmation, MeetingConfirmationConnection};
 use crate::graphql::notifications::{Notification, NotificationConnection};
-use crate::graphql::pagination::{PageRequest, connection};
+use crate::graphql::pagination::{PageRequest, TotalCount, connection};
 
 pub struct User(pub user::Model);
 
@@ -56,14 +58,18 @@ impl User {
         self.0.created_at
     }
 
-    /// How far the profile is shown to belong to a real person.
-    async fn verification(&self) -> Verification {
-        let v = verification::of(&self.0);
-        Verification {
+    /// How far the profile is shown to belong to a real person. Anyone may see this; who
+    /// confirmed meeting whom is visible only to those two people.
+    async fn verification(&self, ctx: &Context<'_>) -> async_graphql::Result<Verification> {
+        let v = loaders(ctx)
+            .load_one(VerificationOf(self.0.id))
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        Ok(Verification {
             email_verified: v.email_verified,
             in_person_count: v.in_person_count,
             level: v.level.into(),
-        }
+        })
     }
 }
 
@@ -85,9 +91,14 @@ pub enum VerificationLevel {
     Unverified,
     /// The email address is verified.
     Email,
-    /// At least one in-person meeting confirmed at an event where a host checked both people in.
+    /// And at least one in-person meeting confirmed at an event where a host checked both
+    /// people in.
     InPerson,
-    /// Trusted through a chain of in-person confirmations from established organisers.
+    /// And reached by trust flowing from established organisers (of groups with at least 3
+    /// past events over 3 weeks and 12 people checked in by a host) through confirmed
+    /// meetings, each person passing on only a limited amount (the nearer an organiser, the
+    /// more). Accounts that only confirm one another never get there, however many; a
+    /// banned member's meetings count for no one.
     Trusted,
 }
 
@@ -149,6 +160,28 @@ impl Viewer {
         )
         .await?;
         Ok(event_page(&page, rows))
+    }
+
+    /// Meeting confirmations awaiting the viewer's answer (`respondToMeeting`), newest
+    /// first: someone scanned the viewer's token and says they met.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn pending_meeting_confirmations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<MeetingConfirmationConnection> {
+        let db = &state(ctx).db;
+        let page = PageRequest::<Uuid>::parse(first, after)?;
+        let rows = meetings::pending_for(db, self.0.id, page.after, page.fetch_limit()).await?;
+        let total_count = meetings::pending_count(db, self.0.id).await?;
+        Ok(connection(
+            &page,
+            rows,
+            |c| c.id,
+            |c| (MeetingConfirmation(c), EmptyFields),
+            TotalCount { total_count },
+        ))
     }
 
     /// What the viewer was told, newest first; `unreadOnly` keeps the unread ones.

@@ -106,6 +106,8 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             home_lng: Set(None),
             time_zone: Set(None),
             calendar_token: Set(None),
+            banned_at: Set(None),
+            trusted: Set(false),
             created_at: Set(now - Duration::days(rng.random_range(0..1000))),
             updated_at: Set(now),
         });

@@ -1,0 +1,443 @@
+//! Meeting confirmations: two members at an event confirm, face to face, that they met.
+//!
+//! One shows a meeting token (`auth::meeting_token`), the other scans it (or types its
+//! code): that makes a PENDING confirmation, which the one who showed it accepts
+//! (CONFIRMED: it counts for both) or declines. Either may later withdraw every meeting with
+//! the other. Each token confirms once, and each pair once per event: both are unique
+//! indexes, written in the confirmation's own transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{event, meeting_confirmation as confirmation, meeting_token, rsvp};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::auth::MeetingTokens;
+use crate::db::begin_write;
+use crate::domain::checkins::Method;
+use crate::domain::events::{self, Status as EventStatus};
+use crate::domain::notifications::{self, Kind, Outbox};
+use crate::domain::rate_limit::{self, Limit};
+use crate::domain::{accounts, verification};
+use crate::error::{AppError, AppResult};
+
+/// Meetings are confirmed from 30 minutes before an event starts until 2 hours after it ends.
+pub const OPENS_BEFORE_START: Duration = Duration::minutes(30);
+pub const CLOSES_AFTER_END: Duration = Duration::hours(2);
+/// Wrong codes a scanner may type before being made to wait.
+pub const WRONG_CODES: Limit = Limit {
+    max: 5,
+    window: Duration::minutes(15),
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Confirmed,
+    Declined,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::Confirmed => "CONFIRMED",
+            Status::Declined => "DECLINED",
+            Status::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    pub fn of(row: &confirmation::Model) -> Self {
+        match row.status.as_str() {
+            "CONFIRMED" => Status::Confirmed,
+            "DECLINED" => Status::Declined,
+            "WITHDRAWN" => Status::Withdrawn,
+            _ => Status::Pending,
+        }
+    }
+}
+
+/// A pair in a fixed order.
+pub fn pair(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// CONFLICT unless the event takes place and meetings may be confirmed now.
+fn check_window(event: &event::Model, now: DateTime<Utc>) -> AppResult<()> {
+    if EventStatus::of(event) == EventStatus::Cancelled {
+        return Err(AppError::conflict("the event is cancelled"));
+    }
+    if now < event.starts_at - OPENS_BEFORE_START || now > event.ends_at + CLOSES_AFTER_END {
+        return Err(AppError::conflict(
+            "meetings are confirmed from 30 minutes before the event until 2 hours after it ends",
+        ));
+    }
+    Ok(())
+}
+
+/// How the member was checked in at the event, if they were.
+async fn check_in_of(
+    db: &impl ConnectionTrait,
+    event_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<Method>> {
+    Ok(rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.eq(event_id))
+        .filter(rsvp::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .and_then(|r| Method::of(&r)))
+}
+
+/// A token as handed to the member's phone.
+pub struct IssuedToken {
+    pub token: String,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A meeting token for the member, checked in at the event, while meetings may be confirmed.
+pub async fn create_token(
+    db: &DatabaseConnection,
+    tokens: &MeetingTokens,
+    actor: Uuid,
+    event_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<IssuedToken> {
+    let event = events::find(db, event_id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    if check_in_of(db, event.id, actor).await?.is_none() {
+        return Err(AppError::forbidden(
+            "check in at the event before confirming meetings",
+        ));
+    }
+    check_window(&event, now)?;
+    // A code is 40 random bits: a clash with a live one is unlikely, but possible.
+    for _ in 0..3 {
+        let (claims, token, code) = tokens.issue(actor, event.id, now)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+        let stored = meeting_token::ActiveModel {
+            id: Set(claims.jti),
+            event_id: Set(event.id),
+            subject_id: Set(actor),
+            code_hash: Set(tokens.code_hash(&code)),
+            expires_at: Set(expires_at),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await;
+        match stored {
+            Ok(_) => {
+                return Ok(IssuedToken {
+                    token,
+                    code,
+                    expires_at,
+                });
+            }
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::internal(anyhow::anyhow!(
+        "three meeting codes clashed in a row"
+    )))
+}
+
+/// What the scanner presents: the scanned token, or its typed code.
+pub enum Presented {
+    Token(String),
+    Code(String),
+}
+
+/// The token row that `presented` stands for. Every wrong code counts against the scanner,
+/// and with too many even a right one is refused for a while (RATE_LIMITED).
+async fn token_of(
+    db: &DatabaseConnection,
+    tokens: &MeetingTokens,
+    scanner: Uuid,
+    presented: &Presented,
+    now: DateTime<Utc>,
+) -> AppResult<meeting_token::Model> {
+    match presented {
+        Presented::Token(token) => {
+            let claims = tokens.verify(token)?;
+            meeting_token::Entity::find_by_id(claims.jti)
+                .one(db)
+                .await?
+                .filter(|t| t.subject_id == claims.sub && t.event_id == claims.evt)
+                .ok_or_else(|| AppError::bad_input("token", "not a valid meeting token"))
+        }
+        Presented::Code(code) => {
+            let key = format!("meeting-code:{scanner}");
+            if let Some(retry_after_seconds) =
+                rate_limit::retry_after(db, &key, WRONG_CODES, now).await?
+            {
+                return Err(AppError::RateLimited {
+                    retry_after_seconds,
+                });
+            }
+            let found = meeting_token::Entity::find()
+                .filter(meeting_token::Column::CodeHash.eq(tokens.code_hash(code)))
+                .filter(meeting_token::Column::ExpiresAt.gt(now))
+                .one(db)
+                .await?;
+            match found {
+                Some(token) => Ok(token),
+                None => Err(rate_limit::hit(db, &key, WRONG_CODES, now)
+                    .await?
+                    .unwrap_or_else(|| {
+                        AppError::bad_input(
+                            "code",
+                            "no such code, or it has expired: ask for a fresh one",
+                        )
+                    })),
+            }
+        }
+    }
+}
+
+/// The scanner confirms meeting the token's subject: a PENDING confirmation, of which the
+/// subject is told.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    tokens: &MeetingTokens,
+    scanner: Uuid,
+    presented: Presented,
+    now: DateTime<Utc>,
+) -> AppResult<(confirmation::Model, Outbox)> {
+    let token = token_of(db, tokens, scanner, &presented, now).await?;
+    if token.subject_id == scanner {
+        return Err(AppError::forbidden(
+            "that is your own token: the other person scans it",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let event = events::find(&txn, token.event_id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    if check_in_of(&txn, event.id, scanner).await?.is_none() {
+        return Err(AppError::forbidden(
+            "check in at the event before confirming meetings",
+        ));
+    }
+    if check_in_of(&txn, event.id, token.subject_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::forbidden(
+            "the other person is not checked in at this event",
+        ));
+    }
+    check_window(&event, now)?;
+    let used = || AppError::conflict("this token was used already: ask for a fresh one");
+    if confirmation::Entity::find()
+        .filter(confirmation::Column::TokenId.eq(token.id))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(used());
+    }
+    let (low, high) = pair(scanner, token.subject_id);
+    let met_before = || AppError::conflict("you two have already confirmed meeting at this event");
+    if confirmation::Entity::find()
+        .filter(confirmation::Column::EventId.eq(event.id))
+        .filter(confirmation::Column::UserLow.eq(low))
+        .filter(confirmation::Column::UserHigh.eq(high))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(met_before());
+    }
+    let row = confirmation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        event_id: Set(event.id),
+        scanner_id: Set(scanner),
+        subject_id: Set(token.subject_id),
+        user_low: Set(low),
+        user_high: Set(high),
+        token_id: Set(token.id),
+        status: Set(Status::Pending.as_str().to_owned()),
+        created_at: Set(now),
+        responded_at: Set(None),
+        withdrawn_at: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|err| match err.sql_err() {
+        // Lost a race with the same token or the same pair: the database keeps it once.
+        Some(SqlErr::UniqueConstraintViolation(_)) => used(),
+        _ => err.into(),
+    })?;
+    let name = accounts::find(&txn, scanner)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    let outbox = notifications::record(
+        &txn,
+        &[token.subject_id],
+        Kind::MeetingRequested,
+        &format!(
+            "{name} says you met at “{}”. Confirm or decline it in the app.",
+            event.title
+        ),
+        Some(event.id),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((row, outbox))
+}
+
+/// The subject answers a PENDING confirmation. Only they may; answering again the same way
+/// changes nothing, answering otherwise is CONFLICT.
+pub async fn respond(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    id: Uuid,
+    accept: bool,
+    now: DateTime<Utc>,
+) -> AppResult<confirmation::Model> {
+    let txn = begin_write(db).await?;
+    let row = confirmation::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("meeting confirmation"))?;
+    if row.subject_id != actor {
+        return Err(if row.scanner_id == actor {
+            AppError::forbidden("only the person who showed the token answers")
+        } else {
+            AppError::NotFound("meeting confirmation")
+        });
+    }
+    let wanted = if accept {
+        Status::Confirmed
+    } else {
+        Status::Declined
+    };
+    let status = Status::of(&row);
+    if status == wanted {
+        return Ok(row);
+    }
+    if status != Status::Pending {
+        return Err(AppError::conflict(format!(
+            "this meeting is {} already",
+            status.as_str()
+        )));
+    }
+    let mut change: confirmation::ActiveModel = row.into();
+    change.status = Set(wanted.as_str().to_owned());
+    change.responded_at = Set(Some(now));
+    let row = change.update(&txn).await?;
+    if wanted == Status::Confirmed {
+        verification::recompute_trust(&txn, now).await?;
+    }
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Takes back every pending or confirmed meeting between the two. True when any was.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    actor: Uuid,
+    other: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let txn = begin_write(db).await?;
+    accounts::find(&txn, other)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let (low, high) = pair(actor, other);
+    let result = confirmation::Entity::update_many()
+        .col_expr(
+            confirmation::Column::Status,
+            Expr::value(Status::Withdrawn.as_str()),
+        )
+        .col_expr(confirmation::Column::WithdrawnAt, Expr::value(now))
+        .filter(confirmation::Column::UserLow.eq(low))
+        .filter(confirmation::Column::UserHigh.eq(high))
+        .filter(
+            confirmation::Column::Status
+                .is_in([Status::Pending.as_str(), Status::Confirmed.as_str()]),
+        )
+        .exec(&txn)
+        .await?;
+    if result.rows_affected > 0 {
+        verification::recompute_trust(&txn, now).await?;
+    }
+    txn.commit().await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// A confirmation, for one of its two people only: None for anyone else.
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    viewer: Uuid,
+    id: Uuid,
+) -> AppResult<Option<confirmation::Model>> {
+    Ok(confirmation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| c.scanner_id == viewer || c.subject_id == viewer))
+}
+
+/// PENDING confirmations awaiting the member's answer, newest first, before id `after`.
+pub async fn pending_for(
+    db: &impl ConnectionTrait,
+    subject: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<confirmation::Model>> {
+    let mut select = confirmation::Entity::find()
+        .filter(confirmation::Column::SubjectId.eq(subject))
+        .filter(confirmation::Column::Status.eq(Status::Pending.as_str()));
+    if let Some(after) = after {
+        select = select.filter(confirmation::Column::Id.lt(after));
+    }
+    Ok(select
+        .order_by_desc(confirmation::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// How many PENDING confirmations await the member.
+pub async fn pending_count(db: &impl ConnectionTrait, subject: Uuid) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(confirmation::Entity::find()
+        .filter(confirmation::Column::SubjectId.eq(subject))
+        .filter(confirmation::Column::Status.eq(Status::Pending.as_str()))
+        .count(db)
+        .await?)
+}
+
+/// CONFIRMED meetings involving any of `users`.
+pub async fn confirmed_involving(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+) -> AppResult<Vec<confirmation::Model>> {
+    Ok(confirmation::Entity::find()
+        .filter(confirmation::Column::Status.eq(Status::Confirmed.as_str()))
+        .filter(
+            Condition::any()
+                .add(confirmation::Column::UserLow.is_in(users.to_vec()))
+                .add(confirmation::Column::UserHigh.is_in(users.to_vec())),
+        )
+        .all(db)
+        .await?)
+}
+
+/// Forgets meeting tokens that expired over an hour ago (their confirmations stay).
+pub async fn prune_tokens(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(meeting_token::Entity::delete_many()
+        .filter(meeting_token::Column::ExpiresAt.lt(now - Duration::hours(1)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
