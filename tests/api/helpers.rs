@@ -18,6 +18,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub mail_dir: PathBuf,
+    /// The database this app runs on, for the command line in tests.
+    pub database_url: String,
     _dirs: Vec<TempDir>,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -78,6 +80,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
             env.insert(key.to_string(), value.to_string());
         }
     }
+    let database_url = env["DATABASE_URL"].clone();
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("valid test config");
     let app = kith::start(config).await.expect("app starts");
     let state = app.state.clone();
@@ -92,6 +95,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         client: reqwest::Client::new(),
         state,
         mail_dir: mail_dir.path().to_owned(),
+        database_url,
         _dirs: vec![db_dir, mail_dir],
         stop: Some(stop),
     }

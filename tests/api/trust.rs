@@ -1,0 +1,250 @@
+//! TRUSTED through HTTP and the command line: an organiser whose group has a real history
+//! is a seed; a meeting with them makes a member TRUSTED; a ban undoes it. (The flow itself
+//! is tested on graphs in `domain::trust`.)
+
+use chrono::{Duration, Utc};
+use entity::{event, rsvp, user};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::events::{answer, event_input, member_of};
+use crate::helpers::*;
+
+fn uuid_of(global_id: &str) -> Uuid {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(global_id)
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    text.split_once(':').unwrap().1.parse().unwrap()
+}
+
+async fn level(app: &TestApp, member: &Member) -> (i64, String) {
+    let body = app
+        .graphql(
+            None,
+            "query($id: ID!) { user(id: $id) { verification { inPersonCount level } } }",
+            json!({ "id": member.id }),
+        )
+        .await;
+    let v = &body["data"]["user"]["verification"];
+    (
+        v["inPersonCount"].as_i64().unwrap_or_else(|| panic!("{body}")),
+        v["level"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Gives the group a history as seeds need it: three past events over four weeks with
+/// twelve members a host checked in.
+async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
+    let db = &app.state.db;
+    let now = Utc::now();
+    let mut attendees = Vec::new();
+    for i in 0..12 {
+        let row = user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(format!("regular{i}@example.com")),
+            email_verified_at: Set(Some(now)),
+            password_hash: Set("not a hash: never logs in".into()),
+            display_name: Set(format!("Regular {i}")),
+            bio: Set(None),
+            home_lat: Set(None),
+            home_lng: Set(None),
+            time_zone: Set(None),
+            calendar_token: Set(None),
+            created_at: Set(now - Duration::days(60)),
+            updated_at: Set(now),
+            banned_at: Set(None),
+            trusted: Set(false),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        attendees.push(row.id);
+    }
+    for weeks_ago in [5, 3, 1] {
+        let starts = now - Duration::weeks(weeks_ago);
+        let past = event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            group_id: Set(group_id),
+            series_id: Set(None),
+            title: Set(format!("Meet-up {weeks_ago} weeks ago")),
+            description: Set(String::new()),
+            starts_at: Set(starts),
+            ends_at: Set(starts + Duration::hours(2)),
+            time_zone: Set("Europe/Berlin".into()),
+            venue_name: Set(Some("Hall".into())),
+            venue_address: Set(Some("Street 1".into())),
+            venue_lat: Set(Some(52.52)),
+            venue_lng: Set(Some(13.405)),
+            venue_cell: Set(None),
+            online_url: Set(None),
+            capacity: Set(None),
+            status: Set("SCHEDULED".into()),
+            cancel_reason: Set(None),
+            going_count: Set(12),
+            waitlist_count: Set(0),
+            waitlist_seq: Set(0),
+            sequence: Set(0),
+            created_by: Set(organiser),
+            created_at: Set(starts - Duration::days(7)),
+            updated_at: Set(starts),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        for user_id in &attendees {
+            rsvp::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                event_id: Set(past.id),
+                user_id: Set(*user_id),
+                status: Set("GOING".into()),
+                waitlist_seq: Set(None),
+                checked_in: Set(true),
+                check_in_method: Set(Some("HOST".into())),
+                checked_in_at: Set(Some(starts)),
+                created_at: Set(starts - Duration::days(3)),
+                updated_at: Set(starts),
+            }
+            .insert(db)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+/// Runs `kith` with this app's database; returns (success, standard output).
+fn kith(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+async fn gql(app: &TestApp, member: &Member, query: &str, variables: Value) -> Value {
+    let body = app.graphql(Some(&member.access_token), query, variables).await;
+    assert!(body["errors"].is_null(), "{query}: {body}");
+    body["data"].clone()
+}
+
+#[tokio::test]
+async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
+    let app = spawn_app().await;
+    let org = app.verified_member("org@example.com", "Olga").await;
+    let group = app
+        .create_group(&org, group_input("Berlin Walkers", 52.52, 13.405))
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let bea = member_of(&app, &group_id, "bea@example.com").await;
+    let code = app.request_code(&bea).await;
+    gql(
+        &app,
+        &bea,
+        "mutation($c: String!) { verifyEmail(input: { code: $c }) { id } }",
+        json!({ "c": code }),
+    )
+    .await;
+
+    // An event in ten minutes; the organiser checks both in and they confirm meeting.
+    let starts = Utc::now() + Duration::minutes(10);
+    let input = event_input(
+        &group_id,
+        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
+    );
+    let event_id = gql(
+        &app,
+        &org,
+        "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+        json!({ "input": input }),
+    )
+    .await["createEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for member in [&org, &bea] {
+        answer(&app, member, &event_id, "YES").await;
+        gql(
+            &app,
+            &org,
+            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
+            json!({ "e": event_id, "u": member.id }),
+        )
+        .await;
+    }
+    let token = gql(
+        &app,
+        &bea,
+        "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
+        json!({ "e": event_id }),
+    )
+    .await["createMeetingToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirmation = gql(
+        &app,
+        &org,
+        "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
+        json!({ "t": token }),
+    )
+    .await["confirmMeeting"]["id"]
+        .clone();
+    gql(
+        &app,
+        &bea,
+        "mutation($c: ID!) { respondToMeeting(input: { confirmationId: $c, accept: true }) { status } }",
+        json!({ "c": confirmation }),
+    )
+    .await;
+
+    // The group has no history yet: in person, not trusted.
+    assert_eq!(level(&app, &org).await, (1, "IN_PERSON".into()));
+    assert_eq!(level(&app, &bea).await, (1, "IN_PERSON".into()));
+
+    // Once it has one, the hourly recomputation makes the organiser a seed.
+    give_history(&app, uuid_of(&group_id), uuid_of(&org.id)).await;
+    let txn = kith::db::begin_write(&app.state.db).await.unwrap();
+    kith::domain::verification::recompute_trust(&txn, Utc::now())
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(level(&app, &org).await, (1, "TRUSTED".into()));
+    assert_eq!(level(&app, &bea).await, (1, "TRUSTED".into()));
+
+    // A report reaches the moderators' list; a ban voids Bea's meetings.
+    let reported = app
+        .graphql(
+            Some(&org.access_token),
+            "mutation($u: ID!, $e: ID!) { reportUser(input: { userId: $u, reason: \"Asked for my bank details\", eventId: $e }) }",
+            json!({ "u": bea.id, "e": event_id }),
+        )
+        .await;
+    assert_eq!(reported["data"]["reportUser"], true, "{reported}");
+    let (ok, listed) = kith(&app, &["reports"]);
+    assert!(ok, "{listed}");
+    assert!(listed.contains("1 open report"), "{listed}");
+    assert!(listed.contains("Asked for my bank details"), "{listed}");
+    assert!(listed.contains(&bea.id), "{listed}");
+
+    let (ok, out) = kith(&app, &["ban", &bea.id]);
+    assert!(ok, "{out}");
+    let (_, listed) = kith(&app, &["reports"]);
+    assert!(listed.contains("0 open report"), "{listed}");
+    assert_ne!(level(&app, &bea).await.1, "TRUSTED");
+    assert_eq!(
+        level(&app, &org).await,
+        (0, "EMAIL".into()),
+        "a banned member's meeting counts for no one"
+    );
+    let (ok, _) = kith(&app, &["ban", "not-an-id"]);
+    assert!(!ok);
+}
