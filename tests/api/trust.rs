@@ -30,7 +30,9 @@ async fn level(app: &TestApp, member: &Member) -> (i64, String) {
         .await;
     let v = &body["data"]["user"]["verification"];
     (
-        v["inPersonCount"].as_i64().unwrap_or_else(|| panic!("{body}")),
+        v["inPersonCount"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{body}")),
         v["level"].as_str().unwrap().to_owned(),
     )
 }
@@ -131,7 +133,9 @@ fn kith(app: &TestApp, args: &[&str]) -> (bool, String) {
 }
 
 async fn gql(app: &TestApp, member: &Member, query: &str, variables: Value) -> Value {
-    let body = app.graphql(Some(&member.access_token), query, variables).await;
+    let body = app
+        .graphql(Some(&member.access_token), query, variables)
+        .await;
     assert!(body["errors"].is_null(), "{query}: {body}");
     body["data"].clone()
 }
