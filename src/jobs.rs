@@ -1,16 +1,14 @@
-//! Background work each server process runs: notification mail that is owed (every minute);
-//! and, at start-up and then hourly, recurring series topped up, trust recomputed (groups
-//! earn their history as events pass) and spent meeting tokens forgotten. All are safe to
-//! run in several processes sharing a database: each claims or locks what it changes.
+//! Background work each server process runs: every minute, notification mail that is owed
+//! and TRUSTED recomputed from the meeting graph; at start-up and then hourly, recurring
+//! series topped up and spent meeting tokens forgotten. All are safe to run in several
+//! processes sharing a database: each claims or locks what it changes.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use crate::db::begin_write;
 use crate::domain::{meetings, notifications, series, verification};
-use crate::error::AppResult;
 use crate::state::AppState;
 
 /// How often owed mail is looked for.
@@ -32,11 +30,14 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                     Ok(made) => tracing::info!(made, "recurring series topped up"),
                     Err(err) => tracing::error!(error = ?err.into_anyhow(), "series top-up failed"),
                 }
-                if let Err(err) = hourly_trust(&state).await {
-                    tracing::error!(error = ?err.into_anyhow(), "trust recomputation failed");
+                if let Err(err) = meetings::prune_tokens(&state.db, Utc::now()).await {
+                    tracing::error!(error = ?err.into_anyhow(), "pruning meeting tokens failed");
                 }
             }
             count = count.wrapping_add(1);
+            if let Err(err) = verification::recompute_trust(&state.db, Utc::now()).await {
+                tracing::error!(error = ?err.into_anyhow(), "trust recomputation failed");
+            }
             match notifications::retry_mail(&state.db, &state.mailer, Utc::now()).await {
                 Ok(0) => {}
                 Ok(tried) => tracing::info!(tried, "owed notification mail retried"),
@@ -44,15 +45,4 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
             }
         }
     })
-}
-
-/// Recomputes trust as of now and forgets spent meeting tokens.
-async fn hourly_trust(state: &AppState) -> AppResult<()> {
-    let now = Utc::now();
-    let txn = begin_write(&state.db).await?;
-    let trusted = verification::recompute_trust(&txn, now).await?;
-    meetings::prune_tokens(&txn, now).await?;
-    txn.commit().await?;
-    tracing::debug!(trusted, "trust recomputed");
-    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod live;
 pub mod notify;
 pub mod seed;
 pub mod state;
@@ -53,6 +54,7 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
         .await
         .context("DATABASE_URL: migrations failed")?;
     let state = AppState::new(config, db, metrics)?;
+    state.bus.listen();
     let router = http::router(state.clone());
     Ok(App { state, router })
 }

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{AccessTokens, Keys, MeetingTokens, PasswordHasher};
 use crate::config::Config;
 use crate::http::metrics::Metrics;
+use crate::live::Bus;
 use crate::notify::Mailer;
 
 #[derive(Clone)]
@@ -20,6 +21,10 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub mailer: Mailer,
     pub metrics: Metrics,
+    /// Committed changes, for subscribers.
+    pub bus: Bus,
+    /// Open subscription connections per member, in this process.
+    pub live_connections: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>>,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -32,6 +37,8 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         PasswordHasher::warm_up();
         Ok(AppState {
+            bus: Bus::new(db.clone()),
+            live_connections: Arc::default(),
             db,
             keys: Arc::new(keys),
             access_tokens: Arc::new(access_tokens),

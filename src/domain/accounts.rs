@@ -175,6 +175,9 @@ pub async fn log_in(
     let Some(user) = user.filter(|_| verified) else {
         return Err(WRONG_CREDENTIALS);
     };
+    if user.banned_at.is_some() {
+        return Err(AppError::forbidden("this account is banned"));
+    }
     let txn = begin_write(db).await?;
     rate_limit::clear(&txn, &email_key).await?;
     rate_limit::release(&txn, &client_key).await?;

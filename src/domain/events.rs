@@ -320,7 +320,8 @@ pub struct EventUpdate {
     pub capacity: Patch<Option<i32>>,
 }
 
-/// Changes an event (this occurrence only). Raising the capacity promotes the waitlist in
+/// Changes an event (with `ThisAndFollowing`, also the later occurrences of its series);
+/// returns it, the ids of every event changed, and the notifications to send. Raising the capacity promotes the waitlist in
 /// order; lowering it below the people going is BAD_USER_INPUT.
 pub async fn update(
     db: &DatabaseConnection,
@@ -329,7 +330,7 @@ pub async fn update(
     update: EventUpdate,
     scope: Scope,
     now: DateTime<Utc>,
-) -> AppResult<(event::Model, Outbox)> {
+) -> AppResult<(event::Model, Vec<Uuid>, Outbox)> {
     let txn = begin_write(db).await?;
     let event = find_for_change(&txn, actor, event_id).await?;
     if Status::of(&event) == Status::Cancelled {
@@ -348,15 +349,17 @@ pub async fn update(
         _ => Vec::new(),
     };
     let mut outbox = Outbox::default();
+    let mut changed = vec![event.id];
     for later in following {
         let shifted = update.shifted(&event, &later);
+        changed.push(later.id);
         let (_, told) = apply(&txn, actor, later, shifted, now).await?;
         outbox.extend(told);
     }
     let (event, told) = apply(&txn, actor, event, update, now).await?;
     outbox.extend(told);
     txn.commit().await?;
-    Ok((event, outbox))
+    Ok((event, changed, outbox))
 }
 
 /// Which events of a series a change reaches.
@@ -426,6 +429,21 @@ async fn apply(
         Patch::Keep => event.ends_at,
     };
     check_times(starts_at, ends_at)?;
+    if (starts_at, ends_at) != (event.starts_at, event.ends_at) {
+        // Past events are history (they make a group's organisers seeds of trust): an event
+        // that has started keeps its times, and none is moved into the past.
+        if event.starts_at <= now {
+            return Err(AppError::conflict(
+                "an event that has started keeps its times",
+            ));
+        }
+        if starts_at <= now {
+            return Err(AppError::bad_input(
+                "startsAt",
+                "an event starts in the future",
+            ));
+        }
+    }
     row.starts_at = Set(starts_at);
     row.ends_at = Set(ends_at);
     if let Patch::Set(zone) = update.time_zone {

@@ -17,11 +17,12 @@ use uuid::Uuid;
 
 use crate::auth::MeetingTokens;
 use crate::db::begin_write;
+use crate::domain::accounts;
 use crate::domain::checkins::Method;
 use crate::domain::events::{self, Status as EventStatus};
 use crate::domain::notifications::{self, Kind, Outbox};
 use crate::domain::rate_limit::{self, Limit};
-use crate::domain::{accounts, verification};
+use crate::domain::rsvps::Status as RsvpStatus;
 use crate::error::{AppError, AppResult};
 
 /// Meetings are confirmed from 30 minutes before an event starts until 2 hours after it ends.
@@ -79,7 +80,7 @@ fn check_window(event: &event::Model, now: DateTime<Utc>) -> AppResult<()> {
     Ok(())
 }
 
-/// How the member was checked in at the event, if they were.
+/// How the member was checked in at the event, if they were and are still GOING.
 async fn check_in_of(
     db: &impl ConnectionTrait,
     event_id: Uuid,
@@ -88,6 +89,7 @@ async fn check_in_of(
     Ok(rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event_id))
         .filter(rsvp::Column::UserId.eq(user_id))
+        .filter(rsvp::Column::Status.eq(RsvpStatus::Going.as_str()))
         .one(db)
         .await?
         .and_then(|r| Method::of(&r)))
@@ -117,6 +119,12 @@ pub async fn create_token(
         ));
     }
     check_window(&event, now)?;
+    // A new token replaces the member's earlier ones for this event: one live code each.
+    meeting_token::Entity::delete_many()
+        .filter(meeting_token::Column::SubjectId.eq(actor))
+        .filter(meeting_token::Column::EventId.eq(event.id))
+        .exec(db)
+        .await?;
     // A code is 40 random bits: a clash with a live one is unlikely, but possible.
     for _ in 0..3 {
         let (claims, token, code) = tokens.issue(actor, event.id, now)?;
@@ -173,13 +181,11 @@ async fn token_of(
                 .ok_or_else(|| AppError::bad_input("token", "not a valid meeting token"))
         }
         Presented::Code(code) => {
+            // Counted before the lookup, so guesses sent at once cannot slip past the
+            // limit; a right code gives its attempt back.
             let key = format!("meeting-code:{scanner}");
-            if let Some(retry_after_seconds) =
-                rate_limit::retry_after(db, &key, WRONG_CODES, now).await?
-            {
-                return Err(AppError::RateLimited {
-                    retry_after_seconds,
-                });
+            if let Some(limited) = rate_limit::hit(db, &key, WRONG_CODES, now).await? {
+                return Err(limited);
             }
             let found = meeting_token::Entity::find()
                 .filter(meeting_token::Column::CodeHash.eq(tokens.code_hash(code)))
@@ -187,15 +193,14 @@ async fn token_of(
                 .one(db)
                 .await?;
             match found {
-                Some(token) => Ok(token),
-                None => Err(rate_limit::hit(db, &key, WRONG_CODES, now)
-                    .await?
-                    .unwrap_or_else(|| {
-                        AppError::bad_input(
-                            "code",
-                            "no such code, or it has expired: ask for a fresh one",
-                        )
-                    })),
+                Some(token) => {
+                    rate_limit::release(db, &key).await?;
+                    Ok(token)
+                }
+                None => Err(AppError::bad_input(
+                    "code",
+                    "no such code, or it has expired: ask for a fresh one",
+                )),
             }
         }
     }
@@ -272,7 +277,9 @@ pub async fn confirm(
     .await
     .map_err(|err| match err.sql_err() {
         // Lost a race with the same token or the same pair: the database keeps it once.
-        Some(SqlErr::UniqueConstraintViolation(_)) => used(),
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("this token or this pair was confirmed already")
+        }
         _ => err.into(),
     })?;
     let name = accounts::find(&txn, scanner)
@@ -321,24 +328,29 @@ pub async fn respond(
     } else {
         Status::Declined
     };
+    // Only a PENDING confirmation changes, in one conditional update: an answer racing a
+    // withdrawal (or another answer) cannot undo it.
+    let changed = confirmation::Entity::update_many()
+        .col_expr(confirmation::Column::Status, Expr::value(wanted.as_str()))
+        .col_expr(confirmation::Column::RespondedAt, Expr::value(now))
+        .filter(confirmation::Column::Id.eq(id))
+        .filter(confirmation::Column::Status.eq(Status::Pending.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    let row = confirmation::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("meeting confirmation"))?;
+    txn.commit().await?;
     let status = Status::of(&row);
-    if status == wanted {
-        return Ok(row);
-    }
-    if status != Status::Pending {
+    if !changed && status != wanted {
         return Err(AppError::conflict(format!(
             "this meeting is {} already",
             status.as_str()
         )));
     }
-    let mut change: confirmation::ActiveModel = row.into();
-    change.status = Set(wanted.as_str().to_owned());
-    change.responded_at = Set(Some(now));
-    let row = change.update(&txn).await?;
-    if wanted == Status::Confirmed {
-        verification::recompute_trust(&txn, now).await?;
-    }
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -368,9 +380,6 @@ pub async fn withdraw(
         )
         .exec(&txn)
         .await?;
-    if result.rows_affected > 0 {
-        verification::recompute_trust(&txn, now).await?;
-    }
     txn.commit().await?;
     Ok(result.rows_affected > 0)
 }

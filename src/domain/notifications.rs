@@ -49,6 +49,11 @@ impl Kind {
 pub struct Outbox(Vec<notification::Model>);
 
 impl Outbox {
+    /// The notifications written.
+    pub fn notifications(&self) -> &[notification::Model] {
+        &self.0
+    }
+
     pub fn extend(&mut self, other: Outbox) {
         self.0.extend(other.0);
     }

@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::db::begin_write;
-use crate::domain::{accounts, events, verification};
+use crate::domain::{accounts, events, sessions, verification};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_REASON_CHARS: usize = 2_000;
@@ -91,28 +91,28 @@ pub async fn open(db: &impl ConnectionTrait) -> AppResult<Vec<report::Model>> {
         .await?)
 }
 
-/// Bans a member: their meetings stop counting for anyone's trust, and the reports about
-/// them are resolved. Returns false when there is no such member.
+/// Bans a member: their sessions end (they cannot sign in again), their meetings stop
+/// counting for anyone's trust, and the reports about them are resolved. Returns false when
+/// there is no such member.
 pub async fn ban(db: &DatabaseConnection, user_id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
     let txn = begin_write(db).await?;
-    let banned = user::Entity::update_many()
+    if accounts::find(&txn, user_id).await?.is_none() {
+        return Ok(false);
+    }
+    user::Entity::update_many()
         .col_expr(user::Column::BannedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
         .filter(user::Column::BannedAt.is_null())
         .exec(&txn)
         .await?;
-    if accounts::find(&txn, user_id).await?.is_none() {
-        return Ok(false);
-    }
+    sessions::revoke_all(&txn, user_id, now).await?;
     report::Entity::update_many()
         .col_expr(report::Column::ResolvedAt, Expr::value(now))
         .filter(report::Column::ReportedId.eq(user_id))
         .filter(report::Column::ResolvedAt.is_null())
         .exec(&txn)
         .await?;
-    if banned.rows_affected > 0 {
-        verification::recompute_trust(&txn, now).await?;
-    }
     txn.commit().await?;
+    verification::recompute_trust(db, now).await?;
     Ok(true)
 }

@@ -202,6 +202,12 @@ pub async fn respond(
     let row = match existing {
         Some(existing) => {
             let mut row: rsvp::ActiveModel = existing.into();
+            if status != Status::Going {
+                // Who leaves is no longer checked in: a check-in is for people there.
+                row.checked_in = Set(false);
+                row.check_in_method = Set(None);
+                row.checked_in_at = Set(None);
+            }
             row.status = Set(status.as_str().to_owned());
             row.waitlist_seq = Set(ticket);
             row.updated_at = Set(now);

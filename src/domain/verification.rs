@@ -4,9 +4,9 @@
 //! - `IN_PERSON`: and at least one confirmed meeting at an event where a host checked both
 //!   people in.
 //! - `TRUSTED`: and the trust flow (`domain::trust`) reaches them from seed members:
-//!   organisers of groups with a real history (`SEED_RULE`). Computed from the whole meeting
-//!   graph whenever it changes (a meeting accepted or withdrawn, a ban) and hourly, as
-//!   events pass and groups earn their history; stored as `users.trusted`.
+//!   the ORGANIZERs of groups with a real history (`SEED_RULE`). Computed from the whole
+//!   meeting graph by the background loop every minute (and at once after a ban), and
+//!   stored as `users.trusted`: a change to the graph shows in TRUSTED within a minute.
 //!
 //! `inPersonCount` is the number of distinct people with a confirmed, unwithdrawn meeting
 //! with the member, banned members left out.
@@ -14,15 +14,16 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{event, meeting_confirmation, membership, rsvp, user};
+use entity::{meeting_confirmation, membership, rsvp, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Statement,
 };
 use uuid::Uuid;
 
-use crate::domain::checkins::Method;
-use crate::domain::events::Status as EventStatus;
+use crate::db::begin_write;
+use crate::domain::checkins::{self, Method};
 use crate::domain::meetings::{self, Status as MeetingStatus};
 use crate::domain::memberships::{Role, Status as MembershipStatus};
 use crate::domain::trust::{self, MeetingGraph};
@@ -101,7 +102,15 @@ pub async fn of_many(
         .filter(|c| !banned.contains(&c.user_low) && !banned.contains(&c.user_high))
         .collect();
     // Who a host checked in at the events of these meetings.
-    let event_ids: Vec<Uuid> = confirmed.iter().map(|c| c.event_id).collect();
+    let mut event_ids: Vec<Uuid> = confirmed.iter().map(|c| c.event_id).collect();
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    let mut involved: Vec<Uuid> = confirmed
+        .iter()
+        .flat_map(|c| [c.user_low, c.user_high])
+        .collect();
+    involved.sort_unstable();
+    involved.dedup();
     let host_checked: HashSet<(Uuid, Uuid)> = if event_ids.is_empty() {
         HashSet::new()
     } else {
@@ -110,6 +119,7 @@ pub async fn of_many(
             .column(rsvp::Column::EventId)
             .column(rsvp::Column::UserId)
             .filter(rsvp::Column::EventId.is_in(event_ids))
+            .filter(rsvp::Column::UserId.is_in(involved))
             .filter(rsvp::Column::CheckInMethod.eq(Method::Host.as_str()))
             .filter(rsvp::Column::CheckedIn.eq(true))
             .into_tuple::<(Uuid, Uuid)>()
@@ -148,54 +158,66 @@ pub async fn of_many(
         .collect())
 }
 
-/// The organisers (ORGANIZER and CO_ORGANIZER) of groups that meet `SEED_RULE` as of `now`.
+/// The ORGANIZERs of groups that meet `SEED_RULE` as of `now`. Only what happened counts:
+/// check-ins a host made during an event's check-in window, of members with a verified
+/// address who are not banned; events cannot be moved once started or into the past, so a
+/// group earns its history in real time.
 pub async fn seeds(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Vec<Uuid>> {
-    let past: Vec<(Uuid, Uuid, DateTime<Utc>)> = event::Entity::find()
-        .select_only()
-        .column(event::Column::Id)
-        .column(event::Column::GroupId)
-        .column(event::Column::StartsAt)
-        .filter(event::Column::EndsAt.lt(now))
-        .filter(event::Column::Status.eq(EventStatus::Scheduled.as_str()))
-        .filter(
-            event::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(rsvp::Column::EventId)
-                    .from(rsvp::Entity)
-                    .and_where(rsvp::Column::CheckInMethod.eq(Method::Host.as_str()))
-                    .to_owned(),
-            ),
-        )
-        .into_tuple()
-        .all(db)
+    let backend = db.get_database_backend();
+    let now_param = if backend == DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "SELECT e.group_id, e.id, e.starts_at, e.ends_at, r.user_id, r.checked_in_at \
+         FROM rsvps r \
+         JOIN events e ON e.id = r.event_id \
+         JOIN users u ON u.id = r.user_id \
+         WHERE e.ends_at < {now_param} AND e.status = 'SCHEDULED' \
+           AND r.status = 'GOING' AND r.checked_in AND r.check_in_method = 'HOST' \
+           AND u.email_verified_at IS NOT NULL AND u.banned_at IS NULL"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, [now.into()]))
         .await?;
-    let mut by_group: HashMap<Uuid, Vec<(Uuid, DateTime<Utc>)>> = HashMap::new();
-    for (id, group, starts_at) in past {
-        by_group.entry(group).or_default().push((id, starts_at));
+    struct GroupHistory {
+        events: HashMap<Uuid, DateTime<Utc>>,
+        attendees: HashSet<Uuid>,
     }
-    by_group.retain(|_, events| {
-        let first = events.iter().map(|e| e.1).min();
-        let last = events.iter().map(|e| e.1).max();
-        events.len() as u64 >= SEED_RULE.past_events
-            && matches!((first, last), (Some(f), Some(l)) if l - f >= SEED_RULE.spanning)
-    });
-    let mut seed_groups = Vec::new();
-    for (group, events) in by_group {
-        let ids: Vec<Uuid> = events.iter().map(|e| e.0).collect();
-        let attendees: HashSet<Uuid> = rsvp::Entity::find()
-            .select_only()
-            .column(rsvp::Column::UserId)
-            .filter(rsvp::Column::EventId.is_in(ids))
-            .filter(rsvp::Column::CheckInMethod.eq(Method::Host.as_str()))
-            .into_tuple::<Uuid>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        if attendees.len() >= SEED_RULE.checked_in_attendees {
-            seed_groups.push(group);
+    let mut groups: HashMap<Uuid, GroupHistory> = HashMap::new();
+    for row in rows {
+        let group: Uuid = row.try_get("", "group_id")?;
+        let event: Uuid = row.try_get("", "id")?;
+        let starts_at: DateTime<Utc> = row.try_get("", "starts_at")?;
+        let ends_at: DateTime<Utc> = row.try_get("", "ends_at")?;
+        let user: Uuid = row.try_get("", "user_id")?;
+        let at: Option<DateTime<Utc>> = row.try_get("", "checked_in_at")?;
+        let in_window = at.is_some_and(|at| {
+            at >= starts_at - checkins::OPENS_BEFORE_START
+                && at <= ends_at + checkins::HOSTS_UNTIL_AFTER_END
+        });
+        if !in_window {
+            continue;
         }
+        let history = groups.entry(group).or_insert_with(|| GroupHistory {
+            events: HashMap::new(),
+            attendees: HashSet::new(),
+        });
+        history.events.insert(event, starts_at);
+        history.attendees.insert(user);
     }
+    let seed_groups: Vec<Uuid> = groups
+        .into_iter()
+        .filter(|(_, h)| {
+            let first = h.events.values().min();
+            let last = h.events.values().max();
+            h.events.len() as u64 >= SEED_RULE.past_events
+                && h.attendees.len() >= SEED_RULE.checked_in_attendees
+                && matches!((first, last), (Some(f), Some(l)) if *l - *f >= SEED_RULE.spanning)
+        })
+        .map(|(group, _)| group)
+        .collect();
     if seed_groups.is_empty() {
         return Ok(Vec::new());
     }
@@ -204,26 +226,18 @@ pub async fn seeds(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<V
         .column(membership::Column::UserId)
         .filter(membership::Column::GroupId.is_in(seed_groups))
         .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
-        .filter(
-            membership::Column::Role.is_in([Role::Organizer.as_str(), Role::CoOrganizer.as_str()]),
-        )
+        .filter(membership::Column::Role.eq(Role::Organizer.as_str()))
         .into_tuple()
         .all(db)
         .await?)
 }
 
-/// Recomputes who is trusted from the whole meeting graph and stores it, inside the
-/// caller's write transaction. On PostgreSQL a transaction-scoped advisory lock makes
-/// concurrent recomputations take turns, so the last one sees every committed change;
-/// SQLite's write transactions already do.
-pub async fn recompute_trust(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<usize> {
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        db.execute_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(7120551)",
-        ))
-        .await?;
-    }
+/// Recomputes who is trusted from the whole meeting graph and stores the difference.
+/// The graph is read without holding any lock (it is large); the difference is written in
+/// a short transaction. A change that lands in between is picked up by the next run (the
+/// background loop runs this every minute). On PostgreSQL a transaction-scoped advisory
+/// lock makes processes write their results one at a time.
+pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
     let meetings: Vec<(Uuid, Uuid)> = meeting_confirmation::Entity::find()
         .select_only()
         .column(meeting_confirmation::Column::UserLow)
@@ -247,12 +261,21 @@ pub async fn recompute_trust(db: &impl ConnectionTrait, now: DateTime<Utc>) -> A
         banned,
     };
     let now_trusted = trust::trusted(&graph);
+
+    let txn = begin_write(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(7120551)",
+        ))
+        .await?;
+    }
     let was_trusted: HashSet<Uuid> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::Trusted.eq(true))
         .into_tuple::<Uuid>()
-        .all(db)
+        .all(&txn)
         .await?
         .into_iter()
         .collect();
@@ -263,10 +286,11 @@ pub async fn recompute_trust(db: &impl ConnectionTrait, now: DateTime<Utc>) -> A
             user::Entity::update_many()
                 .col_expr(user::Column::Trusted, Expr::value(value))
                 .filter(user::Column::Id.is_in(chunk.to_vec()))
-                .exec(db)
+                .exec(&txn)
                 .await?;
         }
     }
+    txn.commit().await?;
     Ok(now_trusted.len())
 }
 

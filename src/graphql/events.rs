@@ -15,7 +15,6 @@ use crate::domain::events::{
     Venue as DomainVenue,
 };
 use crate::domain::memberships;
-use crate::domain::notifications::Outbox;
 use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
 use crate::domain::series;
 use crate::error::AppError;
@@ -28,7 +27,7 @@ use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::meetings::{PersonToMeet, people_to_meet};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
-use crate::state::AppState;
+use crate::live::{Change, EventChange, after_commit};
 
 /// Whether an event takes place.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -442,12 +441,6 @@ pub struct RsvpInput {
     pub response: RsvpResponse,
 }
 
-/// Mails a committed change's notifications without making the client wait for mail.
-pub fn deliver_later(state: &AppState, outbox: Outbox) {
-    let (db, mailer) = (state.db.clone(), state.mailer.clone());
-    tokio::spawn(async move { outbox.deliver(&db, &mailer).await });
-}
-
 /// Where and when to look for events.
 #[derive(InputObject)]
 pub struct EventSearchInput {
@@ -586,7 +579,7 @@ impl EventMutation {
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),
         };
-        let (event, outbox) = events::update(
+        let (event, changed, outbox) = events::update(
             &state(ctx).db,
             viewer,
             event_id,
@@ -596,7 +589,14 @@ impl EventMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        deliver_later(state(ctx), outbox);
+        let changes = changed
+            .into_iter()
+            .map(|id| Change::Event {
+                id,
+                kind: EventChange::Updated,
+            })
+            .collect();
+        after_commit(state(ctx), outbox, changes);
         Ok(Event(event))
     }
 
@@ -613,7 +613,11 @@ impl EventMutation {
             events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
                 .await
                 .map_err(|e| e.under("input"))?;
-        deliver_later(state(ctx), outbox);
+        let cancelled = Change::Event {
+            id: event.id,
+            kind: EventChange::Cancelled,
+        };
+        after_commit(state(ctx), outbox, vec![cancelled]);
         Ok(Event(event))
     }
 
@@ -630,7 +634,11 @@ impl EventMutation {
         };
         let (rsvp, outbox) =
             rsvps::respond(&state(ctx).db, viewer, event_id, response, Utc::now()).await?;
-        deliver_later(state(ctx), outbox);
+        let changed = Change::Event {
+            id: event_id,
+            kind: EventChange::RsvpsChanged,
+        };
+        after_commit(state(ctx), outbox, vec![changed]);
         Ok(Rsvp(rsvp))
     }
 }

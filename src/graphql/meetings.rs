@@ -12,13 +12,14 @@ use crate::domain::meetings::{self, Presented, Status as DomainStatus};
 use crate::domain::{people, reports};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, state};
-use crate::graphql::events::{Event, Rsvp, deliver_later};
+use crate::graphql::events::{Event, Rsvp};
 use crate::graphql::geo::GeoPointInput;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
 use crate::graphql::loaders::{EventById, UserById};
 use crate::graphql::pagination::{Conn, TotalCount};
 use crate::graphql::users::User;
+use crate::live::{Change, EventChange, after_commit};
 
 /// What the member's phone shows to someone they meet: as a QR code (`token`) or to type
 /// (`code`). It lives under a minute and confirms one meeting.
@@ -238,6 +239,11 @@ impl MeetingMutation {
             Utc::now(),
         )
         .await?;
+        let changed = Change::Event {
+            id: event_id,
+            kind: EventChange::RsvpsChanged,
+        };
+        after_commit(state(ctx), Default::default(), vec![changed]);
         Ok(Rsvp(rsvp))
     }
 
@@ -299,7 +305,7 @@ impl MeetingMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        deliver_later(state(ctx), outbox);
+        after_commit(state(ctx), outbox, Vec::new());
         Ok(MeetingConfirmation(row))
     }
 

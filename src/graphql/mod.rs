@@ -14,10 +14,12 @@ pub mod node;
 pub mod notifications;
 pub mod pagination;
 pub mod search;
+pub mod subscriptions;
 pub mod users;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
+use crate::graphql::subscriptions::Subscription;
 use crate::state::AppState;
 
 /// What can be read.
@@ -44,7 +46,7 @@ pub struct Mutation(
     notifications::NotificationMutation,
 );
 
-pub type KithSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type KithSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 15;
@@ -52,8 +54,8 @@ pub const MAX_DEPTH: usize = 15;
 /// times its children.
 pub const MAX_COMPLEXITY: usize = 2000;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .register_output_type::<node::Node>()
         .override_output_type_description::<interests::InterestConnection>("A page of interests.")
         .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")

@@ -36,7 +36,7 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn auth(http: &Http, headers: &HeaderMap) -> Auth {
+pub(crate) fn auth(http: &Http, headers: &HeaderMap) -> Auth {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Auth::Anonymous;
     };
@@ -75,7 +75,7 @@ fn selected_operation(request: &mut async_graphql::Request) -> Option<(Operation
 /// Gives every error a code. Resolver errors carry theirs; what async-graphql finds before
 /// running anything (a syntax error, an unknown field, a bad variable, a query too deep or
 /// too costly) is the client's to fix: BAD_USER_INPUT.
-fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
+pub(crate) fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
         let extensions = error
             .extensions

@@ -1,9 +1,10 @@
-//! The HTTP surface: `/graphql`, health, metrics.
+//! The HTTP surface: `/graphql`, `/graphql/ws`, calendars, health, metrics.
 
 pub mod calendar;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     let schema = crate::graphql::schema(state.clone());
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/events/{file}", get(calendar::event))
         .route("/calendar/{file}", get(calendar::feed))
         .route("/healthz", get(health::healthz))

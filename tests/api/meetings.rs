@@ -1481,3 +1481,62 @@ async fn a_report_needs_a_reason_and_someone_else() {
     let body = report(&app, ada, &bea.id, &"x".repeat(2000), Some(&m.event_id)).await;
     assert_eq!(body["data"]["reportUser"], true, "{body}");
 }
+
+#[tokio::test]
+async fn guesses_sent_at_once_are_counted_before_they_are_looked_up() {
+    let app = spawn_app().await;
+    let m = meetup(&app, 2).await;
+    let (ada, bob) = (&m.people[0], &m.people[1]);
+    let right = code_in_token(&meeting_token(&app, ada, &m.event_id).await).to_owned();
+    // Thirty wrong guesses and the right code, all at once.
+    let mut guesses: Vec<String> = (0..30).map(|i| format!("ZZZZZ{i:03}")).collect();
+    guesses.push(right.clone());
+    let answers =
+        futures::future::join_all(guesses.iter().map(|code| confirm_code(&app, bob, code))).await;
+    let looked_up = answers
+        .iter()
+        .filter(|a| error_code(a) != "RATE_LIMITED")
+        .count();
+    assert!(
+        looked_up <= 6,
+        "at most the allowed wrong guesses plus one are looked up: {looked_up}"
+    );
+    assert!(answers.iter().any(|a| error_code(a) == "RATE_LIMITED"));
+}
+
+#[tokio::test]
+async fn an_answer_racing_a_withdrawal_never_undoes_it() {
+    let app = spawn_app().await;
+    let m = meetup(&app, 2).await;
+    let (ada, bob) = (&m.people[0], &m.people[1]);
+    let id = meet(&app, bob, ada, &m.event_id).await;
+    let withdraw = app.graphql(
+        Some(&bob.access_token),
+        "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) }",
+        json!({ "u": ada.id }),
+    );
+    let (accepted, withdrawn) = tokio::join!(respond(&app, ada, &id, true), withdraw);
+    assert_eq!(withdrawn["data"]["withdrawMeeting"], true, "{withdrawn}");
+    let seen = confirmation_seen_by(&app, Some(ada), &id).await;
+    // Whichever came first, the withdrawal stands: the meeting counts for no one.
+    assert_eq!(seen["status"], "WITHDRAWN", "{seen} after {accepted}");
+    assert_eq!(verification(&app, ada).await.0, 0);
+    assert_eq!(verification(&app, bob).await.0, 0);
+}
+
+#[tokio::test]
+async fn who_says_no_after_checking_in_is_no_longer_checked_in() {
+    let app = spawn_app().await;
+    let m = meetup(&app, 2).await;
+    let (ada, bob) = (&m.people[0], &m.people[1]);
+    let token = meeting_token(&app, ada, &m.event_id).await;
+    crate::events::answer(&app, ada, &m.event_id, "NO").await;
+    let body = confirm_token(&app, bob, token_in(&token)).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let body = create_token(&app, ada, &m.event_id).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    // Coming back means checking in again.
+    going(&app, ada, &m.event_id).await;
+    let rsvp = viewer_rsvp(&app, ada, &m.event_id).await;
+    assert_eq!(rsvp["checkedIn"], false, "{rsvp}");
+}

@@ -216,11 +216,9 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
 
     // Once it has one, the hourly recomputation makes the organiser a seed.
     give_history(&app, uuid_of(&group_id), uuid_of(&org.id)).await;
-    let txn = kith::db::begin_write(&app.state.db).await.unwrap();
-    kith::domain::verification::recompute_trust(&txn, Utc::now())
+    kith::domain::verification::recompute_trust(&app.state.db, Utc::now())
         .await
         .unwrap();
-    txn.commit().await.unwrap();
     assert_eq!(level(&app, &org).await, (1, "TRUSTED".into()));
     assert_eq!(level(&app, &bea).await, (1, "TRUSTED".into()));
 
@@ -243,7 +241,11 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
     assert!(ok, "{out}");
     let (_, listed) = kith(&app, &["reports"]);
     assert!(listed.contains("0 open report"), "{listed}");
-    assert_ne!(level(&app, &bea).await.1, "TRUSTED");
+    assert_eq!(
+        level(&app, &bea).await,
+        (0, "EMAIL".into()),
+        "her meeting was with no one who counts now"
+    );
     assert_eq!(
         level(&app, &org).await,
         (0, "EMAIL".into()),
@@ -251,4 +253,137 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
     );
     let (ok, _) = kith(&app, &["ban", "not-an-id"]);
     assert!(!ok);
+}
+
+/// `a` scans `b`'s token at the event and `b` accepts.
+async fn meet(app: &TestApp, a: &Member, b: &Member, event_id: &str) {
+    let token = gql(
+        app,
+        b,
+        "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
+        json!({ "e": event_id }),
+    )
+    .await["createMeetingToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = gql(
+        app,
+        a,
+        "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
+        json!({ "t": token }),
+    )
+    .await["confirmMeeting"]["id"]
+        .clone();
+    gql(
+        app,
+        b,
+        "mutation($c: ID!) { respondToMeeting(input: { confirmationId: $c, accept: true }) { status } }",
+        json!({ "c": id }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
+    let app = spawn_app().await;
+    // An honest seed exists: without one, no one could be TRUSTED and this would prove nothing.
+    let org = app.verified_member("org@example.com", "Olga").await;
+    let honest = app
+        .create_group(&org, group_input("Berlin Walkers", 52.52, 13.405))
+        .await;
+    give_history(
+        &app,
+        uuid_of(honest["id"].as_str().unwrap()),
+        uuid_of(&org.id),
+    )
+    .await;
+    let seeds = kith::domain::verification::seeds(&app.state.db, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(seeds, vec![uuid_of(&org.id)]);
+
+    // The ring: a fresh organiser and five fresh accounts with verified addresses.
+    let boss = app.verified_member("boss@example.com", "Boss").await;
+    let group = app
+        .create_group(&boss, group_input("Totally Real Club", 52.5, 13.4))
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let mut ring = vec![boss.clone()];
+    for i in 0..5 {
+        let puppet = app
+            .verified_member(&format!("puppet{i}@example.com"), &format!("Puppet {i}"))
+            .await;
+        app.join_group(&puppet, &group_id).await;
+        ring.push(puppet);
+    }
+    let starts = Utc::now() + Duration::minutes(10);
+    let input = event_input(
+        &group_id,
+        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
+    );
+    let event_id = gql(
+        &app,
+        &boss,
+        "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+        json!({ "input": input }),
+    )
+    .await["createEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Events cannot be moved into the past to make up a history.
+    let weeks_ago = Utc::now() - Duration::weeks(3);
+    let moved = app
+        .graphql(
+            Some(&boss.access_token),
+            "mutation($input: UpdateEventInput!) { updateEvent(input: $input) { id } }",
+            json!({ "input": { "eventId": event_id, "startsAt": weeks_ago.to_rfc3339(), "endsAt": (weeks_ago + Duration::hours(2)).to_rfc3339() } }),
+        )
+        .await;
+    assert_eq!(error_code(&moved), "BAD_USER_INPUT", "{moved}");
+    assert_eq!(error_field(&moved), "input.startsAt", "{moved}");
+
+    // They check each other in as hosts and all confirm all.
+    for member in &ring {
+        answer(&app, member, &event_id, "YES").await;
+        gql(
+            &app,
+            &boss,
+            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
+            json!({ "e": event_id, "u": member.id }),
+        )
+        .await;
+    }
+    for (i, a) in ring.iter().enumerate() {
+        for b in &ring[i + 1..] {
+            meet(&app, a, b, &event_id).await;
+        }
+    }
+    kith::domain::verification::recompute_trust(&app.state.db, Utc::now())
+        .await
+        .unwrap();
+    for member in &ring {
+        assert_eq!(level(&app, member).await, (5, "IN_PERSON".into()));
+    }
+
+    // Once the event has started, its times stay.
+    let started = Utc::now() - Duration::minutes(1);
+    let mut row: event::ActiveModel = kith::domain::events::find(&app.state.db, uuid_of(&event_id))
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.starts_at = Set(started);
+    row.update(&app.state.db).await.unwrap();
+    let later = Utc::now() + Duration::days(1);
+    let moved = app
+        .graphql(
+            Some(&boss.access_token),
+            "mutation($input: UpdateEventInput!) { updateEvent(input: $input) { id } }",
+            json!({ "input": { "eventId": event_id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(2)).to_rfc3339() } }),
+        )
+        .await;
+    assert_eq!(error_code(&moved), "CONFLICT", "{moved}");
 }

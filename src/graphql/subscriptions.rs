@@ -1,0 +1,121 @@
+//! Subscriptions, over WebSocket at `/graphql/ws` (see `http::ws`): what a member hears as
+//! soon as it is committed.
+
+use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::domain::{events, notifications};
+use crate::error::AppError;
+use crate::graphql::context::{member_id, state};
+use crate::graphql::events::Event;
+use crate::graphql::ids::{self, Kind};
+use crate::graphql::notifications::Notification;
+use crate::live::{Bus, Change, EventChange as DomainChange};
+
+/// What changed about an event.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EventChangeKind {
+    /// Its details: time, place, capacity, title or description.
+    Updated,
+    /// It was cancelled.
+    Cancelled,
+    /// Who is going or waiting (the counts), or who is checked in.
+    RsvpsChanged,
+}
+
+/// A change to an event, with the event as it is now.
+#[derive(SimpleObject)]
+pub struct EventChange {
+    /// What changed.
+    pub kind: EventChangeKind,
+    /// The event after the change.
+    pub event: Event,
+}
+
+/// Every change published from now on, in order; a subscriber that falls behind skips
+/// what it missed rather than holding up anyone.
+fn changes(bus: &Bus) -> impl Stream<Item = Change> + use<> {
+    futures::stream::unfold(bus.subscribe(), |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(change) => return Some((change, rx)),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "a slow subscriber skipped changes");
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+/// What signed-in members hear live. Subscriptions run over WebSocket at `/graphql/ws`
+/// (protocol `graphql-transport-ws`, access token in `connection_init`'s payload as
+/// `{"accessToken": "..."}`). Delivery is best effort: a change made while the app was
+/// disconnected, or that a slow connection skipped, is not replayed. An app that
+/// (re)connects catches up by reading `Viewer.notifications` and the events it shows.
+#[Subscription]
+impl Subscription {
+    /// Each committed change to the event: UPDATED, CANCELLED or RSVPS_CHANGED, with the
+    /// event as it is after the change. NOT_FOUND for an unknown event.
+    async fn event_changed(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = EventChange> + use<>> {
+        member_id(ctx)?;
+        let id = ids::decode(Kind::Event, "eventId", &event_id)?;
+        let db = state(ctx).db.clone();
+        events::find(&db, id)
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        Ok(changes(&state(ctx).bus).filter_map(move |change| {
+            let db = db.clone();
+            async move {
+                let Change::Event { id: changed, kind } = change else {
+                    return None;
+                };
+                if changed != id {
+                    return None;
+                }
+                let event = events::find(&db, id).await.ok().flatten()?;
+                Some(EventChange {
+                    kind: match kind {
+                        DomainChange::Updated => EventChangeKind::Updated,
+                        DomainChange::Cancelled => EventChangeKind::Cancelled,
+                        DomainChange::RsvpsChanged => EventChangeKind::RsvpsChanged,
+                    },
+                    event: Event(event),
+                })
+            }
+        }))
+    }
+
+    /// Each new notification of the signed-in member, as it is written.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
+        let viewer = member_id(ctx)?;
+        let db = state(ctx).db.clone();
+        Ok(changes(&state(ctx).bus).filter_map(move |change| {
+            let db = db.clone();
+            async move {
+                match change {
+                    Change::Notification { id, user_id } if user_id == viewer => {
+                        notifications::find(&db, id)
+                            .await
+                            .ok()
+                            .flatten()
+                            .filter(|n| n.user_id == viewer)
+                            .map(Notification)
+                    }
+                    _ => None,
+                }
+            }
+        }))
+    }
+}

@@ -1,0 +1,357 @@
+//! GraphQL over WebSocket at `/graphql/ws`: the `graphql-transport-ws` protocol
+//! (<https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md>), implemented here
+//! rather than with async-graphql's helper so that the close codes, the limits and the
+//! authentication are ours.
+//!
+//! - The first message must be `connection_init` with the access token in its payload
+//!   (`{"accessToken": "..."}`, or `{"Authorization": "Bearer ..."}`), within 10 seconds
+//!   (else 4408). A missing, bad or expired token closes with 4401; a banned member with
+//!   4403; more than `MAX_CONNECTIONS_PER_MEMBER` open connections with 4429.
+//! - The connection closes with 4401 when the access token expires: the app reconnects with
+//!   a fresh one (and catches up through `Viewer.notifications`).
+//! - At most `MAX_SUBSCRIPTIONS` operations run at once on a connection; one more gets an
+//!   `error` message (code RATE_LIMITED). A reused id closes with 4409; a message that is not
+//!   the protocol's, with 4400.
+//! - The server pings every 15 seconds. A client that cannot keep up only loses its own
+//!   messages: each connection has its own queue, and a write that takes over 10 seconds
+//!   drops the connection.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::auth::AccessClaims;
+use crate::domain::accounts;
+use crate::error::code;
+use crate::graphql::context::{Auth, RequestInfo};
+use crate::http::Http;
+use crate::http::graphql::with_codes;
+use crate::state::AppState;
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const KEEPALIVE: Duration = Duration::from_secs(15);
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const MAX_SUBSCRIPTIONS: usize = 20;
+pub const MAX_CONNECTIONS_PER_MEMBER: usize = 10;
+/// Messages queued for one connection before its operations wait (and skip changes).
+const QUEUE: usize = 64;
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Close codes of the protocol.
+pub mod close {
+    pub const BAD_MESSAGE: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const INIT_TIMEOUT: u16 = 4408;
+    pub const DUPLICATE_ID: u16 = 4409;
+    pub const TOO_MANY: u16 = 4429;
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Ping {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Pong {},
+    Subscribe {
+        id: String,
+        payload: Box<async_graphql::Request>,
+    },
+    Complete {
+        id: String,
+    },
+}
+
+/// `GET /graphql/ws`: upgrades to a WebSocket speaking `graphql-transport-ws`.
+pub async fn upgrade(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    ws.protocols([PROTOCOL])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            Connection::open(http, socket, peer, user_agent).await;
+        })
+}
+
+/// Counts a member's open connections; gives the place back when dropped.
+struct Slot {
+    state: AppState,
+    member: Uuid,
+}
+
+impl Slot {
+    fn take(state: &AppState, member: Uuid) -> Option<Slot> {
+        let mut open = state.live_connections.lock().expect("not poisoned");
+        let count = open.entry(member).or_default();
+        if *count >= MAX_CONNECTIONS_PER_MEMBER {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            state: state.clone(),
+            member,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.state.live_connections.lock().expect("not poisoned");
+        if let Some(count) = open.get_mut(&self.member) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.member);
+            }
+        }
+    }
+}
+
+struct Connection {
+    http: Http,
+    socket: WebSocket,
+    peer: SocketAddr,
+    user_agent: Option<String>,
+}
+
+/// Why a connection ends: a close frame to send, or nothing (the client left).
+type End = Option<(u16, String)>;
+
+impl Connection {
+    async fn open(http: Http, socket: WebSocket, peer: SocketAddr, user_agent: Option<String>) {
+        let mut connection = Connection {
+            http,
+            socket,
+            peer,
+            user_agent,
+        };
+        let end = match connection.handshake().await {
+            Ok((claims, _slot)) => connection.serve(claims).await,
+            Err(end) => end,
+        };
+        if let Some((code, reason)) = end {
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from(reason),
+            };
+            let _ = tokio::time::timeout(
+                WRITE_TIMEOUT,
+                connection.socket.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
+    }
+
+    async fn send(&mut self, message: Value) -> Result<(), End> {
+        match tokio::time::timeout(
+            WRITE_TIMEOUT,
+            self.socket.send(Message::Text(message.to_string().into())),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(None),
+        }
+    }
+
+    /// Waits for `connection_init` and checks its token.
+    async fn handshake(&mut self) -> Result<(AccessClaims, Slot), End> {
+        let unauthorized = |why: &str| Some((close::UNAUTHORIZED, why.to_owned()));
+        let first = match tokio::time::timeout(INIT_TIMEOUT, self.socket.next()).await {
+            Err(_) => {
+                return Err(Some((
+                    close::INIT_TIMEOUT,
+                    "Connection initialisation timeout".into(),
+                )));
+            }
+            Ok(None | Some(Err(_))) => return Err(None),
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(Message::Close(_)))) => return Err(None),
+            Ok(Some(Ok(_))) => {
+                return Err(unauthorized("Unauthorized: send connection_init first"));
+            }
+        };
+        let payload = match serde_json::from_str::<ClientMessage>(&first) {
+            Ok(ClientMessage::ConnectionInit { payload }) => payload.unwrap_or_default(),
+            Ok(_) => return Err(unauthorized("Unauthorized: send connection_init first")),
+            Err(_) => return Err(Some((close::BAD_MESSAGE, "Invalid message".into()))),
+        };
+        let token = ["accessToken", "Authorization", "authorization"]
+            .iter()
+            .find_map(|key| payload.get(*key).and_then(Value::as_str))
+            .map(|t| {
+                t.trim()
+                    .strip_prefix("Bearer ")
+                    .or_else(|| t.trim().strip_prefix("bearer "))
+                    .unwrap_or(t.trim())
+                    .to_owned()
+            });
+        let Some(token) = token else {
+            return Err(unauthorized(
+                "Unauthorized: no accessToken in connection_init",
+            ));
+        };
+        let state = &self.http.state;
+        let Ok(claims) = state.access_tokens.verify(&token) else {
+            return Err(unauthorized(
+                "Unauthorized: invalid or expired access token",
+            ));
+        };
+        match accounts::find(&state.db, claims.sub).await {
+            Ok(Some(user)) if user.banned_at.is_none() => {}
+            Ok(Some(_)) => return Err(Some((close::FORBIDDEN, "Forbidden".into()))),
+            Ok(None) => return Err(unauthorized("Unauthorized: no such member")),
+            Err(_) => return Err(Some((1011, "Internal error".into()))),
+        }
+        let Some(slot) = Slot::take(state, claims.sub) else {
+            return Err(Some((close::TOO_MANY, "Too many connections".into())));
+        };
+        self.send(json!({ "type": "connection_ack" })).await?;
+        Ok((claims, slot))
+    }
+
+    /// Runs the member's operations until either side closes.
+    async fn serve(&mut self, claims: AccessClaims) -> End {
+        let (queue, mut outgoing) = mpsc::channel::<Value>(QUEUE);
+        let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
+        let mut keepalive = tokio::time::interval(KEEPALIVE);
+        keepalive.tick().await;
+        let expires = tokio::time::Instant::now()
+            + Duration::from_secs(
+                u64::try_from(claims.exp - chrono::Utc::now().timestamp()).unwrap_or(0),
+            );
+        let end = loop {
+            tokio::select! {
+                incoming = self.socket.next() => {
+                    let text = match incoming {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Binary(_))) => {
+                            break Some((close::BAD_MESSAGE, "Invalid message".into()));
+                        }
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+                    };
+                    match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(ClientMessage::Ping { payload }) => {
+                            let mut pong = json!({ "type": "pong" });
+                            if let Some(payload) = payload {
+                                pong["payload"] = payload;
+                            }
+                            if let Err(end) = self.send(pong).await {
+                                break end;
+                            }
+                        }
+                        Ok(ClientMessage::Pong {}) => {}
+                        Ok(ClientMessage::ConnectionInit { .. }) => {
+                            break Some((close::TOO_MANY, "Too many initialisation requests".into()));
+                        }
+                        Ok(ClientMessage::Complete { id }) => {
+                            if let Some(task) = running.remove(&id) {
+                                task.abort();
+                            }
+                        }
+                        Ok(ClientMessage::Subscribe { id, payload }) => {
+                            running.retain(|_, task| !task.is_finished());
+                            if running.contains_key(&id) {
+                                break Some((close::DUPLICATE_ID, format!("Subscriber for {id} already exists")));
+                            }
+                            if running.len() >= MAX_SUBSCRIPTIONS {
+                                let refused = json!({
+                                    "type": "error",
+                                    "id": id,
+                                    "payload": [{
+                                        "message": format!("at most {MAX_SUBSCRIPTIONS} operations at once on a connection"),
+                                        "extensions": { "code": code::RATE_LIMITED },
+                                    }],
+                                });
+                                if let Err(end) = self.send(refused).await {
+                                    break end;
+                                }
+                                continue;
+                            }
+                            let task = self.run(id.clone(), *payload, &claims, queue.clone());
+                            running.insert(id, task);
+                        }
+                        Err(_) => break Some((close::BAD_MESSAGE, "Invalid message".into())),
+                    }
+                }
+                Some(message) = outgoing.recv() => {
+                    if let Err(end) = self.send(message).await {
+                        break end;
+                    }
+                }
+                _ = keepalive.tick() => {
+                    if let Err(end) = self.send(json!({ "type": "ping" })).await {
+                        break end;
+                    }
+                }
+                () = tokio::time::sleep_until(expires) => {
+                    break Some((close::UNAUTHORIZED, "Unauthorized: the access token expired".into()));
+                }
+            }
+        };
+        for task in running.into_values() {
+            task.abort();
+        }
+        end
+    }
+
+    /// Runs one operation, queueing its results for the connection.
+    fn run(
+        &self,
+        id: String,
+        request: async_graphql::Request,
+        claims: &AccessClaims,
+        queue: mpsc::Sender<Value>,
+    ) -> JoinHandle<()> {
+        let info = RequestInfo {
+            auth: Auth::Member(claims.clone()),
+            client: self.peer.ip().to_string(),
+            user_agent: self.user_agent.clone(),
+        };
+        let request = request
+            .data(info)
+            .data(crate::graphql::loaders::loaders(self.http.state.db.clone()));
+        let schema = self.http.schema.clone();
+        tokio::spawn(async move {
+            let mut results = schema.execute_stream(request);
+            while let Some(response) = results.next().await {
+                let response = with_codes(response);
+                let failed = response.data == async_graphql::Value::Null && response.is_err();
+                let message = if failed {
+                    json!({ "type": "error", "id": id, "payload": response.errors })
+                } else {
+                    json!({ "type": "next", "id": id, "payload": response })
+                };
+                if queue.send(message).await.is_err() || failed {
+                    return;
+                }
+            }
+            let _ = queue.send(json!({ "type": "complete", "id": id })).await;
+        })
+    }
+}
