@@ -10,6 +10,7 @@ mod groups;
 mod helpers;
 mod http;
 mod interests;
+mod live;
 mod meetings;
 mod process;
 mod schema;
