@@ -94,11 +94,12 @@ pub enum VerificationLevel {
     /// And at least one in-person meeting confirmed at an event where a host checked both
     /// people in.
     InPerson,
-    /// And reached by trust flowing from established organisers (of groups with at least 3
-    /// past events over 3 weeks and 12 people checked in by a host) through confirmed
-    /// meetings, each person passing on only a limited amount (the nearer an organiser, the
-    /// more). Accounts that only confirm one another never get there, however many; a
-    /// banned member's meetings count for no one.
+    /// And reached by trust flowing from established organisers (the ORGANIZER of a group
+    /// with at least 3 past events over 3 weeks and 12 members with verified addresses
+    /// checked in by a host) through confirmed meetings, each person passing on only a
+    /// limited amount (the nearer an organiser, the more). Accounts that only confirm one
+    /// another never get there, however many; a banned member's meetings count for no one.
+    /// Recomputed every minute.
     Trusted,
 }
 
