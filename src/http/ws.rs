@@ -91,7 +91,11 @@ pub async fn upgrade(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    // Small buffers: most connections sit idle, and the defaults (128 KiB each way) would
+    // cost a quarter of a megabyte per connection.
     ws.protocols([PROTOCOL])
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             Connection::open(http, socket, peer, user_agent).await;
