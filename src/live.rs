@@ -10,13 +10,20 @@
 //! holds up anyone else), and a process that loses its database connection for a moment may
 //! miss changes. Apps catch up through `Viewer.notifications` and by reloading the event.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use entity::event;
+use tokio::sync::OnceCell;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::domain::events;
 use crate::domain::notifications::Outbox;
 use crate::state::AppState;
 
@@ -68,16 +75,58 @@ impl Change {
     }
 }
 
+/// A change as this process heard it, numbered in the order heard.
+#[derive(Debug, Clone, Copy)]
+pub struct Heard {
+    pub seq: u64,
+    pub change: Change,
+}
+
+/// The event as it was right after a change, loaded once for all the subscribers of this
+/// process however many they are.
+type Snapshot = Arc<OnceCell<Option<event::Model>>>;
+
 #[derive(Clone)]
 pub struct Bus {
-    local: broadcast::Sender<Change>,
+    local: broadcast::Sender<Heard>,
     db: DatabaseConnection,
+    seq: Arc<AtomicU64>,
+    snapshots: Arc<Mutex<HashMap<u64, Snapshot>>>,
 }
 
 impl Bus {
     pub fn new(db: DatabaseConnection) -> Self {
         let (local, _) = broadcast::channel(BACKLOG);
-        Bus { local, db }
+        Bus {
+            local,
+            db,
+            seq: Arc::default(),
+            snapshots: Arc::default(),
+        }
+    }
+
+    /// Hands a change to this process's subscribers.
+    fn hand_out(&self, change: Change) {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        // No subscriber is no error.
+        let _ = self.local.send(Heard { seq, change });
+    }
+
+    /// The event changed by `heard`, as it is now: read from the database by the first
+    /// subscriber to ask, shared with the rest.
+    pub async fn event_after(&self, heard: &Heard, id: Uuid) -> Option<event::Model> {
+        let cell = {
+            let mut snapshots = self.snapshots.lock().expect("not poisoned");
+            // Only recent changes are asked about; older snapshots go.
+            if snapshots.len() > 2 * BACKLOG {
+                let oldest = heard.seq.saturating_sub(BACKLOG as u64);
+                snapshots.retain(|seq, _| *seq >= oldest);
+            }
+            snapshots.entry(heard.seq).or_default().clone()
+        };
+        cell.get_or_init(|| async { events::find(&self.db, id).await.ok().flatten() })
+            .await
+            .clone()
     }
 
     fn shared(&self) -> bool {
@@ -85,7 +134,7 @@ impl Bus {
     }
 
     /// Every change published from now on, in this process.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Heard> {
         self.local.subscribe()
     }
 
@@ -97,8 +146,7 @@ impl Bus {
         }
         if !self.shared() {
             for change in changes {
-                // No subscriber is no error.
-                let _ = self.local.send(change);
+                self.hand_out(change);
             }
             return;
         }
@@ -143,9 +191,7 @@ impl Bus {
         loop {
             let notice = listener.recv().await?;
             match serde_json::from_str::<Change>(notice.payload()) {
-                Ok(change) => {
-                    let _ = self.local.send(change);
-                }
+                Ok(change) => self.hand_out(change),
                 Err(err) => tracing::warn!(error = %err, "unreadable change on {CHANNEL}"),
             }
         }

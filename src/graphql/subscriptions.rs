@@ -11,7 +11,7 @@ use crate::graphql::context::{member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::notifications::Notification;
-use crate::live::{Bus, Change, EventChange as DomainChange};
+use crate::live::{Bus, Change, EventChange as DomainChange, Heard};
 
 /// What changed about an event.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub struct EventChange {
 
 /// Every change published from now on, in order; a subscriber that falls behind skips
 /// what it missed rather than holding up anyone.
-fn changes(bus: &Bus) -> impl Stream<Item = Change> + use<> {
+fn changes(bus: &Bus) -> impl Stream<Item = Heard> + use<> {
     futures::stream::unfold(bus.subscribe(), |mut rx| async move {
         loop {
             match rx.recv().await {
@@ -68,20 +68,20 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = EventChange> + use<>> {
         member_id(ctx)?;
         let id = ids::decode(Kind::Event, "eventId", &event_id)?;
-        let db = state(ctx).db.clone();
-        events::find(&db, id)
+        let bus = state(ctx).bus.clone();
+        events::find(&state(ctx).db, id)
             .await?
             .ok_or(AppError::NotFound("event"))?;
-        Ok(changes(&state(ctx).bus).filter_map(move |change| {
-            let db = db.clone();
+        Ok(changes(&bus.clone()).filter_map(move |heard| {
+            let bus = bus.clone();
             async move {
-                let Change::Event { id: changed, kind } = change else {
+                let Change::Event { id: changed, kind } = heard.change else {
                     return None;
                 };
                 if changed != id {
                     return None;
                 }
-                let event = events::find(&db, id).await.ok().flatten()?;
+                let event = bus.event_after(&heard, id).await?;
                 Some(EventChange {
                     kind: match kind {
                         DomainChange::Updated => EventChangeKind::Updated,
@@ -101,10 +101,10 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
         let viewer = member_id(ctx)?;
         let db = state(ctx).db.clone();
-        Ok(changes(&state(ctx).bus).filter_map(move |change| {
+        Ok(changes(&state(ctx).bus).filter_map(move |heard| {
             let db = db.clone();
             async move {
-                match change {
+                match heard.change {
                     Change::Notification { id, user_id } if user_id == viewer => {
                         notifications::find(&db, id)
                             .await
