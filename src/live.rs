@@ -42,6 +42,8 @@ pub fn after_commit(state: &AppState, outbox: Outbox, mut changes: Vec<Change>) 
 pub const CHANNEL: &str = "kith_changes";
 /// Changes a subscriber may fall behind by before it skips some.
 const BACKLOG: usize = 4096;
+/// Events whose latest snapshot is kept before old ones are dropped.
+const SNAPSHOTS: usize = 1024;
 
 /// What changed about an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,14 +86,15 @@ pub struct Heard {
 
 /// The event as it was right after a change, loaded once for all the subscribers of this
 /// process however many they are.
-type Snapshot = Arc<OnceCell<Option<event::Model>>>;
+type Snapshot = Arc<OnceCell<event::Model>>;
 
 #[derive(Clone)]
 pub struct Bus {
     local: broadcast::Sender<Heard>,
     db: DatabaseConnection,
     seq: Arc<AtomicU64>,
-    snapshots: Arc<Mutex<HashMap<u64, Snapshot>>>,
+    /// The latest snapshot per event, with the number of the change it follows.
+    snapshots: Arc<Mutex<HashMap<Uuid, (u64, Snapshot)>>>,
 }
 
 impl Bus {
@@ -117,16 +120,25 @@ impl Bus {
     pub async fn event_after(&self, heard: &Heard, id: Uuid) -> Option<event::Model> {
         let cell = {
             let mut snapshots = self.snapshots.lock().expect("not poisoned");
-            // Only recent changes are asked about; older snapshots go.
-            if snapshots.len() > 2 * BACKLOG {
-                let oldest = heard.seq.saturating_sub(BACKLOG as u64);
-                snapshots.retain(|seq, _| *seq >= oldest);
+            if snapshots.len() > SNAPSHOTS {
+                // Events changed long ago are not asked about again.
+                let recent = heard.seq.saturating_sub(BACKLOG as u64);
+                snapshots.retain(|_, (seq, _)| *seq >= recent);
             }
-            snapshots.entry(heard.seq).or_default().clone()
+            let entry = snapshots
+                .entry(id)
+                .or_insert_with(|| (heard.seq, Snapshot::default()));
+            if entry.0 < heard.seq {
+                *entry = (heard.seq, Snapshot::default());
+            }
+            // A subscriber behind the latest change reads the newer snapshot: the event as
+            // it is now, which is what it shows anyway.
+            entry.1.clone()
         };
-        cell.get_or_init(|| async { events::find(&self.db, id).await.ok().flatten() })
+        cell.get_or_try_init(|| async { events::find(&self.db, id).await.ok().flatten().ok_or(()) })
             .await
-            .clone()
+            .ok()
+            .cloned()
     }
 
     fn shared(&self) -> bool {
@@ -189,7 +201,12 @@ impl Bus {
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(CHANNEL).await?;
         loop {
-            let notice = listener.recv().await?;
+            // `try_recv` says when the connection dropped (and was made again): changes
+            // sent in between are lost, which is logged; apps catch up as documented.
+            let Some(notice) = listener.try_recv().await? else {
+                tracing::warn!("change listener reconnected: changes in between were not heard");
+                continue;
+            };
             match serde_json::from_str::<Change>(notice.payload()) {
                 Ok(change) => self.hand_out(change),
                 Err(err) => tracing::warn!(error = %err, "unreadable change on {CHANNEL}"),

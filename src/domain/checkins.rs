@@ -54,7 +54,8 @@ pub enum Who {
     Myself(GeoPoint),
 }
 
-/// Checks a GOING attendee in; returns their RSVP. Checking in again changes nothing, except
+/// Checks a GOING attendee in; returns their RSVP and whether it changed. Checking in again
+/// changes nothing, except
 /// that a host's check-in replaces a member's own.
 pub async fn check_in(
     db: &DatabaseConnection,
@@ -63,7 +64,7 @@ pub async fn check_in(
     who: Who,
     radius_meters: f64,
     now: DateTime<Utc>,
-) -> AppResult<rsvp::Model> {
+) -> AppResult<(rsvp::Model, bool)> {
     let txn = begin_write(db).await?;
     let event = events::find(&txn, event_id)
         .await?
@@ -105,7 +106,7 @@ pub async fn check_in(
         .ok_or_else(|| AppError::forbidden("only people GOING to the event are checked in"))?;
     let already = Method::of(&row);
     if already == Some(Method::Host) || already == Some(method) {
-        return Ok(row);
+        return Ok((row, false));
     }
     let mut change: rsvp::ActiveModel = row.into();
     change.checked_in = Set(true);
@@ -114,7 +115,7 @@ pub async fn check_in(
     change.updated_at = Set(now);
     let row = change.update(&txn).await?;
     txn.commit().await?;
-    Ok(row)
+    Ok((row, true))
 }
 
 /// CONFLICT unless the event takes place and check-in is open: from 30 minutes before the

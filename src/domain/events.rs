@@ -535,18 +535,19 @@ async fn apply(
     Ok((event, outbox))
 }
 
-/// Cancels an event, keeping everything about it. Cancelling twice changes nothing.
+/// Cancels an event, keeping everything about it. Cancelling twice changes nothing (and
+/// commits nothing: the notifications are None).
 pub async fn cancel(
     db: &DatabaseConnection,
     actor: Uuid,
     event_id: Uuid,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<(event::Model, Outbox)> {
+) -> AppResult<(event::Model, Option<Outbox>)> {
     let txn = begin_write(db).await?;
     let event = find_for_change(&txn, actor, event_id).await?;
     if Status::of(&event) == Status::Cancelled {
-        return Ok((event, Outbox::default()));
+        return Ok((event, None));
     }
     let reason = reason
         .map(|r| r.trim().to_owned())
@@ -593,7 +594,7 @@ pub async fn cancel(
         .await?
         .ok_or(AppError::NotFound("event"))?;
     txn.commit().await?;
-    Ok((event, outbox))
+    Ok((event, Some(outbox)))
 }
 
 /// "Thu 3 Dec 2026, 19:00 CET at c-base": the start in the event's own zone, and the place.

@@ -139,15 +139,15 @@ pub async fn fill_places(
 
 /// Answers an event: YES is GOING while places remain, else WAITLISTED at the end of the
 /// queue; NO frees the place, and the first in the queue becomes GOING at once. Repeating
-/// an answer changes nothing. ACTIVE members of the group only; a cancelled or ended event
-/// is CONFLICT.
+/// an answer changes nothing (and commits nothing: the notifications are None). ACTIVE
+/// members of the group only; a cancelled or ended event is CONFLICT.
 pub async fn respond(
     db: &DatabaseConnection,
     user_id: Uuid,
     event_id: Uuid,
     response: Response,
     now: DateTime<Utc>,
-) -> AppResult<(rsvp::Model, Outbox)> {
+) -> AppResult<(rsvp::Model, Option<Outbox>)> {
     let txn = begin_write(db).await?;
     let event = event::Entity::find_by_id(event_id)
         .lock_exclusive()
@@ -178,7 +178,7 @@ pub async fn respond(
         (Response::Yes, Status::Going | Status::Waitlisted) | (Response::No, Status::NotGoing)
             if existing.is_some() =>
         {
-            return Ok((existing.expect("checked just above"), Outbox::default()));
+            return Ok((existing.expect("checked just above"), None));
         }
         (Response::Yes, _) => {
             if take_place(&txn, event_id).await? {
@@ -236,7 +236,7 @@ pub async fn respond(
         outbox = notify_promoted(&txn, &event, &promoted, now).await?;
     }
     txn.commit().await?;
-    Ok((row, outbox))
+    Ok((row, Some(outbox)))
 }
 
 /// Tells each promoted member they have a place (inside the caller's transaction).

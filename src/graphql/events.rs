@@ -613,11 +613,13 @@ impl EventMutation {
             events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
                 .await
                 .map_err(|e| e.under("input"))?;
-        let cancelled = Change::Event {
-            id: event.id,
-            kind: EventChange::Cancelled,
-        };
-        after_commit(state(ctx), outbox, vec![cancelled]);
+        if let Some(outbox) = outbox {
+            let cancelled = Change::Event {
+                id: event.id,
+                kind: EventChange::Cancelled,
+            };
+            after_commit(state(ctx), outbox, vec![cancelled]);
+        }
         Ok(Event(event))
     }
 
@@ -634,11 +636,13 @@ impl EventMutation {
         };
         let (rsvp, outbox) =
             rsvps::respond(&state(ctx).db, viewer, event_id, response, Utc::now()).await?;
-        let changed = Change::Event {
-            id: event_id,
-            kind: EventChange::RsvpsChanged,
-        };
-        after_commit(state(ctx), outbox, vec![changed]);
+        if let Some(outbox) = outbox {
+            let changed = Change::Event {
+                id: event_id,
+                kind: EventChange::RsvpsChanged,
+            };
+            after_commit(state(ctx), outbox, vec![changed]);
+        }
         Ok(Rsvp(rsvp))
     }
 }

@@ -230,7 +230,7 @@ impl MeetingMutation {
                 .into());
             }
         };
-        let rsvp = checkins::check_in(
+        let (rsvp, changed) = checkins::check_in(
             &state(ctx).db,
             viewer,
             event_id,
@@ -239,11 +239,13 @@ impl MeetingMutation {
             Utc::now(),
         )
         .await?;
-        let changed = Change::Event {
-            id: event_id,
-            kind: EventChange::RsvpsChanged,
-        };
-        after_commit(state(ctx), Default::default(), vec![changed]);
+        if changed {
+            let changed = Change::Event {
+                id: event_id,
+                kind: EventChange::RsvpsChanged,
+            };
+            after_commit(state(ctx), Default::default(), vec![changed]);
+        }
         Ok(Rsvp(rsvp))
     }
 

@@ -12,7 +12,8 @@
 //! - At most `MAX_SUBSCRIPTIONS` operations run at once on a connection; one more gets an
 //!   `error` message (code RATE_LIMITED). A reused id closes with 4409; a message that is not
 //!   the protocol's, with 4400.
-//! - The server pings every 15 seconds. A client that cannot keep up only loses its own
+//! - The server pings every 15 seconds; a client silent for 40 seconds (no pong, nothing) is
+//!   taken for gone and closed with 4408. A client that cannot keep up only loses its own
 //!   messages: each connection has its own queue, and a write that takes over 10 seconds
 //!   drops the connection.
 
@@ -48,6 +49,8 @@ pub const MAX_CONNECTIONS_PER_MEMBER: usize = 10;
 /// Messages queued for one connection before its operations wait (and skip changes).
 const QUEUE: usize = 64;
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Longest operation id accepted.
+const MAX_ID_BYTES: usize = 64;
 
 /// Close codes of the protocol.
 pub mod close {
@@ -248,9 +251,11 @@ impl Connection {
             + Duration::from_secs(
                 u64::try_from(claims.exp - chrono::Utc::now().timestamp()).unwrap_or(0),
             );
+        let mut last_heard = tokio::time::Instant::now();
         let end = loop {
             tokio::select! {
                 incoming = self.socket.next() => {
+                    last_heard = tokio::time::Instant::now();
                     let text = match incoming {
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -280,8 +285,11 @@ impl Connection {
                         }
                         Ok(ClientMessage::Subscribe { id, payload }) => {
                             running.retain(|_, task| !task.is_finished());
+                            if id.is_empty() || id.len() > MAX_ID_BYTES {
+                                break Some((close::BAD_MESSAGE, "Invalid operation id".into()));
+                            }
                             if running.contains_key(&id) {
-                                break Some((close::DUPLICATE_ID, format!("Subscriber for {id} already exists")));
+                                break Some((close::DUPLICATE_ID, "Subscriber for this id already exists".into()));
                             }
                             if running.len() >= MAX_SUBSCRIPTIONS {
                                 let refused = json!({
@@ -309,6 +317,11 @@ impl Connection {
                     }
                 }
                 _ = keepalive.tick() => {
+                    // A client answers pings with pongs: one silent for two rounds is gone
+                    // (a phone that changed networks) and gives its place back.
+                    if last_heard.elapsed() > 2 * KEEPALIVE + WRITE_TIMEOUT {
+                        break Some((close::INIT_TIMEOUT, "No answer to pings".into()));
+                    }
                     if let Err(end) = self.send(json!({ "type": "ping" })).await {
                         break end;
                     }

@@ -192,6 +192,9 @@ async fn event_changes_are_heard_after_commit_and_never_for_a_rollback() {
     let change = data_of(&mut ws, "e").await["eventChanged"].clone();
     assert_eq!(change["kind"], "RSVPS_CHANGED", "{change}");
     assert_eq!(change["event"]["goingCount"], 1);
+    // Repeating an answer commits nothing, so nothing is heard: the next message is the
+    // cancellation.
+    answer(&app, &bo, id, "YES").await;
 
     app.graphql(
         Some(&ann.access_token),
@@ -202,6 +205,13 @@ async fn event_changes_are_heard_after_commit_and_never_for_a_rollback() {
     let change = data_of(&mut ws, "e").await["eventChanged"].clone();
     assert_eq!(change["kind"], "CANCELLED", "{change}");
     assert_eq!(change["event"]["status"], "CANCELLED");
+    // Cancelling again changes nothing and is not heard either.
+    app.graphql(
+        Some(&ann.access_token),
+        "mutation($id: ID!) { cancelEvent(input: { eventId: $id, reason: \"Flooded\" }) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
 
     // An unknown event is NOT_FOUND, as an error message for that operation.
     subscribe(&mut ws, "x", EVENT_CHANGED, json!({ "id": group_id })).await;
