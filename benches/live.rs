@@ -208,6 +208,11 @@ async fn main() {
             while let Some(Ok(message)) = ws.next().await {
                 if let Message::Text(text) = message {
                     let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "ping" {
+                        let pong = json!({ "type": "pong" }).to_string();
+                        let _ = ws.send(Message::Text(pong.into())).await;
+                        continue;
+                    }
                     if let Some(title) =
                         value["payload"]["data"]["eventChanged"]["event"]["title"].as_str()
                         && let Some(n) = title.strip_prefix("Change ")
