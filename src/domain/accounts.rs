@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::user::{self, Column, Entity};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, SqlErr,
@@ -322,4 +323,36 @@ pub async fn verify_email(
     };
     txn.commit().await?;
     result
+}
+
+/// Changes the member's password after checking the current one (UNAUTHENTICATED when
+/// wrong), and ends every other session: a device that had the old password is signed out.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    user_id: Uuid,
+    current_session: Uuid,
+    current_password: String,
+    new_password: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    check_password("newPassword", &new_password)?;
+    let user = get_viewer(db, user_id).await?;
+    if !hasher
+        .verify(current_password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Err(AppError::Unauthenticated("the current password is wrong"));
+    }
+    let hash = hasher.hash(new_password).await?;
+    let txn = begin_write(db).await?;
+    Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    sessions::revoke_others(&txn, user_id, current_session, now).await?;
+    txn.commit().await?;
+    Ok(())
 }

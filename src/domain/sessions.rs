@@ -179,3 +179,57 @@ pub async fn revoke_all(
         .await?;
     Ok(result.rows_affected)
 }
+
+/// A member's signed-in devices: sessions not ended and used within the idle lifetime,
+/// most recently used first.
+pub async fn active_of(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<session::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::LastUsedAt.gt(now - REFRESH_IDLE_LIFETIME))
+        .order_by_desc(session::Column::LastUsedAt)
+        .all(db)
+        .await?)
+}
+
+/// Ends one of the member's own sessions; NOT_FOUND for anyone else's. False when it had
+/// ended already.
+pub async fn revoke_own(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    session::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+        .filter(|s| s.user_id == user_id)
+        .ok_or(AppError::NotFound("session"))?;
+    revoke(db, session_id, now).await
+}
+
+/// Ends every session of the member but `keep`.
+pub async fn revoke_others(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Id.ne(keep))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<session::Model>> {
+    Ok(session::Entity::find_by_id(id).one(db).await?)
+}

@@ -19,6 +19,7 @@ pub enum Kind {
     Notification,
     EventSeries,
     MeetingConfirmation,
+    Session,
 }
 
 impl Kind {
@@ -33,6 +34,7 @@ impl Kind {
             Kind::Notification => "Notification",
             Kind::EventSeries => "EventSeries",
             Kind::MeetingConfirmation => "MeetingConfirmation",
+            Kind::Session => "Session",
         }
     }
 
@@ -47,6 +49,7 @@ impl Kind {
             "Notification" => Some(Kind::Notification),
             "EventSeries" => Some(Kind::EventSeries),
             "MeetingConfirmation" => Some(Kind::MeetingConfirmation),
+            "Session" => Some(Kind::Session),
             _ => None,
         }
     }

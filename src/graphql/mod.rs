@@ -14,6 +14,7 @@ pub mod node;
 pub mod notifications;
 pub mod pagination;
 pub mod search;
+pub mod sessions;
 pub mod subscriptions;
 pub mod users;
 
@@ -43,6 +44,7 @@ pub struct Mutation(
     groups::GroupMutation,
     events::EventMutation,
     meetings::MeetingMutation,
+    sessions::SessionMutation,
     notifications::NotificationMutation,
 );
 

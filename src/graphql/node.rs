@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::domain::{accounts, events, groups, interests, memberships, rsvps, series};
-use crate::domain::{meetings, notifications};
+use crate::domain::{meetings, notifications, sessions};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, EventSeries, Rsvp};
 use crate::graphql::groups::{Group, Membership};
@@ -11,6 +11,7 @@ use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
 use crate::graphql::meetings::MeetingConfirmation;
 use crate::graphql::notifications::Notification;
+use crate::graphql::sessions::Session;
 use crate::graphql::users::User;
 
 /// An object with a global ID, which `node(id:)` finds again.
@@ -26,6 +27,7 @@ pub enum Node {
     Notification(Notification),
     EventSeries(EventSeries),
     MeetingConfirmation(MeetingConfirmation),
+    Session(Session),
 }
 
 #[derive(Default)]
@@ -66,6 +68,19 @@ impl NodeQuery {
                 Some(viewer) => meetings::find_for(db, viewer.sub, uuid)
                     .await?
                     .map(|c| Node::MeetingConfirmation(MeetingConfirmation(c))),
+                None => None,
+            },
+            // A member's devices are theirs alone.
+            Kind::Session => match optional_member(ctx)? {
+                Some(viewer) => sessions::find(db, uuid)
+                    .await?
+                    .filter(|s| s.user_id == viewer.sub)
+                    .map(|row| {
+                        Node::Session(Session {
+                            current: row.id == viewer.sid,
+                            row,
+                        })
+                    }),
                 None => None,
             },
             // Notifications are their member's alone.

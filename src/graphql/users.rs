@@ -8,7 +8,7 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
-use crate::domain::{accounts, meetings, memberships, verification};
+use crate::domain::{accounts, meetings, memberships, sessions, verification};
 use crate::domain::{calendars, notifications};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, optional_member, state};
@@ -21,6 +21,7 @@ use crate::graphql::loaders::{InterestsOfUser, VerificationOf};
 use crate::graphql::meetings::{MeetingConfirmation, MeetingConfirmationConnection};
 use crate::graphql::notifications::{Notification, NotificationConnection};
 use crate::graphql::pagination::{PageRequest, TotalCount, connection};
+use crate::graphql::sessions::Session;
 
 pub struct User(pub user::Model);
 
@@ -161,6 +162,22 @@ impl Viewer {
         )
         .await?;
         Ok(event_page(&page, rows))
+    }
+
+    /// The viewer's signed-in devices, most recently used first; `current` marks this one.
+    /// `revokeSession` ends one.
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        let viewer = crate::graphql::context::member(ctx)?;
+        Ok(
+            sessions::active_of(&state(ctx).db, self.0.id, chrono::Utc::now())
+                .await?
+                .into_iter()
+                .map(|row| Session {
+                    current: row.id == viewer.sid,
+                    row,
+                })
+                .collect(),
+        )
     }
 
     /// Meeting confirmations awaiting the viewer's answer (`respondToMeeting`), newest

@@ -15,6 +15,7 @@ mod meetings;
 mod process;
 mod schema;
 mod search;
+mod sessions;
 mod statements;
 mod tokens;
 mod trust;
