@@ -1,5 +1,6 @@
 //! Rows of the database, nothing more: no rules live here (see `kith::domain`).
 
+pub mod block;
 pub mod event;
 pub mod event_host;
 pub mod event_series;

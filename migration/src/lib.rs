@@ -13,6 +13,7 @@ mod m20261126_000006_calendar_feeds;
 mod m20261126_000007_event_series;
 mod m20261126_000008_background_work;
 mod m20261126_000009_in_person;
+mod m20261126_000010_blocks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_event_series::Migration),
             Box::new(m20261126_000008_background_work::Migration),
             Box::new(m20261126_000009_in_person::Migration),
+            Box::new(m20261126_000010_blocks::Migration),
         ]
     }
 }

@@ -17,12 +17,12 @@ use uuid::Uuid;
 
 use crate::auth::MeetingTokens;
 use crate::db::begin_write;
-use crate::domain::accounts;
 use crate::domain::checkins::Method;
 use crate::domain::events::{self, Status as EventStatus};
 use crate::domain::notifications::{self, Kind, Outbox};
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::rsvps::Status as RsvpStatus;
+use crate::domain::{accounts, blocks};
 use crate::error::{AppError, AppResult};
 
 /// Meetings are confirmed from 30 minutes before an event starts until 2 hours after it ends.
@@ -219,6 +219,11 @@ pub async fn confirm(
     if token.subject_id == scanner {
         return Err(AppError::forbidden(
             "that is your own token: the other person scans it",
+        ));
+    }
+    if blocks::between(db, scanner, token.subject_id).await? {
+        return Err(AppError::forbidden(
+            "you cannot confirm a meeting with this person",
         ));
     }
     let txn = begin_write(db).await?;

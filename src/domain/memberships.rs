@@ -305,13 +305,18 @@ pub async fn set_role(
 /// A page of a group's ACTIVE memberships, oldest first, after the membership id `after`.
 pub async fn active_in_group(
     db: &impl ConnectionTrait,
+    viewer: Uuid,
     group_id: Uuid,
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<Vec<membership::Model>> {
     let mut select = membership::Entity::find()
         .filter(membership::Column::GroupId.eq(group_id))
-        .filter(membership::Column::Status.eq(Status::Active.as_str()));
+        .filter(membership::Column::Status.eq(Status::Active.as_str()))
+        .filter(crate::domain::blocks::not_blocked_with(
+            membership::Column::UserId,
+            viewer,
+        ));
     if let Some(after) = after {
         select = select.filter(membership::Column::Id.gt(after));
     }

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use crate::domain::rsvps::Status as RsvpStatus;
-use crate::domain::{accounts, events, interests, reports};
+use crate::domain::{accounts, blocks, events, interests, reports};
 use crate::error::{AppError, AppResult};
 
 /// Someone to meet, with the interests they share with the viewer (by name).
@@ -18,8 +18,8 @@ pub struct Suggestion {
 }
 
 /// For a member GOING to the event: the others GOING, most shared interests first (then by
-/// name), never the viewer, a banned member, or anyone who reported the viewer or whom the
-/// viewer reported. FORBIDDEN for a member not GOING.
+/// name), never the viewer, a banned member, anyone who reported the viewer or whom the
+/// viewer reported, or anyone blocked either way. FORBIDDEN for a member not GOING.
 pub async fn to_meet(
     db: &impl ConnectionTrait,
     viewer: Uuid,
@@ -42,7 +42,8 @@ pub async fn to_meet(
             "only people GOING to the event see whom to meet there",
         ));
     }
-    let avoid = reports::reported_either_way(db, viewer).await?;
+    let mut avoid = reports::reported_either_way(db, viewer).await?;
+    avoid.extend(blocks::either_way(db, viewer).await?);
     let others: Vec<Uuid> = going
         .into_iter()
         .filter(|u| *u != viewer && !avoid.contains(u))

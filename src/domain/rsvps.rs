@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::db::begin_write;
 use crate::domain::events::Status as EventStatus;
-use crate::domain::memberships;
 use crate::domain::notifications::{self, Kind, Outbox};
+use crate::domain::{blocks, memberships};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,13 +303,15 @@ pub async fn of_pairs(
 /// A page of the people GOING, in the order they answered, after the RSVP id `after`.
 pub async fn going(
     db: &impl ConnectionTrait,
+    viewer: Uuid,
     event_id: Uuid,
     after: Option<Uuid>,
     limit: u64,
 ) -> AppResult<Vec<rsvp::Model>> {
     let mut select = rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event_id))
-        .filter(rsvp::Column::Status.eq(Status::Going.as_str()));
+        .filter(rsvp::Column::Status.eq(Status::Going.as_str()))
+        .filter(blocks::not_blocked_with(rsvp::Column::UserId, viewer));
     if let Some(after) = after {
         select = select.filter(rsvp::Column::Id.gt(after));
     }

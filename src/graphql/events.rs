@@ -200,8 +200,8 @@ impl Event {
 
     /// For a member GOING to the event: the other people GOING, those sharing the most
     /// interests with the viewer first (each with the interests shared), at most `first`
-    /// (1 to 100, default 20). Never the viewer, and never someone who reported the viewer
-    /// or whom the viewer reported. FORBIDDEN for a member not GOING; UNAUTHENTICATED when
+    /// (1 to 100, default 20). Never the viewer, never someone who reported the viewer or
+    /// whom the viewer reported, never someone blocked either way. FORBIDDEN for a member not GOING; UNAUTHENTICATED when
     /// signed out.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn people_to_meet(
@@ -212,8 +212,9 @@ impl Event {
         people_to_meet(ctx, self.0.id, first).await
     }
 
-    /// The people GOING, in the order they answered. Only ACTIVE members of the group may
-    /// see this list: FORBIDDEN for others, UNAUTHENTICATED when signed out.
+    /// The people GOING, in the order they answered, without anyone blocked either way. Only
+    /// ACTIVE members of the group may see this list: FORBIDDEN for others, UNAUTHENTICATED
+    /// when signed out.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn attendees(
         &self,
@@ -227,7 +228,7 @@ impl Event {
             return Err(AppError::forbidden("only members of the group see who is going").into());
         }
         let page = PageRequest::<Uuid>::parse(first, after)?;
-        let rows = rsvps::going(db, self.0.id, page.after, page.fetch_limit()).await?;
+        let rows = rsvps::going(db, viewer, self.0.id, page.after, page.fetch_limit()).await?;
         Ok(connection(
             &page,
             rows,

@@ -171,8 +171,9 @@ impl Group {
             .collect())
     }
 
-    /// ACTIVE members, in the order they joined. Only ACTIVE members of the group may see
-    /// this list: FORBIDDEN for others, UNAUTHENTICATED when signed out.
+    /// ACTIVE members, in the order they joined, without anyone blocked either way. Only
+    /// ACTIVE members of the group may see this list: FORBIDDEN for others, UNAUTHENTICATED
+    /// when signed out.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn members(
         &self,
@@ -187,7 +188,8 @@ impl Group {
         }
         let page = PageRequest::<Uuid>::parse(first, after)?;
         let rows =
-            memberships::active_in_group(db, self.0.id, page.after, page.fetch_limit()).await?;
+            memberships::active_in_group(db, viewer, self.0.id, page.after, page.fetch_limit())
+                .await?;
         Ok(connection(
             &page,
             rows,

@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers and the contract's types, one module per area.
 
 pub mod accounts;
+pub mod blocks;
 pub mod context;
 pub mod events;
 pub mod geo;
@@ -45,6 +46,7 @@ pub struct Mutation(
     events::EventMutation,
     meetings::MeetingMutation,
     sessions::SessionMutation,
+    blocks::BlockMutation,
     notifications::NotificationMutation,
 );
 

@@ -8,7 +8,7 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
-use crate::domain::{accounts, meetings, memberships, sessions, verification};
+use crate::domain::{accounts, blocks, meetings, memberships, sessions, verification};
 use crate::domain::{calendars, notifications};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, optional_member, state};
@@ -162,6 +162,15 @@ impl Viewer {
         )
         .await?;
         Ok(event_page(&page, rows))
+    }
+
+    /// The members the viewer blocked, most recent first.
+    async fn blocked_users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        Ok(blocks::blocked_by(&state(ctx).db, self.0.id)
+            .await?
+            .into_iter()
+            .map(User)
+            .collect())
     }
 
     /// The viewer's signed-in devices, most recently used first; `current` marks this one.

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod background;
+mod blocks;
 mod email_verification;
 mod events;
 mod groups;

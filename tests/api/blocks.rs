@@ -1,0 +1,158 @@
+//! Blocking: silent, both ways invisible in lists, and no meeting confirmations between the
+//! two.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::events::{answer, event_input, member_of};
+use crate::helpers::*;
+
+const BLOCK: &str = "mutation($u: ID!) { blockUser(input: { userId: $u }) }";
+const UNBLOCK: &str = "mutation($u: ID!) { unblockUser(input: { userId: $u }) }";
+const LISTS: &str = "query($e: ID!, $g: ID!) { event(id: $e) { attendees(first: 50) { nodes { user { id } } } peopleToMeet { user { id } } } group(id: $g) { members(first: 50) { nodes { user { id } } } } }";
+
+/// The ids in the viewer's attendee list, people to meet and member list.
+async fn seen_by(app: &TestApp, viewer: &Member, event: &str, group: &str) -> [Vec<String>; 3] {
+    let body = app
+        .graphql(
+            Some(&viewer.access_token),
+            LISTS,
+            json!({ "e": event, "g": group }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["user"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    [
+        ids(&body["data"]["event"]["attendees"]["nodes"]),
+        ids(&body["data"]["event"]["peopleToMeet"]),
+        ids(&body["data"]["group"]["members"]["nodes"]),
+    ]
+}
+
+#[tokio::test]
+async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetings() {
+    let app = spawn_app().await;
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let group = app
+        .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let bo = member_of(&app, &group_id, "bo@example.com").await;
+    let cy = member_of(&app, &group_id, "cy@example.com").await;
+    let starts = Utc::now() + Duration::minutes(10);
+    let input = event_input(
+        &group_id,
+        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
+    );
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+            json!({ "input": input }),
+        )
+        .await;
+    let event = body["data"]["createEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for m in [&ann, &bo, &cy] {
+        answer(&app, m, &event, "YES").await;
+        app.graphql(
+            Some(&ann.access_token),
+            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
+            json!({ "e": event, "u": m.id }),
+        )
+        .await;
+    }
+    for list in seen_by(&app, &bo, &event, &group_id).await {
+        assert!(list.contains(&cy.id), "{list:?}");
+    }
+
+    // Bo blocks Cy: neither sees the other anywhere; Ann still sees both.
+    let body = app
+        .graphql(Some(&bo.access_token), BLOCK, json!({ "u": cy.id }))
+        .await;
+    assert_eq!(body["data"]["blockUser"], true, "{body}");
+    for (viewer, hidden) in [(&bo, &cy), (&cy, &bo)] {
+        for list in seen_by(&app, viewer, &event, &group_id).await {
+            assert!(!list.contains(&hidden.id), "{list:?}");
+        }
+    }
+    let [attendees, _, members] = seen_by(&app, &ann, &event, &group_id).await;
+    assert!(attendees.contains(&bo.id) && attendees.contains(&cy.id));
+    assert!(members.contains(&bo.id) && members.contains(&cy.id));
+
+    // Blocking is silent: Cy is told nothing; Bo's list shows Cy.
+    let body = app
+        .graphql(
+            Some(&cy.access_token),
+            "{ viewer { notifications(first: 5) { nodes { kind } } blockedUsers { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["viewer"]["notifications"]["nodes"],
+        json!([]),
+        "{body}"
+    );
+    assert_eq!(body["data"]["viewer"]["blockedUsers"], json!([]));
+    let body = app
+        .graphql(
+            Some(&bo.access_token),
+            "{ viewer { blockedUsers { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["viewer"]["blockedUsers"],
+        json!([{ "id": cy.id }])
+    );
+
+    // No meeting confirmations between them, either way.
+    for (shows, scans) in [(&bo, &cy), (&cy, &bo)] {
+        let token = app
+            .graphql(
+                Some(&shows.access_token),
+                "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
+                json!({ "e": event }),
+            )
+            .await["data"]["createMeetingToken"]["token"]
+            .clone();
+        let body = app
+            .graphql(
+                Some(&scans.access_token),
+                "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
+                json!({ "t": token }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    }
+
+    // Rules of the input.
+    let body = app
+        .graphql(Some(&bo.access_token), BLOCK, json!({ "u": bo.id }))
+        .await;
+    assert_eq!(error_field(&body), "input.userId", "{body}");
+    let body = app
+        .graphql(Some(&bo.access_token), BLOCK, json!({ "u": cy.id }))
+        .await;
+    assert_eq!(
+        body["data"]["blockUser"], true,
+        "blocking again changes nothing: {body}"
+    );
+
+    // Unblocked, they see each other again.
+    let body = app
+        .graphql(Some(&bo.access_token), UNBLOCK, json!({ "u": cy.id }))
+        .await;
+    assert_eq!(body["data"]["unblockUser"], true, "{body}");
+    for list in seen_by(&app, &cy, &event, &group_id).await {
+        assert!(list.contains(&bo.id), "{list:?}");
+    }
+}
