@@ -85,7 +85,23 @@ pub async fn either_way(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<H
 
 /// True when either blocked the other.
 pub async fn between(db: &impl ConnectionTrait, a: Uuid, b: Uuid) -> AppResult<bool> {
-    Ok(either_way(db, a).await?.contains(&b))
+    Ok(block::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(block::Column::BlockerId.eq(a))
+                        .add(block::Column::BlockedId.eq(b)),
+                )
+                .add(
+                    Condition::all()
+                        .add(block::Column::BlockerId.eq(b))
+                        .add(block::Column::BlockedId.eq(a)),
+                ),
+        )
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// A condition keeping only rows whose `column` (a member id) is not blocked with `viewer`,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::MeetingTokens;
 use crate::db::begin_write;
-use crate::domain::checkins::Method;
+use crate::domain::checkins::{self, Method};
 use crate::domain::events::{self, Status as EventStatus};
 use crate::domain::notifications::{self, Kind, Outbox};
 use crate::domain::rate_limit::{self, Limit};
@@ -25,9 +25,6 @@ use crate::domain::rsvps::Status as RsvpStatus;
 use crate::domain::{accounts, blocks};
 use crate::error::{AppError, AppResult};
 
-/// Meetings are confirmed from 30 minutes before an event starts until 2 hours after it ends.
-pub const OPENS_BEFORE_START: Duration = Duration::minutes(30);
-pub const CLOSES_AFTER_END: Duration = Duration::hours(2);
 /// Wrong codes a scanner may type before being made to wait.
 pub const WRONG_CODES: Limit = Limit {
     max: 5,
@@ -72,7 +69,11 @@ fn check_window(event: &event::Model, now: DateTime<Utc>) -> AppResult<()> {
     if EventStatus::of(event) == EventStatus::Cancelled {
         return Err(AppError::conflict("the event is cancelled"));
     }
-    if now < event.starts_at - OPENS_BEFORE_START || now > event.ends_at + CLOSES_AFTER_END {
+    // The same window as hosts' check-in: from 30 minutes before the start until 2 hours
+    // after the end.
+    if now < event.starts_at - checkins::OPENS_BEFORE_START
+        || now > event.ends_at + checkins::HOSTS_UNTIL_AFTER_END
+    {
         return Err(AppError::conflict(
             "meetings are confirmed from 30 minutes before the event until 2 hours after it ends",
         ));

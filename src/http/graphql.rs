@@ -36,7 +36,7 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-pub(crate) fn auth(http: &Http, headers: &HeaderMap) -> Auth {
+fn auth(http: &Http, headers: &HeaderMap) -> Auth {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Auth::Anonymous;
     };

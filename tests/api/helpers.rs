@@ -382,6 +382,17 @@ pub fn unknown_id(kind: &str) -> String {
         .encode(format!("{kind}:{}", uuid::Uuid::now_v7()))
 }
 
+/// The UUID inside an opaque global ID (`base64url("Kind:uuid")`), for tests that reach
+/// into the database.
+pub fn uuid_of(global_id: &str) -> uuid::Uuid {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(global_id)
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    text.split_once(':').unwrap().1.parse().unwrap()
+}
+
 pub fn unknown_interest_id() -> String {
     unknown_id("Interest")
 }

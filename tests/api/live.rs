@@ -142,15 +142,8 @@ async fn a_missing_or_bad_token_closes_the_connection_with_4401() {
     send(&mut ws, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut ws, WAIT).await.unwrap().unwrap()["type"], "pong");
     // A banned member's still-valid token is forbidden: 4403.
-    let member_id = {
-        use base64::Engine;
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(&ann.id)
-            .unwrap();
-        String::from_utf8(raw).unwrap()[5..].parse().unwrap()
-    };
     assert!(
-        kith::domain::reports::ban(&app.state.db, member_id, Utc::now())
+        kith::domain::reports::ban(&app.state.db, uuid_of(&ann.id), Utc::now())
             .await
             .unwrap()
     );

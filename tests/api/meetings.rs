@@ -46,12 +46,6 @@ const PEOPLE_FIRST: &str = "query($id: ID!, $first: Int!) { event(id: $id) { peo
 
 // ---- Helpers ----
 
-/// The UUID inside an opaque global ID (`base64url("Kind:uuid")`).
-fn uuid_of(global_id: &str) -> uuid::Uuid {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(global_id).unwrap()).unwrap();
-    raw.split_once(':').unwrap().1.parse().unwrap()
-}
-
 fn meeting_key() -> Vec<u8> {
     Keys::derive(TEST_SECRET.as_bytes()).meeting_token.to_vec()
 }
@@ -523,6 +517,17 @@ async fn members_check_themselves_in_only_near_the_venue() {
     assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
     assert_eq!(body["data"]["checkIn"]["user"]["id"], ada.id.as_str());
     assert_eq!(viewer_rsvp(&app, &ada, ev).await["checkedIn"], true);
+}
+
+#[tokio::test]
+async fn the_check_in_radius_is_the_operators_to_set() {
+    // FAR_FROM_VENUE is about 1.1 km away: outside the default 300 m, inside 2 km.
+    let app = spawn_app_with(&[("KITH_CHECKIN_RADIUS_METERS", "2000")]).await;
+    let m = meetup(&app, 0).await;
+    let ada = joined(&app, &m.group_id, "ada@example.com", "Ada").await;
+    going(&app, &ada, &m.event_id).await;
+    let body = check_in(&app, Some(&ada), &m.event_id, None, Some(FAR_FROM_VENUE)).await;
+    assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
 }
 
 #[tokio::test]

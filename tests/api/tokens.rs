@@ -9,15 +9,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn user_uuid(global_id: &str) -> uuid::Uuid {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(global_id).unwrap()).unwrap();
-    raw.split_once(':').unwrap().1.parse().unwrap()
-}
-
 fn claims(member: &Member) -> Value {
     let now = Utc::now().timestamp();
     json!({
-        "iss": "kith", "aud": "kith:access", "sub": user_uuid(&member.id),
+        "iss": "kith", "aud": "kith:access", "sub": uuid_of(&member.id),
         "sid": uuid::Uuid::now_v7(), "iat": now, "exp": now + 600,
     })
 }
@@ -104,7 +99,7 @@ async fn an_expired_token_is_refused() {
     // Issued 16 minutes ago: expired a minute ago, well past the 5 s leeway.
     let (expired, _) = tokens
         .issue(
-            user_uuid(&bo.id),
+            uuid_of(&bo.id),
             uuid::Uuid::now_v7(),
             Utc::now() - Duration::minutes(16),
         )
@@ -113,7 +108,7 @@ async fn an_expired_token_is_refused() {
     // Expired 7 s ago: past the 5 s leeway.
     let (late, _) = tokens
         .issue(
-            user_uuid(&bo.id),
+            uuid_of(&bo.id),
             uuid::Uuid::now_v7(),
             Utc::now() - Duration::minutes(15) - Duration::seconds(7),
         )
@@ -122,7 +117,7 @@ async fn an_expired_token_is_refused() {
     // Expired 2 s ago: within the leeway that absorbs clock skew between machines.
     let (skewed, _) = tokens
         .issue(
-            user_uuid(&bo.id),
+            uuid_of(&bo.id),
             uuid::Uuid::now_v7(),
             Utc::now() - Duration::minutes(15) - Duration::seconds(2),
         )
@@ -134,7 +129,7 @@ async fn an_expired_token_is_refused() {
     // Issued 14 minutes ago: still good.
     let (fresh, _) = tokens
         .issue(
-            user_uuid(&bo.id),
+            uuid_of(&bo.id),
             uuid::Uuid::now_v7(),
             Utc::now() - Duration::minutes(14),
         )
@@ -153,7 +148,7 @@ async fn a_tampered_token_is_refused() {
     let parts: Vec<&str> = cy.access_token.split('.').collect();
     let mut payload: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
-    payload["sub"] = json!(user_uuid(&dee.id));
+    payload["sub"] = json!(uuid_of(&dee.id));
     let tampered = format!(
         "{}.{}.{}",
         parts[0],

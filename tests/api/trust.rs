@@ -11,15 +11,6 @@ use uuid::Uuid;
 use crate::events::{answer, event_input, member_of};
 use crate::helpers::*;
 
-fn uuid_of(global_id: &str) -> Uuid {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(global_id)
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    text.split_once(':').unwrap().1.parse().unwrap()
-}
-
 async fn level(app: &TestApp, member: &Member) -> (i64, String) {
     let body = app
         .graphql(
