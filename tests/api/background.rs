@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kith::domain::{notifications, series};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::events::{
@@ -140,6 +141,18 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
     // Sent at once: nothing is owed afterwards.
     answer(&app, &bo, id, "NO").await;
     assert!(mail_arrives(&app, "cy@example.com", "Pottery Evening").await);
+    // The file appears a moment before the send marks the mail sent; wait for the mark.
+    for _ in 0..100 {
+        let owed = entity::notification::Entity::find()
+            .filter(entity::notification::Column::MailDueAt.is_not_null())
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        if owed == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let later = Utc::now() + notifications::MAIL_GRACE + Duration::seconds(1);
     assert_eq!(
         notifications::retry_mail(&app.state.db, &app.state.mailer, later)
