@@ -22,6 +22,10 @@ pub struct Model {
     pub search_text: String,
     /// ACTIVE members, kept in step by the membership rules.
     pub member_count: i32,
+    /// Set when the group closed (its only organiser left Kith with no co-organiser to take
+    /// over): it takes no members or events, and its `cell` is `CLOSED_CELL`, so no search
+    /// finds it.
+    pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,7 @@ mod m20261126_000007_event_series;
 mod m20261126_000008_background_work;
 mod m20261126_000009_in_person;
 mod m20261126_000010_blocks;
+mod m20261126_000011_closed_groups;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_background_work::Migration),
             Box::new(m20261126_000009_in_person::Migration),
             Box::new(m20261126_000010_blocks::Migration),
+            Box::new(m20261126_000011_closed_groups::Migration),
         ]
     }
 }

@@ -38,6 +38,11 @@ pub const LOGIN_FAILURES_PER_CLIENT: Limit = Limit {
     window: Duration::minutes(15),
 };
 
+/// The key of the failed log-ins counted for an address.
+pub fn login_email_key(email: &str) -> String {
+    format!("login:email:{}", token_hash(email))
+}
+
 const WRONG_CREDENTIALS: AppError = AppError::Unauthenticated("wrong email or password");
 
 /// Trims, lower-cases and validates an email address.
@@ -157,7 +162,7 @@ pub async fn log_in(
         hasher.verify(String::new(), None).await?;
         return Err(WRONG_CREDENTIALS);
     }
-    let email_key = format!("login:email:{}", token_hash(&email));
+    let email_key = login_email_key(&email);
     let client_key = format!("login:client:{client}");
     let txn = begin_write(db).await?;
     let per_email = rate_limit::hit(&txn, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
@@ -355,4 +360,60 @@ pub async fn change_password(
     sessions::revoke_others(&txn, user_id, current_session, now).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The mails a change of address sends once it commits: a code to the new address, and a
+/// word to the old one.
+pub struct EmailChanged {
+    pub user: user::Model,
+    pub old_email: String,
+    pub code: String,
+}
+
+/// Moves the member to a new address after checking their password (UNAUTHENTICATED when
+/// wrong). The new address is unverified until its code is entered; one another account has
+/// is CONFLICT. All or nothing: a code that may not be issued now (RATE_LIMITED) leaves the
+/// address as it was.
+pub async fn change_email(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    code_key: &[u8],
+    user_id: Uuid,
+    raw_email: &str,
+    password: String,
+    now: DateTime<Utc>,
+) -> AppResult<EmailChanged> {
+    let email = parse_email("newEmail", raw_email)?;
+    let user = get_viewer(db, user_id).await?;
+    if !hasher
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Err(AppError::Unauthenticated("the password is wrong"));
+    }
+    if email == user.email {
+        return Err(AppError::bad_input(
+            "newEmail",
+            "this is already the account's address",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let old_email = user.email.clone();
+    let mut row: user::ActiveModel = user.into();
+    row.email = Set(email.clone());
+    row.email_verified_at = Set(None);
+    row.updated_at = Set(now);
+    let user = row.update(&txn).await.map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("an account with this email already exists")
+        }
+        _ => err.into(),
+    })?;
+    let code = codes::issue(&txn, code_key, user.id, Purpose::VerifyEmail, &email, now).await?;
+    txn.commit().await?;
+    Ok(EmailChanged {
+        user,
+        old_email,
+        code,
+    })
 }

@@ -1,4 +1,4 @@
-//! Six-digit codes mailed to a member: email verification now, password reset later.
+//! Six-digit codes mailed to a member: to verify an address, and to reset a password.
 //!
 //! A code is stored as an HMAC keyed by the server secret (a bare hash of a six-digit
 //! number is reversed by trying a million values), lives 15 minutes, and only the newest
@@ -25,12 +25,14 @@ pub const MAX_REQUESTS_PER_HOUR: i32 = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
         }
     }
 }

@@ -558,6 +558,23 @@ pub async fn cancel(
             "a reason has at most 1,000 characters",
         ));
     }
+    let outbox = cancel_in(&txn, &event, Some(actor), reason, now).await?;
+    let event = find(&txn, event.id)
+        .await?
+        .ok_or(AppError::NotFound("event"))?;
+    txn.commit().await?;
+    Ok((event, Some(outbox)))
+}
+
+/// Marks a scheduled event cancelled and tells everyone GOING or WAITLISTED (but `actor`,
+/// who did it) inside the caller's transaction.
+pub async fn cancel_in(
+    txn: &impl ConnectionTrait,
+    event: &event::Model,
+    actor: Option<Uuid>,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Outbox> {
     event::Entity::update_many()
         .col_expr(
             event::Column::Status,
@@ -570,31 +587,26 @@ pub async fn cancel(
         )
         .col_expr(event::Column::UpdatedAt, Expr::value(now))
         .filter(event::Column::Id.eq(event.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let told: Vec<Uuid> = notifications::attendees(&txn, event.id)
+    let told: Vec<Uuid> = notifications::attendees(txn, event.id)
         .await?
         .into_iter()
-        .filter(|u| *u != actor)
+        .filter(|u| Some(*u) != actor)
         .collect();
     let message = match &reason {
         Some(reason) => format!("“{}” is cancelled: {reason}", event.title),
         None => format!("“{}” is cancelled.", event.title),
     };
-    let outbox = notifications::record(
-        &txn,
+    notifications::record(
+        txn,
         &told,
         Kind::EventCancelled,
         &message,
         Some(event.id),
         now,
     )
-    .await?;
-    let event = find(&txn, event.id)
-        .await?
-        .ok_or(AppError::NotFound("event"))?;
-    txn.commit().await?;
-    Ok((event, Some(outbox)))
+    .await
 }
 
 /// "Thu 3 Dec 2026, 19:00 CET at c-base": the start in the event's own zone, and the place.

@@ -1,7 +1,8 @@
 //! Interest groups: creation, changes, and who may do what in them.
 
 use chrono::{DateTime, Utc};
-use entity::{group, user};
+use entity::{event, event_series, group, membership, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QuerySelect, Set, SqlErr,
@@ -11,10 +12,15 @@ use uuid::Uuid;
 use crate::db::begin_write;
 use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
-use crate::domain::interests;
 use crate::domain::memberships::{self, Role};
+use crate::domain::notifications::Outbox;
 use crate::domain::zones::parse_time_zone;
+use crate::domain::{events, interests};
 use crate::error::{AppError, AppResult};
+
+/// The `cell` of a closed group. No H3 cell is negative, so no search range holds it: a
+/// closed group leaves the spatial index and every search with it.
+pub const CLOSED_CELL: i64 = -1;
 
 pub const NAME_CHARS: std::ops::RangeInclusive<usize> = 3..=80;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -166,6 +172,7 @@ pub async fn create(
             time_zone: Set(time_zone.clone()),
             join_policy: Set(input.join_policy.as_str().to_owned()),
             member_count: Set(0),
+            closed_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -215,6 +222,7 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound("group"))?;
     memberships::require_role(&txn, group.id, actor, &[Role::Organizer, Role::CoOrganizer]).await?;
+    require_open(&group)?;
     let mut row: group::ActiveModel = group.clone().into();
     let name = match update.name {
         Patch::Set(name) => parse_name(&name)?,
@@ -250,6 +258,56 @@ pub async fn update(
     let group = row.update(&txn).await?;
     txn.commit().await?;
     Ok(group)
+}
+
+/// CONFLICT for a closed group: it takes no new members and no changes.
+pub fn require_open(group: &group::Model) -> AppResult<()> {
+    match group.closed_at {
+        Some(_) => Err(AppError::conflict(
+            "the group is closed: its organizer left Kith",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Closes a group whose only organiser left with no one to take over, inside the caller's
+/// transaction: it leaves every search, its pending requests are dropped (no one is left
+/// to answer them), its series stop, and its events still to start are cancelled with
+/// notifications. Returns those notifications and the cancelled events.
+pub async fn close(
+    db: &impl ConnectionTrait,
+    group: &group::Model,
+    now: DateTime<Utc>,
+) -> AppResult<(Outbox, Vec<Uuid>)> {
+    group::Entity::update_many()
+        .col_expr(group::Column::ClosedAt, Expr::value(now))
+        .col_expr(group::Column::Cell, Expr::value(CLOSED_CELL))
+        .col_expr(group::Column::UpdatedAt, Expr::value(now))
+        .filter(group::Column::Id.eq(group.id))
+        .exec(db)
+        .await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::GroupId.eq(group.id))
+        .filter(membership::Column::Status.eq(memberships::Status::Pending.as_str()))
+        .exec(db)
+        .await?;
+    event_series::Entity::update_many()
+        .col_expr(event_series::Column::Complete, Expr::value(true))
+        .filter(event_series::Column::GroupId.eq(group.id))
+        .exec(db)
+        .await?;
+    let upcoming = event::Entity::find()
+        .filter(event::Column::GroupId.eq(group.id))
+        .filter(event::Column::Status.eq(events::Status::Scheduled.as_str()))
+        .filter(event::Column::StartsAt.gt(now))
+        .all(db)
+        .await?;
+    let mut outbox = Outbox::default();
+    let reason = format!("“{}” has closed: its organizer left Kith", group.name);
+    for event in &upcoming {
+        outbox.extend(events::cancel_in(db, event, None, Some(reason.clone()), now).await?);
+    }
+    Ok((outbox, upcoming.iter().map(|e| e.id).collect()))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<group::Model>> {

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::db::begin_write;
 use crate::domain::groups::{self, JoinPolicy};
+use crate::domain::notifications::{self, Kind, Outbox};
 use crate::error::{AppError, AppResult};
 
 /// A member's role in a group, from most to least powerful.
@@ -168,6 +169,7 @@ pub async fn join(
     if let Some(existing) = of(&txn, group_id, user_id).await? {
         return Ok(existing);
     }
+    groups::require_open(&group)?;
     let row = match JoinPolicy::of(&group) {
         JoinPolicy::Open => add_active(&txn, group_id, user_id, Role::Member, now).await?,
         JoinPolicy::Approval => {
@@ -392,4 +394,75 @@ pub async fn of_pairs(
         .into_iter()
         .filter(|m| pairs.contains(&(m.group_id, m.user_id)))
         .collect())
+}
+
+/// Removes every membership of a member leaving Kith, inside the caller's transaction. A
+/// group they were the only ORGANIZER of passes to its longest-standing CO_ORGANIZER (the
+/// first to have joined), who is told; with none, the group closes (`groups::close`).
+/// Returns the notifications and the events cancelled by closing.
+pub async fn remove_all_of(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<(Outbox, Vec<Uuid>)> {
+    let mut outbox = Outbox::default();
+    let mut cancelled = Vec::new();
+    let rows = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_asc(membership::Column::GroupId)
+        .all(db)
+        .await?;
+    for row in rows {
+        let active = Status::of(&row) == Status::Active;
+        if active
+            && Role::of(&row) == Role::Organizer
+            && active_organizer_count(db, row.group_id).await? <= 1
+        {
+            let group = groups::find(db, row.group_id)
+                .await?
+                .ok_or(AppError::NotFound("group"))?;
+            let successor = membership::Entity::find()
+                .filter(membership::Column::GroupId.eq(group.id))
+                .filter(membership::Column::Role.eq(Role::CoOrganizer.as_str()))
+                .filter(membership::Column::Status.eq(Status::Active.as_str()))
+                .order_by_asc(membership::Column::JoinedAt)
+                .order_by_asc(membership::Column::Id)
+                .one(db)
+                .await?;
+            if let Some(successor) = successor {
+                membership::Entity::update_many()
+                    .col_expr(
+                        membership::Column::Role,
+                        Expr::value(Role::Organizer.as_str()),
+                    )
+                    .filter(membership::Column::Id.eq(successor.id))
+                    .exec(db)
+                    .await?;
+                let message = format!(
+                    "You now organize “{}”: its organizer left Kith and you were its longest-standing co-organizer.",
+                    group.name
+                );
+                outbox.extend(
+                    notifications::record(
+                        db,
+                        &[successor.user_id],
+                        Kind::GroupHandedOver,
+                        &message,
+                        None,
+                        now,
+                    )
+                    .await?,
+                );
+            } else {
+                let (told, events) = groups::close(db, &group, now).await?;
+                outbox.extend(told);
+                cancelled.extend(events);
+            }
+        }
+        membership::Entity::delete_by_id(row.id).exec(db).await?;
+        if active {
+            adjust_member_count(db, row.group_id, -1).await?;
+        }
+    }
+    Ok((outbox, cancelled))
 }

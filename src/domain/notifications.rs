@@ -21,6 +21,7 @@ pub enum Kind {
     EventChanged,
     EventCancelled,
     MeetingRequested,
+    GroupHandedOver,
 }
 
 impl Kind {
@@ -30,6 +31,7 @@ impl Kind {
             Kind::EventChanged => "EVENT_CHANGED",
             Kind::EventCancelled => "EVENT_CANCELLED",
             Kind::MeetingRequested => "MEETING_REQUESTED",
+            Kind::GroupHandedOver => "GROUP_HANDED_OVER",
         }
     }
 
@@ -38,6 +40,7 @@ impl Kind {
             "WAITLIST_PROMOTED" => Kind::WaitlistPromoted,
             "EVENT_CANCELLED" => Kind::EventCancelled,
             "MEETING_REQUESTED" => Kind::MeetingRequested,
+            "GROUP_HANDED_OVER" => Kind::GroupHandedOver,
             _ => Kind::EventChanged,
         }
     }

@@ -239,6 +239,48 @@ pub async fn respond(
     Ok((row, Some(outbox)))
 }
 
+/// Withdraws every answer of a member leaving Kith, inside the caller's transaction. The
+/// counts follow, and a place freed at an event still to come goes to the waitlist (with
+/// notifications) as a NO would. Returns the notifications and the events whose RSVPs
+/// changed.
+pub async fn withdraw_all(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<(Outbox, Vec<Uuid>)> {
+    let rows = rsvp::Entity::find()
+        .filter(rsvp::Column::UserId.eq(user_id))
+        .order_by_asc(rsvp::Column::EventId)
+        .all(db)
+        .await?;
+    let mut outbox = Outbox::default();
+    let mut changed = Vec::new();
+    for row in rows {
+        let status = Status::of(&row);
+        // The event first, as `respond` does, so the two never wait on each other.
+        let event = event::Entity::find_by_id(row.event_id)
+            .lock_exclusive()
+            .one(db)
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        rsvp::Entity::delete_by_id(row.id).exec(db).await?;
+        match status {
+            Status::Going => adjust(db, event.id, -1, 0).await?,
+            Status::Waitlisted => adjust(db, event.id, 0, -1).await?,
+            Status::NotGoing => continue,
+        }
+        if status == Status::Going
+            && EventStatus::of(&event) == EventStatus::Scheduled
+            && event.ends_at > now
+        {
+            let promoted = fill_places(db, event.id, now).await?;
+            outbox.extend(notify_promoted(db, &event, &promoted, now).await?);
+        }
+        changed.push(event.id);
+    }
+    Ok((outbox, changed))
+}
+
 /// Tells each promoted member they have a place (inside the caller's transaction).
 pub async fn notify_promoted(
     db: &impl ConnectionTrait,

@@ -188,6 +188,7 @@ pub async fn recommended_groups(
         return Ok(Vec::new());
     }
     let mut condition = Condition::all()
+        .add(group::Column::ClosedAt.is_null())
         .add(group_interest::Column::InterestId.is_in(mine))
         .add(
             group::Column::Id.not_in_subquery(

@@ -230,6 +230,19 @@ pub async fn revoke_others(
     Ok(result.rows_affected)
 }
 
+/// True while the member's session has not ended: an access token is honoured only then,
+/// so ending a session (or changing the password, or deleting the account) turns away its
+/// access tokens at once rather than when they lapse.
+pub async fn is_live(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<bool> {
+    Ok(find(db, session_id)
+        .await?
+        .is_some_and(|s| s.user_id == user_id && s.revoked_at.is_none()))
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<session::Model>> {
     Ok(session::Entity::find_by_id(id).one(db).await?)
 }

@@ -29,7 +29,7 @@ pub struct AuthPayload {
     pub user: User,
 }
 
-fn auth_payload(
+pub(crate) fn auth_payload(
     state: &AppState,
     user: user::Model,
     refresh: IssuedRefresh,

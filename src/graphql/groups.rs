@@ -160,6 +160,14 @@ impl Group {
         self.0.member_count
     }
 
+    /// When the group closed, or null while it is open. A group closes when its only
+    /// organiser deletes their account and it has no co-organiser to take over: searches no
+    /// longer find it, its events still to start were cancelled, and joining or changing it
+    /// is CONFLICT. Its members and past events stay readable.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+
     /// The members with role ORGANIZER, longest-standing first.
     async fn organizers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
         Ok(loaders(ctx)

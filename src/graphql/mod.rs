@@ -13,7 +13,9 @@ pub mod loaders;
 pub mod meetings;
 pub mod node;
 pub mod notifications;
+pub mod own_data;
 pub mod pagination;
+pub mod recovery;
 pub mod search;
 pub mod sessions;
 pub mod subscriptions;
@@ -34,6 +36,7 @@ pub struct Query(
     groups::GroupQuery,
     search::SearchQuery,
     events::EventQuery,
+    own_data::OwnDataQuery,
 );
 
 /// What can be changed. Each mutation takes one argument, `input`, and returns what it changed.
@@ -41,6 +44,7 @@ pub struct Query(
 #[graphql(name = "Mutation")]
 pub struct Mutation(
     accounts::AccountMutation,
+    recovery::RecoveryMutation,
     interests::InterestMutation,
     groups::GroupMutation,
     events::EventMutation,
@@ -48,6 +52,7 @@ pub struct Mutation(
     sessions::SessionMutation,
     blocks::BlockMutation,
     notifications::NotificationMutation,
+    own_data::OwnDataMutation,
 );
 
 pub type KithSchema = Schema<Query, Mutation, Subscription>;

@@ -24,6 +24,9 @@ pub enum NotificationKind {
     /// Someone says they met the member at an event: confirm or decline it
     /// (`Viewer.pendingMeetingConfirmations`).
     MeetingRequested,
+    /// The group's organiser deleted their account and the member, its longest-standing
+    /// co-organiser, now organises it.
+    GroupHandedOver,
 }
 
 pub struct Notification(pub notification::Model);
@@ -44,6 +47,7 @@ impl Notification {
             DomainKind::EventChanged => NotificationKind::EventChanged,
             DomainKind::EventCancelled => NotificationKind::EventCancelled,
             DomainKind::MeetingRequested => NotificationKind::MeetingRequested,
+            DomainKind::GroupHandedOver => NotificationKind::GroupHandedOver,
         }
     }
 

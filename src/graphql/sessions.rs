@@ -1,4 +1,4 @@
-//! A member's signed-in devices, and the credentials that guard them.
+//! A member's signed-in devices, and the credentials that guard them: password and address.
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
@@ -7,6 +7,8 @@ use entity::session;
 use crate::domain::{accounts, sessions};
 use crate::graphql::context::{member, state};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::users::Viewer;
+use crate::notify::mail;
 
 pub struct Session {
     pub row: session::Model,
@@ -59,6 +61,15 @@ pub struct ChangePasswordInput {
     pub new_password: String,
 }
 
+/// A new address for the account.
+#[derive(InputObject)]
+pub struct ChangeEmailInput {
+    /// Trimmed and lower-cased; must be a valid address no other account has (else CONFLICT).
+    pub new_email: String,
+    /// The account's password.
+    pub password: String,
+}
+
 #[derive(Default)]
 pub struct SessionMutation;
 
@@ -99,5 +110,36 @@ impl SessionMutation {
         .await
         .map_err(|e| e.under("input"))?;
         Ok(true)
+    }
+
+    /// Moves the account to a new address. The password must be right (UNAUTHENTICATED). The
+    /// new address is unverified until the code mailed to it is entered (`verifyEmail`); the
+    /// old address is told of the change. An address another account has is CONFLICT; the
+    /// current one, or a malformed one, is BAD_USER_INPUT on `input.newEmail`. Sessions go
+    /// on.
+    async fn change_email(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeEmailInput,
+    ) -> async_graphql::Result<Viewer> {
+        let viewer = member(ctx)?;
+        let state = state(ctx);
+        let changed = accounts::change_email(
+            &state.db,
+            &state.hasher,
+            &state.keys.one_time_code,
+            viewer.sub,
+            &input.new_email,
+            input.password,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| e.under("input"))?;
+        let user = &changed.user;
+        state.mailer.send_later(vec![
+            mail::verification_code(&user.email, &user.display_name, &changed.code),
+            mail::email_changed(&changed.old_email, &user.email, &user.display_name),
+        ]);
+        Ok(Viewer(changed.user))
     }
 }

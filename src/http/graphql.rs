@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use futures::FutureExt;
 use serde::Deserialize;
 
+use crate::domain::sessions;
 use crate::error::code;
 use crate::graphql::context::{Auth, RequestInfo};
 use crate::http::Http;
@@ -36,9 +37,12 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn auth(http: &Http, headers: &HeaderMap) -> Auth {
+/// Who is asking. A token is honoured only while its session lasts: one statement per
+/// signed-in request buys that a revoked session, a password change or a deleted account
+/// turns its access tokens away at once.
+async fn auth(http: &Http, headers: &HeaderMap) -> Result<Auth, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Auth::Anonymous;
+        return Ok(Auth::Anonymous);
     };
     // The scheme is case-insensitive (RFC 9110).
     let token = value
@@ -47,9 +51,20 @@ fn auth(http: &Http, headers: &HeaderMap) -> Auth {
         .and_then(|v| v.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token);
-    match token.map(|t| http.state.access_tokens.verify(t.trim())) {
-        Some(Ok(claims)) => Auth::Member(claims),
-        _ => Auth::Invalid,
+    let Some(Ok(claims)) = token.map(|t| http.state.access_tokens.verify(t.trim())) else {
+        return Ok(Auth::Invalid);
+    };
+    match sessions::is_live(&http.state.db, claims.sid, claims.sub).await {
+        Ok(true) => Ok(Auth::Member(claims)),
+        Ok(false) => Ok(Auth::Invalid),
+        Err(err) => {
+            tracing::error!(error = ?err, "checking a session");
+            Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::INTERNAL_SERVER_ERROR,
+                "the database is not answering; try again",
+            ))
+        }
     }
 }
 
@@ -127,8 +142,12 @@ async fn execute(
         return response;
     }
     let operation = selected.map_or_else(|| "anonymous".to_owned(), |(_, name)| name);
+    let auth = match auth(http, headers).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
     let info = RequestInfo {
-        auth: auth(http, headers),
+        auth,
         client: peer.ip().to_string(),
         user_agent: headers
             .get(header::USER_AGENT)

@@ -5,8 +5,9 @@
 //!
 //! - The first message must be `connection_init` with the access token in its payload
 //!   (`{"accessToken": "..."}`, or `{"Authorization": "Bearer ..."}`), within 10 seconds
-//!   (else 4408). A missing, bad or expired token closes with 4401; a banned member with
-//!   4403; more than `MAX_CONNECTIONS_PER_MEMBER` open connections with 4429.
+//!   (else 4408). A missing, bad or expired token, or one whose session has ended, closes
+//!   with 4401; a banned member with 4403; more than `MAX_CONNECTIONS_PER_MEMBER` open
+//!   connections with 4429.
 //! - The connection closes with 4401 when the access token expires: the app reconnects with
 //!   a fresh one (and catches up through `Viewer.notifications`).
 //! - At most `MAX_SUBSCRIPTIONS` operations run at once on a connection; one more gets an
@@ -33,7 +34,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::auth::AccessClaims;
-use crate::domain::accounts;
+use crate::domain::{accounts, sessions};
 use crate::error::code;
 use crate::graphql::context::{Auth, RequestInfo};
 use crate::http::Http;
@@ -232,6 +233,11 @@ impl Connection {
             Ok(Some(user)) if user.banned_at.is_none() => {}
             Ok(Some(_)) => return Err(Some((close::FORBIDDEN, "Forbidden".into()))),
             Ok(None) => return Err(unauthorized("Unauthorized: no such member")),
+            Err(_) => return Err(Some((1011, "Internal error".into()))),
+        }
+        match sessions::is_live(&state.db, claims.sid, claims.sub).await {
+            Ok(true) => {}
+            Ok(false) => return Err(unauthorized("Unauthorized: the session has ended")),
             Err(_) => return Err(Some((1011, "Internal error".into()))),
         }
         let Some(slot) = Slot::take(state, claims.sub) else {

@@ -63,6 +63,21 @@ impl Mailer {
             .body(mail.body.clone())?)
     }
 
+    /// Sends in the background, after the answer has gone: the client does not wait for
+    /// the mail server, and how long an answer takes does not tell whether a mail went. A
+    /// failure is logged.
+    pub fn send_later(&self, mails: Vec<Mail>) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            for mail in mails {
+                let subject = mail.subject.clone();
+                if let Err(err) = mailer.send(mail).await {
+                    tracing::error!(error = %format!("{err:#}"), subject, "mail not sent");
+                }
+            }
+        });
+    }
+
     pub async fn send(&self, mail: Mail) -> anyhow::Result<()> {
         match &*self.transport {
             Transport::Log => {
@@ -98,6 +113,32 @@ pub fn verification_code(to: &str, display_name: &str, code: &str) -> Mail {
         body: format!(
             "Hello {display_name},\n\nyour code to verify this address on Kith is:\n\n    {code}\n\n\
              It is valid for 15 minutes. If you did not ask for it, ignore this mail.\n"
+        ),
+    }
+}
+
+/// The mail that carries a password-reset code.
+pub fn reset_code(to: &str, display_name: &str, code: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Your Kith password reset code: {code}"),
+        body: format!(
+            "Hello {display_name},\n\nyour code to choose a new Kith password is:\n\n    {code}\n\n\
+             It is valid for 15 minutes. If you did not ask for it, ignore this mail: your \
+             password stays as it is.\n"
+        ),
+    }
+}
+
+/// The word to the old address when an account moves to a new one.
+pub fn email_changed(old: &str, new: &str, display_name: &str) -> Mail {
+    Mail {
+        to: old.to_owned(),
+        subject: "Your Kith address was changed".to_owned(),
+        body: format!(
+            "Hello {display_name},\n\nyour Kith account now uses the address {new} instead of \
+             this one.\n\nIf you did not do this, someone else knows your password: sign in \
+             with {new} and your password, and change both back.\n"
         ),
     }
 }

@@ -177,6 +177,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             }
             .to_owned()),
             member_count: Set(1),
+            closed_at: Set(None),
             created_at: Set(created),
             updated_at: Set(created),
         });

@@ -92,13 +92,15 @@ async fn members_see_their_devices_and_end_one() {
         .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     assert_eq!(sessions_of(&app, &tablet).await.len(), 2);
-    // Ending it again: false. The phone's access token still works until it lapses.
+    // Its access token is refused at once too, although it has minutes left to run.
+    let body = app.graphql(Some(&phone), SESSIONS, json!({})).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    // Ending it again: false. The other devices go on.
     let body = app
         .graphql(Some(&tablet), REVOKE, json!({ "id": phone_session }))
         .await;
     assert_eq!(body["data"]["revokeSession"], false, "{body}");
-    assert_eq!(sessions_of(&app, &phone).await.len(), 2);
-    let _ = ann;
+    assert_eq!(sessions_of(&app, &ann.access_token).await.len(), 2);
 }
 
 #[tokio::test]
@@ -133,11 +135,16 @@ async fn a_password_change_signs_out_every_other_device() {
         )
         .await;
     assert_eq!(body["data"]["changePassword"], true, "{body}");
-    // The other devices are signed out; this one goes on.
+    // The other devices are signed out, access tokens included; this one goes on.
     for refresh in [&phone_refresh, &ann.refresh_token] {
         let body = app.graphql(None, REFRESH, json!({ "t": refresh })).await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     }
+    let body = app
+        .graphql(Some(&ann.access_token), SESSIONS, json!({}))
+        .await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    assert_eq!(sessions_of(&app, &laptop).await.len(), 1);
     let body = app
         .graphql(None, REFRESH, json!({ "t": laptop_refresh }))
         .await;

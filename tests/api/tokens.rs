@@ -9,11 +9,19 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+/// The session the member's access token was issued for: a token is honoured only while
+/// its session lasts, so forged tokens name a real one.
+fn session_of(member: &Member) -> uuid::Uuid {
+    let payload = member.access_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sid"].as_str().unwrap().parse().unwrap()
+}
+
 fn claims(member: &Member) -> Value {
     let now = Utc::now().timestamp();
     json!({
         "iss": "kith", "aud": "kith:access", "sub": uuid_of(&member.id),
-        "sid": uuid::Uuid::now_v7(), "iat": now, "exp": now + 600,
+        "sid": session_of(member), "iat": now, "exp": now + 600,
     })
 }
 
@@ -47,6 +55,12 @@ async fn a_forged_token_made_like_ours_is_accepted_only_with_our_key() {
         .graphql(Some(&good), "{ viewer { email } }", json!({}))
         .await;
     assert_eq!(body["data"]["viewer"]["email"], "ann@example.com", "{body}");
+
+    // Signed with our key, but for a session that never was: refused.
+    let mut no_session = claims(&ann);
+    no_session["sid"] = json!(uuid::Uuid::now_v7());
+    let unknown = sign(access_header(), &no_session, &key);
+    assert_eq!(viewer_code(&app, &unknown).await, "UNAUTHENTICATED");
 
     let wrong_key = sign(
         access_header(),
@@ -100,7 +114,7 @@ async fn an_expired_token_is_refused() {
     let (expired, _) = tokens
         .issue(
             uuid_of(&bo.id),
-            uuid::Uuid::now_v7(),
+            session_of(&bo),
             Utc::now() - Duration::minutes(16),
         )
         .unwrap();
@@ -109,7 +123,7 @@ async fn an_expired_token_is_refused() {
     let (late, _) = tokens
         .issue(
             uuid_of(&bo.id),
-            uuid::Uuid::now_v7(),
+            session_of(&bo),
             Utc::now() - Duration::minutes(15) - Duration::seconds(7),
         )
         .unwrap();
@@ -118,7 +132,7 @@ async fn an_expired_token_is_refused() {
     let (skewed, _) = tokens
         .issue(
             uuid_of(&bo.id),
-            uuid::Uuid::now_v7(),
+            session_of(&bo),
             Utc::now() - Duration::minutes(15) - Duration::seconds(2),
         )
         .unwrap();
@@ -130,7 +144,7 @@ async fn an_expired_token_is_refused() {
     let (fresh, _) = tokens
         .issue(
             uuid_of(&bo.id),
-            uuid::Uuid::now_v7(),
+            session_of(&bo),
             Utc::now() - Duration::minutes(14),
         )
         .unwrap();

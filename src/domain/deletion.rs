@@ -1,0 +1,60 @@
+//! Deleting an account: everything about the member goes at once, in one transaction, and
+//! what others relied on is handed on rather than left broken.
+
+use chrono::{DateTime, Utc};
+use entity::user;
+use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
+use uuid::Uuid;
+
+use crate::auth::PasswordHasher;
+use crate::db::begin_write;
+use crate::domain::accounts::get_viewer;
+use crate::domain::notifications::Outbox;
+use crate::domain::{memberships, rsvps};
+use crate::error::{AppError, AppResult};
+
+/// What a deletion changed for others, to publish once it commits.
+pub struct Deleted {
+    pub outbox: Outbox,
+    /// Events whose RSVPs changed (the member's withdrawn, waitlists promoted).
+    pub rsvps_changed: Vec<Uuid>,
+    /// Events cancelled because their group closed.
+    pub cancelled: Vec<Uuid>,
+}
+
+/// Deletes the member's account after checking their password (UNAUTHENTICATED when
+/// wrong). In one transaction: their RSVPs are withdrawn (promoting waitlists), their
+/// memberships removed (handing over or closing groups they alone organised), and their
+/// row deleted, which takes with it, through the foreign keys, their sessions, codes,
+/// interests, notifications, meeting tokens and confirmations, reports and blocks. The
+/// address is free to sign up again.
+pub async fn delete_account(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    user_id: Uuid,
+    password: String,
+    now: DateTime<Utc>,
+) -> AppResult<Deleted> {
+    let user = get_viewer(db, user_id).await?;
+    if !hasher.verify(password, Some(user.password_hash)).await? {
+        return Err(AppError::Unauthenticated("the password is wrong"));
+    }
+    let txn = begin_write(db).await?;
+    // Locked first: on PostgreSQL a concurrent request of the member that would add a row
+    // pointing at them waits, then finds them gone.
+    user::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Unauthenticated("the account no longer exists"))?;
+    let (mut outbox, rsvps_changed) = rsvps::withdraw_all(&txn, user_id, now).await?;
+    let (told, cancelled) = memberships::remove_all_of(&txn, user_id, now).await?;
+    outbox.extend(told);
+    user::Entity::delete_by_id(user_id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(Deleted {
+        outbox,
+        rsvps_changed,
+        cancelled,
+    })
+}

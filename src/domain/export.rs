@@ -1,0 +1,137 @@
+//! Everything stored about a member, gathered for `exportMyData`. Other members appear
+//! only as ids with display names; secrets (the password hash, token hashes, the calendar
+//! feed token) are not the member's data but keys to it, and stay out.
+
+use std::collections::HashMap;
+
+use entity::{
+    block, event, group, interest, meeting_confirmation, membership, notification, report, rsvp,
+    session, user, user_interest,
+};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::domain::accounts::get_viewer;
+use crate::error::AppResult;
+
+pub struct MyData {
+    pub user: user::Model,
+    pub interests: Vec<interest::Model>,
+    pub memberships: Vec<membership::Model>,
+    pub rsvps: Vec<rsvp::Model>,
+    pub confirmations: Vec<meeting_confirmation::Model>,
+    pub notifications: Vec<notification::Model>,
+    pub sessions: Vec<session::Model>,
+    pub reports: Vec<report::Model>,
+    pub blocks: Vec<block::Model>,
+    pub groups: HashMap<Uuid, group::Model>,
+    pub events: HashMap<Uuid, event::Model>,
+    /// The display names of the other members mentioned.
+    pub names: HashMap<Uuid, String>,
+}
+
+/// Reads everything about `user_id`, oldest first in every list.
+pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyData> {
+    let user = get_viewer(db, user_id).await?;
+    let interest_ids: Vec<Uuid> = user_interest::Entity::find()
+        .filter(user_interest::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.interest_id)
+        .collect();
+    let interests = interest::Entity::find()
+        .filter(interest::Column::Id.is_in(interest_ids))
+        .order_by_asc(interest::Column::Name)
+        .all(db)
+        .await?;
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_asc(membership::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let rsvps = rsvp::Entity::find()
+        .filter(rsvp::Column::UserId.eq(user_id))
+        .order_by_asc(rsvp::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let confirmations = meeting_confirmation::Entity::find()
+        .filter(
+            Condition::any()
+                .add(meeting_confirmation::Column::ScannerId.eq(user_id))
+                .add(meeting_confirmation::Column::SubjectId.eq(user_id)),
+        )
+        .order_by_asc(meeting_confirmation::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let notifications = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .order_by_asc(notification::Column::Id)
+        .all(db)
+        .await?;
+    let sessions = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .order_by_asc(session::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let reports = report::Entity::find()
+        .filter(report::Column::ReporterId.eq(user_id))
+        .order_by_asc(report::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let blocks = block::Entity::find()
+        .filter(block::Column::BlockerId.eq(user_id))
+        .order_by_asc(block::Column::CreatedAt)
+        .all(db)
+        .await?;
+
+    let group_ids: Vec<Uuid> = memberships.iter().map(|m| m.group_id).collect();
+    let groups = group::Entity::find()
+        .filter(group::Column::Id.is_in(group_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+    let event_ids: Vec<Uuid> = rsvps
+        .iter()
+        .map(|r| r.event_id)
+        .chain(confirmations.iter().map(|c| c.event_id))
+        .collect();
+    let events = event::Entity::find()
+        .filter(event::Column::Id.is_in(event_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let others: Vec<Uuid> = confirmations
+        .iter()
+        .flat_map(|c| [c.scanner_id, c.subject_id])
+        .chain(reports.iter().map(|r| r.reported_id))
+        .chain(blocks.iter().map(|b| b.blocked_id))
+        .filter(|id| *id != user_id)
+        .collect();
+    let mut names: HashMap<Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(others))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    names.insert(user.id, user.display_name.clone());
+    Ok(MyData {
+        user,
+        interests,
+        memberships,
+        rsvps,
+        confirmations,
+        notifications,
+        sessions,
+        reports,
+        blocks,
+        groups,
+        events,
+        names,
+    })
+}

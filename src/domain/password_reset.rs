@@ -1,0 +1,198 @@
+//! Getting back into an account: a code mailed to its address, then a new password.
+//!
+//! Nothing here tells whether an address has an account. Asking for a code answers the
+//! same either way, after the same work (one write transaction; the mail goes out after the
+//! answer), and the limits count unknown addresses as they count known ones. Redeeming a
+//! code fails with one message whether the address is unknown, no code was asked for, or
+//! the code is wrong, expired or used; an unknown address is locked after as many tries as
+//! a real code.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::user::{self, Column, Entity};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+
+use crate::auth::PasswordHasher;
+use crate::auth::secrets::token_hash;
+use crate::db::begin_write;
+use crate::domain::accounts::{check_password, login_email_key, parse_email};
+use crate::domain::codes::{self, Purpose};
+use crate::domain::rate_limit::{self, Limit};
+use crate::domain::sessions::{self, IssuedRefresh};
+use crate::error::{AppError, AppResult};
+
+/// Reset codes asked for one address, known or not.
+pub const REQUESTS_PER_ADDRESS: Limit = Limit {
+    max: codes::MAX_REQUESTS_PER_HOUR,
+    window: Duration::hours(1),
+};
+/// Reset codes asked for from one client address, whatever the email.
+pub const REQUESTS_PER_CLIENT: Limit = Limit {
+    max: 20,
+    window: Duration::hours(1),
+};
+/// Tries against an address without an account: locked on the try that would kill a real
+/// code, for as long as a code lives.
+const TRIES_WITHOUT_ACCOUNT: Limit = Limit {
+    max: codes::MAX_ATTEMPTS - 1,
+    window: codes::LIFETIME,
+};
+
+fn wrong_code() -> AppError {
+    AppError::bad_input(
+        "code",
+        "wrong, expired or already used code; request a new one",
+    )
+}
+
+fn address_key(prefix: &str, email: &str) -> String {
+    format!("{prefix}:email:{}", token_hash(email))
+}
+
+/// A code to mail once the request commits.
+pub struct ResetCode {
+    pub to: String,
+    pub display_name: String,
+    pub code: String,
+}
+
+/// Counts a request for `raw_email` from `client` and, when the address belongs to a member
+/// who is not banned, makes a code for it. None when there is nothing to mail.
+pub async fn request(
+    db: &DatabaseConnection,
+    code_key: &[u8],
+    raw_email: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<ResetCode>> {
+    let email = parse_email("email", raw_email)?;
+    let txn = begin_write(db).await?;
+    let per_address = rate_limit::hit(
+        &txn,
+        &address_key("reset", &email),
+        REQUESTS_PER_ADDRESS,
+        now,
+    )
+    .await?;
+    let per_client = rate_limit::hit(
+        &txn,
+        &format!("reset:client:{client}"),
+        REQUESTS_PER_CLIENT,
+        now,
+    )
+    .await?;
+    if let Some(limited) = per_address.or(per_client) {
+        txn.commit().await?;
+        return Err(limited);
+    }
+    let mut code = None;
+    if let Some(user) = by_email(&txn, &email).await?
+        && user.banned_at.is_none()
+    {
+        match codes::issue(
+            &txn,
+            code_key,
+            user.id,
+            Purpose::ResetPassword,
+            &user.email,
+            now,
+        )
+        .await
+        {
+            Ok(plain) => {
+                code = Some(ResetCode {
+                    to: user.email,
+                    display_name: user.display_name,
+                    code: plain,
+                });
+            }
+            // The member's own limit of codes (met only after an address change): as silent
+            // as an unknown address.
+            Err(AppError::RateLimited { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    txn.commit().await?;
+    Ok(code)
+}
+
+/// What `resetPassword` is given.
+pub struct Reset {
+    pub email: String,
+    pub code: String,
+    pub new_password: String,
+}
+
+/// Sets a new password with the newest reset code mailed to `raw_email`, ends every session
+/// of the member and starts a new one. The code proves the address, so an unverified
+/// address becomes verified.
+pub async fn reset(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    code_key: &[u8],
+    input: Reset,
+    user_agent: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<(user::Model, IssuedRefresh)> {
+    check_password("newPassword", &input.new_password)?;
+    let email = parse_email("email", &input.email)?;
+    let code = input.code;
+    // Hashed first, for every address: no write lock is held across argon2, and an unknown
+    // address takes as long as a known one.
+    let hash = hasher.hash(input.new_password).await?;
+    let txn = begin_write(db).await?;
+    let Some(user) = by_email(&txn, &email).await? else {
+        let limited = rate_limit::hit(
+            &txn,
+            &address_key("reset-try", &email),
+            TRIES_WITHOUT_ACCOUNT,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(limited.unwrap_or_else(wrong_code));
+    };
+    let outcome = codes::redeem(
+        &txn,
+        code_key,
+        user.id,
+        Purpose::ResetPassword,
+        &code,
+        "code",
+        now,
+    )
+    .await;
+    let result = match outcome {
+        Ok(redeemed) if redeemed.sent_to == user.email => {
+            if user.banned_at.is_some() {
+                Err(AppError::forbidden("this account is banned"))
+            } else {
+                let verified_at = user.email_verified_at.unwrap_or(now);
+                let mut row: user::ActiveModel = user.into();
+                row.password_hash = Set(hash);
+                row.email_verified_at = Set(Some(verified_at));
+                row.updated_at = Set(now);
+                let user = row.update(&txn).await?;
+                sessions::revoke_all(&txn, user.id, now).await?;
+                rate_limit::clear(&txn, &login_email_key(&user.email)).await?;
+                let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
+                Ok((user, refresh))
+            }
+        }
+        Ok(_) => Err(wrong_code()),
+        Err(err @ (AppError::RateLimited { .. } | AppError::Internal(_))) => Err(err),
+        Err(_) => Err(wrong_code()),
+    };
+    // Committed whatever the outcome: wrong tries must count.
+    txn.commit().await?;
+    result
+}
+
+async fn by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+    Ok(Entity::find()
+        .filter(Column::Email.eq(email))
+        .one(db)
+        .await?)
+}
