@@ -23,8 +23,8 @@ pub struct Deleted {
 }
 
 /// Deletes the member's account after checking their password (UNAUTHENTICATED when
-/// wrong). In one transaction: their RSVPs are withdrawn (promoting waitlists), their
-/// memberships removed (handing over or closing groups they alone organised), and their
+/// wrong). In one transaction: their memberships are removed (handing over or closing
+/// groups they alone organised), their RSVPs withdrawn (promoting waitlists), and their
 /// row deleted, which takes with it, through the foreign keys, their sessions, codes,
 /// interests, notifications, meeting tokens and confirmations, reports and blocks. The
 /// address is free to sign up again.
@@ -47,9 +47,11 @@ pub async fn delete_account(
         .one(&txn)
         .await?
         .ok_or(AppError::Unauthenticated("the account no longer exists"))?;
-    let (mut outbox, rsvps_changed) = rsvps::withdraw_all(&txn, user_id, now).await?;
-    let (told, cancelled) = memberships::remove_all_of(&txn, user_id, now).await?;
-    outbox.extend(told);
+    // Groups first: an event cancelled because its group closes frees no place, so nobody
+    // is told of a place that is gone a moment later.
+    let (mut outbox, cancelled) = memberships::remove_all_of(&txn, user_id, now).await?;
+    let (promoted, rsvps_changed) = rsvps::withdraw_all(&txn, user_id, now).await?;
+    outbox.extend(promoted);
     user::Entity::delete_by_id(user_id).exec(&txn).await?;
     txn.commit().await?;
     Ok(Deleted {

@@ -273,10 +273,12 @@ pub fn require_open(group: &group::Model) -> AppResult<()> {
 /// Closes a group whose only organiser left with no one to take over, inside the caller's
 /// transaction: it leaves every search, its pending requests are dropped (no one is left
 /// to answer them), its series stop, and its events still to start are cancelled with
-/// notifications. Returns those notifications and the cancelled events.
+/// notifications (to everyone but `leaving`, the organiser whose departure closes it).
+/// Returns those notifications and the cancelled events.
 pub async fn close(
     db: &impl ConnectionTrait,
     group: &group::Model,
+    leaving: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<(Outbox, Vec<Uuid>)> {
     group::Entity::update_many()
@@ -305,7 +307,7 @@ pub async fn close(
     let mut outbox = Outbox::default();
     let reason = format!("“{}” has closed: its organizer left Kith", group.name);
     for event in &upcoming {
-        outbox.extend(events::cancel_in(db, event, None, Some(reason.clone()), now).await?);
+        outbox.extend(events::cancel_in(db, event, Some(leaving), Some(reason.clone()), now).await?);
     }
     Ok((outbox, upcoming.iter().map(|e| e.id).collect()))
 }

@@ -454,7 +454,7 @@ pub async fn remove_all_of(
                     .await?,
                 );
             } else {
-                let (told, events) = groups::close(db, &group, now).await?;
+                let (told, events) = groups::close(db, &group, user_id, now).await?;
                 outbox.extend(told);
                 cancelled.extend(events);
             }

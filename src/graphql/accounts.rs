@@ -168,8 +168,8 @@ impl AccountMutation {
     }
 
     /// Ends the session of this refresh token. True when a session ended; false when the
-    /// token was unknown or its session had already ended. Access tokens already issued
-    /// lapse within their 15 minutes.
+    /// token was unknown or its session had already ended. The session's access tokens are
+    /// refused from then on.
     async fn log_out(&self, ctx: &Context<'_>, input: LogOutInput) -> async_graphql::Result<bool> {
         Ok(sessions::end_by_token(&state(ctx).db, &input.refresh_token, Utc::now()).await?)
     }

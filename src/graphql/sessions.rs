@@ -75,9 +75,9 @@ pub struct SessionMutation;
 
 #[Object]
 impl SessionMutation {
-    /// Ends one of the viewer's sessions (NOT_FOUND for anyone else's): its refresh token is
-    /// refused at once, and its access token lapses within its 15 minutes. True when it
-    /// ended now, false when it had ended already.
+    /// Ends one of the viewer's sessions (NOT_FOUND for anyone else's): its refresh and
+    /// access tokens are refused at once. True when it ended now, false when it had ended
+    /// already.
     async fn revoke_session(
         &self,
         ctx: &Context<'_>,
