@@ -307,7 +307,8 @@ pub async fn close(
     let mut outbox = Outbox::default();
     let reason = format!("“{}” has closed: its organizer left Kith", group.name);
     for event in &upcoming {
-        outbox.extend(events::cancel_in(db, event, Some(leaving), Some(reason.clone()), now).await?);
+        outbox
+            .extend(events::cancel_in(db, event, Some(leaving), Some(reason.clone()), now).await?);
     }
     Ok((outbox, upcoming.iter().map(|e| e.id).collect()))
 }

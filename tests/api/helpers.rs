@@ -163,6 +163,25 @@ impl TestApp {
         .await
     }
 
+    /// Logs in from a device that sends this `User-Agent`.
+    pub async fn log_in_from(&self, email: &str, password: &str, agent: &str) -> Member {
+        let body: Value = self
+            .client
+            .post(self.url("/graphql"))
+            .header("User-Agent", agent)
+            .json(&json!({
+                "query": format!("mutation($input: LogInInput!) {{ logIn(input: $input) {{ {AUTH_FIELDS} }} }}"),
+                "variables": { "input": { "email": email, "password": password } },
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        member_from(&body["data"]["logIn"], email).unwrap_or_else(|| panic!("{body}"))
+    }
+
     /// Every mail written so far, oldest first, as raw RFC 5322 text.
     pub fn mails(&self) -> Vec<String> {
         let mut files: Vec<_> = std::fs::read_dir(&self.mail_dir)
@@ -410,4 +429,66 @@ pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
 /// The point `km` due north of `(lat, lng)` along its meridian (south when `km` < 0).
 pub fn north_of(lat: f64, lng: f64, km: f64) -> (f64, f64) {
     (lat + km / (6371.0088 * std::f64::consts::PI / 180.0), lng)
+}
+
+// ---- Mail sent in the background, after the answer ----
+
+/// Whether the mail's header says it goes to exactly this address.
+fn is_to(mail: &str, to: &str) -> bool {
+    let head = mail.split("\r\n\r\n").next().unwrap_or("");
+    let wanted = format!("To: {to}");
+    head.lines().any(|line| line.eq_ignore_ascii_case(&wanted))
+}
+
+impl TestApp {
+    /// Every mail written so far to exactly this address, oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        self.mails().into_iter().filter(|m| is_to(m, to)).collect()
+    }
+
+    /// Waits (at most 5 s) until more than `count_before` mails to `to` were written, and
+    /// returns the newest: some mail goes out after the answer, in the background.
+    pub async fn wait_for_mail_to(&self, to: &str, count_before: usize) -> String {
+        for _ in 0..250 {
+            let mut mails = self.mails_to(to);
+            if mails.len() > count_before {
+                return mails.pop().unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no new mail to {to} within 5 s (there were {count_before} before)");
+    }
+}
+
+/// A mail's body as text: decoded when it was sent quoted-printable (long lines are, and
+/// their soft line breaks could split an address).
+pub fn mail_text(mail: &str) -> String {
+    let (head, body) = mail.split_once("\r\n\r\n").unwrap_or(("", mail));
+    if !head
+        .to_ascii_lowercase()
+        .contains("content-transfer-encoding: quoted-printable")
+    {
+        return body.to_owned();
+    }
+    let joined = body.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

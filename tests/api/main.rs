@@ -5,6 +5,7 @@
 mod accounts;
 mod background;
 mod blocks;
+mod deletion;
 mod email_verification;
 mod events;
 mod groups;
@@ -14,6 +15,7 @@ mod interests;
 mod live;
 mod meetings;
 mod process;
+mod recovery;
 mod schema;
 mod search;
 mod sessions;

@@ -10,32 +10,6 @@ const REVOKE: &str = "mutation($id: ID!) { revokeSession(input: { sessionId: $id
 const REFRESH: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken } }";
 const CHANGE: &str = "mutation($c: String!, $n: String!) { changePassword(input: { currentPassword: $c, newPassword: $n }) }";
 
-/// Logs in from a device with this user agent: (access token, refresh token).
-async fn log_in_from(app: &TestApp, email: &str, password: &str, agent: &str) -> (String, String) {
-    let body: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .header("User-Agent", agent)
-        .json(&json!({
-            "query": format!("mutation($input: LogInInput!) {{ logIn(input: $input) {{ {AUTH_FIELDS} }} }}"),
-            "variables": { "input": { "email": email, "password": password } },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let auth = &body["data"]["logIn"];
-    (
-        auth["accessToken"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned(),
-        auth["refreshToken"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn sessions_of(app: &TestApp, access_token: &str) -> Vec<Value> {
     let body = app.graphql(Some(access_token), SESSIONS, json!({})).await;
     body["data"]["viewer"]["sessions"]
@@ -48,9 +22,17 @@ async fn sessions_of(app: &TestApp, access_token: &str) -> Vec<Value> {
 async fn members_see_their_devices_and_end_one() {
     let app = spawn_app().await;
     let ann = app.sign_up("ann@example.com", "Ann").await;
-    let (phone, phone_refresh) =
-        log_in_from(&app, "ann@example.com", PASSWORD, "Kith/1.0 (Pixel 8)").await;
-    let (tablet, _) = log_in_from(&app, "ann@example.com", PASSWORD, "Kith/1.0 (iPad)").await;
+    let Member {
+        access_token: phone,
+        refresh_token: phone_refresh,
+        ..
+    } = app
+        .log_in_from("ann@example.com", PASSWORD, "Kith/1.0 (Pixel 8)")
+        .await;
+    let tablet = app
+        .log_in_from("ann@example.com", PASSWORD, "Kith/1.0 (iPad)")
+        .await
+        .access_token;
 
     let seen = sessions_of(&app, &tablet).await;
     assert_eq!(seen.len(), 3, "sign-up and two log-ins: {seen:?}");
@@ -107,8 +89,15 @@ async fn members_see_their_devices_and_end_one() {
 async fn a_password_change_signs_out_every_other_device() {
     let app = spawn_app().await;
     let ann = app.sign_up("ann@example.com", "Ann").await;
-    let (_, phone_refresh) = log_in_from(&app, "ann@example.com", PASSWORD, "phone").await;
-    let (laptop, laptop_refresh) = log_in_from(&app, "ann@example.com", PASSWORD, "laptop").await;
+    let phone_refresh = app
+        .log_in_from("ann@example.com", PASSWORD, "phone")
+        .await
+        .refresh_token;
+    let Member {
+        access_token: laptop,
+        refresh_token: laptop_refresh,
+        ..
+    } = app.log_in_from("ann@example.com", PASSWORD, "laptop").await;
 
     let body = app
         .graphql(

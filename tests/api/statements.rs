@@ -25,12 +25,19 @@ async fn statements(app: &TestApp) -> u64 {
         .unwrap()
 }
 
-/// Statements one request runs.
+/// Statements one request runs: the fewest counted in three runs, because the counter also
+/// counts what the app does in the background (the jobs loop, work after a commit), which
+/// only ever adds.
 async fn cost(app: &TestApp, token: &str, query: &str, variables: Value) -> (u64, Value) {
-    let before = statements(app).await;
-    let body = app.graphql(Some(token), query, variables).await;
-    assert!(body["errors"].is_null(), "{body}");
-    (statements(app).await - before, body)
+    let mut fewest = u64::MAX;
+    let mut body = Value::Null;
+    for _ in 0..3 {
+        let before = statements(app).await;
+        body = app.graphql(Some(token), query, variables.clone()).await;
+        assert!(body["errors"].is_null(), "{body}");
+        fewest = fewest.min(statements(app).await - before);
+    }
+    (fewest, body)
 }
 
 #[tokio::test]

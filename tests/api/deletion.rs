@@ -1,0 +1,767 @@
+//! Leaving for good, and taking one's data along. `deleteAccount` asks for the password,
+//! then at once gives up the member's places (the waitlist moves up), meetings and
+//! memberships (a group passes to its longest-standing co-organiser, or closes), and ends
+//! every token; the address is free again. `exportMyData` hands over everything stored about
+//! the member, and of anyone else no more than an id and a display name.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use serde_json::{Value, json};
+
+use crate::events::{answer, event_input};
+use crate::helpers::*;
+
+const DELETE: &str = "mutation($p: String!) { deleteAccount(input: { password: $p }) }";
+const EXPORT: &str = "{ exportMyData }";
+const VIEWER: &str = "{ viewer { email } }";
+const REFRESH: &str =
+    "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }";
+const SET_ROLE: &str = "mutation($g: ID!, $u: ID!, $r: GroupRole!) { setMemberRole(input: { groupId: $g, userId: $u, role: $r }) { role } }";
+const CREATE_EVENT: &str =
+    "mutation($input: CreateEventInput!) { createEvent(input: $input) { id title startsAt } }";
+const CHECK_IN: &str =
+    "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }";
+const GROUP: &str = "query($id: ID!) { group(id: $id) { memberCount closedAt organizers { id } viewerMembership { role } } }";
+const MEMBERS: &str =
+    "query($id: ID!) { group(id: $id) { members(first: 50) { nodes { user { id } } } } }";
+const EVENT: &str = "query($id: ID!) { event(id: $id) { status goingCount waitlistCount viewerRsvp { status waitlistPosition } } }";
+const ATTENDEES: &str =
+    "query($id: ID!) { event(id: $id) { attendees(first: 50) { nodes { user { id } } } } }";
+const SEARCH: &str = "{ searchGroups(filter: { near: { lat: 52.51, lng: 13.40 }, radiusKm: 50 }, first: 50) { nodes { id } } }";
+const IN_PERSON: &str = "query($id: ID!) { user(id: $id) { verification { inPersonCount } } }";
+const NOTIFICATIONS: &str = "{ viewer { notifications(first: 50) { nodes { id kind message createdAt readAt event { id } } } } }";
+const UPDATE_PROFILE: &str =
+    "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { id } }";
+
+// ---- Helpers ----
+
+/// Runs an operation as `member` that must succeed, and returns its `data`.
+async fn ok(app: &TestApp, member: &Member, query: &str, variables: Value) -> Value {
+    let body = app
+        .graphql(Some(&member.access_token), query, variables)
+        .await;
+    assert!(body["errors"].is_null(), "{query}: {body}");
+    body["data"].clone()
+}
+
+/// A new member (email verified when `verified`) who joins the group and is ACTIVE.
+async fn joins(app: &TestApp, group_id: &str, email: &str, name: &str, verified: bool) -> Member {
+    let member = if verified {
+        app.verified_member(email, name).await
+    } else {
+        app.sign_up(email, name).await
+    };
+    let body = app.join_group(&member, group_id).await;
+    assert_eq!(body["data"]["joinGroup"]["status"], "ACTIVE", "{body}");
+    member
+}
+
+async fn set_role(app: &TestApp, organiser: &Member, group_id: &str, member: &Member, role: &str) {
+    let data = ok(
+        app,
+        organiser,
+        SET_ROLE,
+        json!({ "g": group_id, "u": member.id, "r": role }),
+    )
+    .await;
+    assert_eq!(data["setMemberRole"]["role"], role, "{data}");
+}
+
+/// Creates an event (panics when refused): `{ id title startsAt }`.
+async fn create_event(app: &TestApp, host: &Member, input: Value) -> Value {
+    let data = ok(app, host, CREATE_EVENT, json!({ "input": input })).await;
+    data["createEvent"].clone()
+}
+
+/// An event of the group that starts in ten minutes: check-in and meetings are open.
+fn starting_soon(group_id: &str, title: &str) -> Value {
+    let starts = Utc::now() + Duration::minutes(10);
+    event_input(
+        group_id,
+        json!({ "title": title, "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
+    )
+}
+
+/// The member answers YES and gets `status` (GOING or WAITLISTED).
+async fn says_yes(app: &TestApp, member: &Member, event_id: &str, status: &str) {
+    let body = answer(app, member, event_id, "YES").await;
+    assert_eq!(body["data"]["rsvp"]["status"], status, "{body}");
+}
+
+async fn host_checks_in(app: &TestApp, host: &Member, event_id: &str, member: &Member) {
+    let data = ok(
+        app,
+        host,
+        CHECK_IN,
+        json!({ "e": event_id, "u": member.id }),
+    )
+    .await;
+    assert_eq!(data["checkIn"]["checkedIn"], true, "{data}");
+}
+
+/// `scanner` scans `subject`'s meeting token at the event and `subject` accepts: a
+/// CONFIRMED meeting. Returns the confirmation's id.
+async fn meet(app: &TestApp, scanner: &Member, subject: &Member, event_id: &str) -> String {
+    let data = ok(
+        app,
+        subject,
+        "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
+        json!({ "e": event_id }),
+    )
+    .await;
+    let token = data["createMeetingToken"]["token"].clone();
+    let data = ok(
+        app,
+        scanner,
+        "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
+        json!({ "t": token }),
+    )
+    .await;
+    let id = data["confirmMeeting"]["id"].as_str().unwrap().to_owned();
+    let data = ok(
+        app,
+        subject,
+        "mutation($c: ID!) { respondToMeeting(input: { confirmationId: $c, accept: true }) { status } }",
+        json!({ "c": id }),
+    )
+    .await;
+    assert_eq!(data["respondToMeeting"]["status"], "CONFIRMED", "{data}");
+    id
+}
+
+async fn in_person_count(app: &TestApp, member: &Member) -> i64 {
+    let body = app
+        .graphql(None, IN_PERSON, json!({ "id": member.id }))
+        .await;
+    body["data"]["user"]["verification"]["inPersonCount"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{body}"))
+}
+
+async fn notifications_of(app: &TestApp, member: &Member) -> Vec<Value> {
+    let data = ok(app, member, NOTIFICATIONS, json!({})).await;
+    data["viewer"]["notifications"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{data}"))
+        .clone()
+}
+
+/// The member's notifications as (kind, event id or "").
+async fn told(app: &TestApp, member: &Member) -> Vec<(String, String)> {
+    notifications_of(app, member)
+        .await
+        .iter()
+        .map(|n| {
+            (
+                n["kind"].as_str().unwrap().to_owned(),
+                n["event"]["id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The user ids in a list of `{ user { id } }` nodes.
+fn user_ids(nodes: &Value) -> BTreeSet<String> {
+    nodes
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {nodes}"))
+        .iter()
+        .map(|n| n["user"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn group_as(app: &TestApp, member: &Member, group_id: &str) -> Value {
+    ok(app, member, GROUP, json!({ "id": group_id })).await["group"].clone()
+}
+
+async fn event_as(app: &TestApp, member: &Member, event_id: &str) -> Value {
+    ok(app, member, EVENT, json!({ "id": event_id })).await["event"].clone()
+}
+
+async fn found_groups(app: &TestApp) -> BTreeSet<String> {
+    let body = app.graphql(None, SEARCH, json!({})).await;
+    body["data"]["searchGroups"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An RFC 3339 time (panics on anything else).
+fn time(value: &Value) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a time: {value}")),
+    )
+    .unwrap_or_else(|e| panic!("not RFC 3339: {value}: {e}"))
+}
+
+/// The names of an object's fields.
+fn keys(value: &Value) -> BTreeSet<&str> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+// ---- Deleting ----
+
+#[tokio::test]
+async fn a_wrong_password_deletes_nothing() {
+    let app = spawn_app().await;
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let group_id = app
+        .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bo = joins(&app, &group_id, "bo@example.com", "Bo", false).await;
+
+    let body = app.graphql(None, DELETE, json!({ "p": PASSWORD })).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            DELETE,
+            json!({ "p": "not my password" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+
+    // Ann is still there, signed in, and runs her group.
+    let data = ok(&app, &ann, VIEWER, json!({})).await;
+    assert_eq!(data["viewer"]["email"], "ann@example.com", "{data}");
+    let group = group_as(&app, &bo, &group_id).await;
+    assert_eq!(group["memberCount"], 2, "{group}");
+    assert_eq!(group["organizers"], json!([{ "id": ann.id }]), "{group}");
+    assert!(group["closedAt"].is_null(), "{group}");
+    let body = app
+        .graphql(None, REFRESH, json!({ "t": ann.refresh_token }))
+        .await;
+    assert!(
+        body["data"]["refreshSession"]["accessToken"].is_string(),
+        "{body}"
+    );
+    let body = app.log_in("ann@example.com", PASSWORD).await;
+    assert_eq!(
+        body["data"]["logIn"]["user"]["id"],
+        ann.id.as_str(),
+        "{body}"
+    );
+}
+
+/// Dee runs two groups. Hack Nights has two co-organisers (Cai joined first, but Cole was
+/// named first), a full workshop where Dee holds the one place with Wren and then Cole
+/// waiting, and a meet-up today where Dee and Cai confirmed meeting. Chess Club has no
+/// co-organiser, and Mo is going to its next game. Then Dee deletes her account.
+#[tokio::test]
+async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in_lists() {
+    let app = spawn_app().await;
+    let dee = app.verified_member("dee@example.com", "Dee").await;
+    let hack = app
+        .create_group(&dee, group_input("Hack Nights", 52.52, 13.405))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chess = app
+        .create_group(&dee, group_input("Chess Club", 52.50, 13.39))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cai = joins(&app, &hack, "cai@example.com", "Cai", true).await;
+    let cole = joins(&app, &hack, "cole@example.com", "Cole", false).await;
+    let wren = joins(&app, &hack, "wren@example.com", "Wren", false).await;
+    set_role(&app, &dee, &hack, &cole, "CO_ORGANIZER").await;
+    set_role(&app, &dee, &hack, &cai, "CO_ORGANIZER").await;
+    let mo = joins(&app, &chess, "mo@example.com", "Mo", false).await;
+
+    let workshop = create_event(
+        &app,
+        &dee,
+        event_input(&hack, json!({ "title": "Small Workshop", "capacity": 1 })),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    says_yes(&app, &dee, &workshop, "GOING").await;
+    says_yes(&app, &wren, &workshop, "WAITLISTED").await;
+    says_yes(&app, &cole, &workshop, "WAITLISTED").await;
+
+    let meetup = create_event(&app, &dee, starting_soon(&hack, "Meet-up Today")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for member in [&dee, &cai] {
+        says_yes(&app, member, &meetup, "GOING").await;
+        host_checks_in(&app, &dee, &meetup, member).await;
+    }
+    meet(&app, &dee, &cai, &meetup).await;
+    assert_eq!(in_person_count(&app, &cai).await, 1);
+
+    let game = create_event(
+        &app,
+        &dee,
+        event_input(&chess, json!({ "title": "Blitz Evening" })),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    says_yes(&app, &mo, &game, "GOING").await;
+
+    assert_eq!(
+        found_groups(&app).await,
+        BTreeSet::from([hack.clone(), chess.clone()])
+    );
+    assert_eq!(group_as(&app, &cai, &hack).await["memberCount"], 4);
+    assert!(group_as(&app, &mo, &chess).await["closedAt"].is_null());
+
+    let data = ok(&app, &dee, DELETE, json!({ "p": PASSWORD })).await;
+    assert_eq!(data["deleteAccount"], true, "{data}");
+
+    // Dee's place goes to Wren, first in the queue, who is told; Cole moves up.
+    let seen = event_as(&app, &wren, &workshop).await;
+    assert_eq!(seen["viewerRsvp"]["status"], "GOING", "{seen}");
+    assert_eq!(seen["status"], "SCHEDULED", "{seen}");
+    assert_eq!(seen["goingCount"], 1, "{seen}");
+    assert_eq!(seen["waitlistCount"], 1, "{seen}");
+    let seen = event_as(&app, &cole, &workshop).await;
+    assert_eq!(seen["viewerRsvp"]["status"], "WAITLISTED", "{seen}");
+    assert_eq!(seen["viewerRsvp"]["waitlistPosition"], 1, "{seen}");
+    let attendees = ok(&app, &wren, ATTENDEES, json!({ "id": workshop })).await;
+    assert_eq!(
+        user_ids(&attendees["event"]["attendees"]["nodes"]),
+        BTreeSet::from([wren.id.clone()]),
+        "{attendees}"
+    );
+    let wrens = told(&app, &wren).await;
+    assert!(
+        wrens.contains(&("WAITLIST_PROMOTED".into(), workshop.clone())),
+        "{wrens:?}"
+    );
+    let coles = told(&app, &cole).await;
+    assert!(
+        !coles.iter().any(|(kind, _)| kind == "WAITLIST_PROMOTED"),
+        "{coles:?}"
+    );
+
+    // Their meeting no longer counts for Cai; Dee is gone from the meet-up's list.
+    assert_eq!(in_person_count(&app, &cai).await, 0);
+    let attendees = ok(&app, &cai, ATTENDEES, json!({ "id": meetup })).await;
+    assert_eq!(
+        user_ids(&attendees["event"]["attendees"]["nodes"]),
+        BTreeSet::from([cai.id.clone()]),
+        "{attendees}"
+    );
+
+    // Hack Nights passes to Cai, the co-organiser who joined first, who is told.
+    let group = group_as(&app, &cai, &hack).await;
+    assert_eq!(group["viewerMembership"]["role"], "ORGANIZER", "{group}");
+    assert_eq!(group["organizers"], json!([{ "id": cai.id }]), "{group}");
+    assert_eq!(group["memberCount"], 3, "{group}");
+    assert!(group["closedAt"].is_null(), "{group}");
+    let group = group_as(&app, &cole, &hack).await;
+    assert_eq!(group["viewerMembership"]["role"], "CO_ORGANIZER", "{group}");
+    let members = ok(&app, &cai, MEMBERS, json!({ "id": hack })).await;
+    assert_eq!(
+        user_ids(&members["group"]["members"]["nodes"]),
+        BTreeSet::from([cai.id.clone(), cole.id.clone(), wren.id.clone()]),
+        "{members}"
+    );
+    let cais = told(&app, &cai).await;
+    assert!(
+        cais.iter().any(|(kind, _)| kind == "GROUP_HANDED_OVER"),
+        "{cais:?}"
+    );
+    let coles = told(&app, &cole).await;
+    assert!(
+        !coles.iter().any(|(kind, _)| kind == "GROUP_HANDED_OVER"),
+        "{coles:?}"
+    );
+
+    // Chess Club had no one to take over: it is closed, out of search, its game cancelled.
+    let group = group_as(&app, &mo, &chess).await;
+    time(&group["closedAt"]);
+    assert_eq!(found_groups(&app).await, BTreeSet::from([hack.clone()]));
+    let seen = event_as(&app, &mo, &game).await;
+    assert_eq!(seen["status"], "CANCELLED", "{seen}");
+    let mos = told(&app, &mo).await;
+    assert!(
+        mos.contains(&("EVENT_CANCELLED".into(), game.clone())),
+        "{mos:?}"
+    );
+    let newcomer = app.sign_up("new@example.com", "Newcomer").await;
+    let body = app.join_group(&newcomer, &chess).await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    let body = app.join_group(&newcomer, &hack).await;
+    assert_eq!(body["data"]["joinGroup"]["status"], "ACTIVE", "{body}");
+}
+
+#[tokio::test]
+async fn a_deleted_account_signs_in_nowhere_and_its_address_is_free_again() {
+    let app = spawn_app().await;
+    let olga = app.verified_member("olga@example.com", "Olga").await;
+    let group_id = app
+        .create_group(&olga, group_input("Hack Nights", 52.52, 13.405))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event_id = create_event(&app, &olga, event_input(&group_id, json!({}))).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ann = joins(&app, &group_id, "ann@example.com", "Ann", false).await;
+    let phone = app
+        .log_in_from("ann@example.com", PASSWORD, "Kith/1.0 (Pixel 8)")
+        .await;
+
+    let data = ok(&app, &ann, DELETE, json!({ "p": PASSWORD })).await;
+    assert_eq!(data["deleteAccount"], true, "{data}");
+
+    for device in [&ann, &phone] {
+        // Access tokens stop at once, for reading and for changing.
+        let body = app
+            .graphql(Some(&device.access_token), VIEWER, json!({}))
+            .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+        let body = answer(&app, device, &event_id, "YES").await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+        let body = app.join_group(device, &group_id).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+        let body = app
+            .graphql(Some(&device.access_token), DELETE, json!({ "p": PASSWORD }))
+            .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+        // Refresh tokens too.
+        let body = app
+            .graphql(None, REFRESH, json!({ "t": device.refresh_token }))
+            .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let body = app.log_in("ann@example.com", PASSWORD).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+
+    // The address is free: a new account, someone new.
+    let again = app.sign_up("ann@example.com", "Ann").await;
+    assert_ne!(again.id, ann.id);
+    let data = ok(&app, &again, VIEWER, json!({})).await;
+    assert_eq!(data["viewer"]["email"], "ann@example.com", "{data}");
+    let group = group_as(&app, &again, &group_id).await;
+    assert!(group["viewerMembership"].is_null(), "{group}");
+    assert_eq!(group["memberCount"], 1, "{group}");
+}
+
+// ---- Exporting ----
+
+#[tokio::test]
+async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_others() {
+    let app = spawn_app().await;
+    let olga = app.verified_member("olga@example.com", "Olga").await;
+    ok(
+        &app,
+        &olga,
+        UPDATE_PROFILE,
+        json!({ "input": { "bio": "Olga's own words", "homeLocation": { "lat": 48.1351, "lng": 11.582 }, "timeZone": "Europe/Vienna" } }),
+    )
+    .await;
+    let group = app
+        .create_group(&olga, group_input("Hack Nights", 52.52, 13.405))
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+
+    // Ann: a profile, interests, a membership, an answer, a check-in by a host, a meeting
+    // with Olga (Olga scanned, Ann accepted), its notification read, a second device, a
+    // report and a block.
+    let ann = joins(&app, &group_id, "ann@example.com", "Ann", true).await;
+    ok(
+        &app,
+        &ann,
+        UPDATE_PROFILE,
+        json!({ "input": { "bio": "Climbs on Sundays.", "homeLocation": { "lat": 52.52, "lng": 13.405 }, "timeZone": "Europe/Berlin" } }),
+    )
+    .await;
+    let interests = app.interest_ids(&["Chess", "Hiking"]).await;
+    app.set_interests(&ann, &interests).await;
+    let event = create_event(&app, &olga, starting_soon(&group_id, "Thursday Hack Night")).await;
+    let event_id = event["id"].as_str().unwrap().to_owned();
+    for member in [&olga, &ann] {
+        says_yes(&app, member, &event_id, "GOING").await;
+        host_checks_in(&app, &olga, &event_id, member).await;
+    }
+    let confirmation = meet(&app, &olga, &ann, &event_id).await;
+    let notifications = notifications_of(&app, &ann).await;
+    assert_eq!(notifications.len(), 1, "{notifications:?}");
+    let notification = notifications[0].clone();
+    ok(
+        &app,
+        &ann,
+        "mutation($ids: [ID!]!) { markNotificationsRead(input: { ids: $ids }) }",
+        json!({ "ids": [notification["id"]] }),
+    )
+    .await;
+    let phone = app
+        .log_in_from("ann@example.com", PASSWORD, "Kith/1.0 (Pixel 8)")
+        .await;
+    let cy = app.sign_up("cy@example.com", "Cy").await;
+    ok(
+        &app,
+        &ann,
+        "mutation($u: ID!, $e: ID) { reportUser(input: { userId: $u, reason: \"Kept asking for my number\", eventId: $e }) }",
+        json!({ "u": cy.id, "e": event_id }),
+    )
+    .await;
+    let dan = app.sign_up("dan@example.com", "Dan").await;
+    ok(
+        &app,
+        &ann,
+        "mutation($u: ID!) { blockUser(input: { userId: $u }) }",
+        json!({ "u": dan.id }),
+    )
+    .await;
+
+    // What the API shows Ann, to hold the export against.
+    let shown = ok(
+        &app,
+        &ann,
+        "{ viewer { calendarFeedUrl sessions { id createdAt userAgent } notifications(first: 50) { nodes { id kind message readAt event { id } } } memberships { nodes { role status joinedAt } } } }",
+        json!({}),
+    )
+    .await;
+    let viewer = &shown["viewer"];
+
+    let body = app.graphql(None, EXPORT, json!({})).await;
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    let body = app
+        .graphql(Some(&phone.access_token), EXPORT, json!({}))
+        .await;
+    let raw = body["data"]["exportMyData"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let doc: Value = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{e}: {raw}"));
+
+    for key in [
+        "exportedAt",
+        "profile",
+        "interests",
+        "memberships",
+        "rsvps",
+        "checkIns",
+        "meetingConfirmations",
+        "notifications",
+        "sessions",
+        "reportsMade",
+        "blockedMembers",
+    ] {
+        assert!(doc.get(key).is_some(), "no {key}: {doc}");
+    }
+    time(&doc["exportedAt"]);
+
+    let profile = &doc["profile"];
+    assert_eq!(profile["id"], ann.id.as_str(), "{profile}");
+    assert_eq!(profile["email"], "ann@example.com", "{profile}");
+    time(&profile["emailVerifiedAt"]);
+    assert_eq!(profile["displayName"], "Ann", "{profile}");
+    assert_eq!(profile["bio"], "Climbs on Sundays.", "{profile}");
+    assert_eq!(
+        profile["homeLocation"],
+        json!({ "lat": 52.52, "lng": 13.405 }),
+        "{profile}"
+    );
+    assert_eq!(profile["timeZone"], "Europe/Berlin", "{profile}");
+    time(&profile["createdAt"]);
+    time(&profile["updatedAt"]);
+
+    let exported: BTreeSet<(String, String)> = doc["interests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().to_owned(),
+                i["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        exported,
+        BTreeSet::from([
+            (interests[0].clone(), "Chess".to_owned()),
+            (interests[1].clone(), "Hiking".to_owned()),
+        ])
+    );
+
+    let memberships = doc["memberships"].as_array().unwrap();
+    assert_eq!(memberships.len(), 1, "{memberships:?}");
+    let m = &memberships[0];
+    assert_eq!(
+        m["group"],
+        json!({ "id": group_id, "name": "Hack Nights" }),
+        "{m}"
+    );
+    assert_eq!(m["role"], "MEMBER", "{m}");
+    assert_eq!(m["status"], "ACTIVE", "{m}");
+    time(&m["requestedAt"]);
+    assert_eq!(
+        time(&m["joinedAt"]),
+        time(&viewer["memberships"]["nodes"][0]["joinedAt"]),
+        "{m}"
+    );
+
+    let the_event = |value: &Value| {
+        assert_eq!(
+            keys(value),
+            BTreeSet::from(["id", "title", "startsAt"]),
+            "{value}"
+        );
+        assert_eq!(value["id"], event_id.as_str(), "{value}");
+        assert_eq!(value["title"], "Thursday Hack Night", "{value}");
+        assert_eq!(
+            time(&value["startsAt"]),
+            time(&event["startsAt"]),
+            "{value}"
+        );
+    };
+    let rsvps = doc["rsvps"].as_array().unwrap();
+    assert_eq!(rsvps.len(), 1, "{rsvps:?}");
+    the_event(&rsvps[0]["event"]);
+    assert_eq!(rsvps[0]["status"], "GOING");
+    time(&rsvps[0]["createdAt"]);
+    time(&rsvps[0]["updatedAt"]);
+
+    let check_ins = doc["checkIns"].as_array().unwrap();
+    assert_eq!(check_ins.len(), 1, "{check_ins:?}");
+    the_event(&check_ins[0]["event"]);
+    assert_eq!(check_ins[0]["method"], "HOST");
+    time(&check_ins[0]["at"]);
+
+    let meetings = doc["meetingConfirmations"].as_array().unwrap();
+    assert_eq!(meetings.len(), 1, "{meetings:?}");
+    let c = &meetings[0];
+    assert_eq!(c["id"], confirmation.as_str(), "{c}");
+    the_event(&c["event"]);
+    assert_eq!(
+        c["scanner"],
+        json!({ "id": olga.id, "displayName": "Olga" }),
+        "{c}"
+    );
+    assert_eq!(
+        c["subject"],
+        json!({ "id": ann.id, "displayName": "Ann" }),
+        "{c}"
+    );
+    assert_eq!(c["status"], "CONFIRMED", "{c}");
+    time(&c["createdAt"]);
+    time(&c["respondedAt"]);
+    assert!(c["withdrawnAt"].is_null(), "{c}");
+
+    let exported = doc["notifications"].as_array().unwrap();
+    assert_eq!(exported.len(), 1, "{exported:?}");
+    let n = &exported[0];
+    let read = &viewer["notifications"]["nodes"][0];
+    assert_eq!(n["id"], notification["id"], "{n}");
+    assert_eq!(n["kind"], "MEETING_REQUESTED", "{n}");
+    assert_eq!(n["kind"], read["kind"], "{n}");
+    assert_eq!(n["message"], read["message"], "{n}");
+    assert_eq!(n["eventId"], event_id.as_str(), "{n}");
+    time(&n["createdAt"]);
+    assert_eq!(time(&n["readAt"]), time(&read["readAt"]), "{n}");
+
+    let sessions = doc["sessions"].as_array().unwrap();
+    let shown_sessions = viewer["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "sign-up and the phone: {sessions:?}");
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect::<BTreeSet<_>>(),
+        shown_sessions
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect::<BTreeSet<_>>()
+    );
+    for s in sessions {
+        let twin = shown_sessions.iter().find(|t| t["id"] == s["id"]).unwrap();
+        assert_eq!(s["userAgent"], twin["userAgent"], "{s}");
+        assert_eq!(time(&s["createdAt"]), time(&twin["createdAt"]), "{s}");
+        time(&s["lastUsedAt"]);
+        assert!(s["endedAt"].is_null(), "{s}");
+    }
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s["userAgent"] == "Kith/1.0 (Pixel 8)"),
+        "{sessions:?}"
+    );
+
+    let reports = doc["reportsMade"].as_array().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let r = &reports[0];
+    assert!(r["id"].as_str().is_some_and(|id| !id.is_empty()), "{r}");
+    assert_eq!(
+        r["reported"],
+        json!({ "id": cy.id, "displayName": "Cy" }),
+        "{r}"
+    );
+    assert_eq!(r["eventId"], event_id.as_str(), "{r}");
+    assert_eq!(r["reason"], "Kept asking for my number", "{r}");
+    time(&r["createdAt"]);
+    assert!(r["resolvedAt"].is_null(), "{r}");
+
+    let blocked = doc["blockedMembers"].as_array().unwrap();
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    assert_eq!(
+        keys(&blocked[0]),
+        BTreeSet::from(["id", "displayName", "blockedAt"])
+    );
+    assert_eq!(blocked[0]["id"], dan.id.as_str());
+    assert_eq!(blocked[0]["displayName"], "Dan");
+    time(&blocked[0]["blockedAt"]);
+
+    // Nothing of the others beyond ids and names; no secret, no token.
+    for other in [
+        "olga@example.com",
+        "cy@example.com",
+        "dan@example.com",
+        "Olga's own words",
+        "Europe/Vienna",
+        "48.1351",
+    ] {
+        assert!(!raw.contains(other), "{other} in {raw}");
+    }
+    let feed = viewer["calendarFeedUrl"].as_str().unwrap();
+    let feed_token = feed
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".ics")
+        .to_owned();
+    assert!(feed_token.len() >= 16, "{feed}");
+    for secret in [
+        ann.refresh_token.as_str(),
+        phone.refresh_token.as_str(),
+        phone.access_token.as_str(),
+        feed_token.as_str(),
+    ] {
+        assert!(!raw.contains(secret), "a token in {raw}");
+    }
+    assert!(!raw.to_ascii_lowercase().contains("argon2"), "{raw}");
+
+    // And Olga's export names Ann, and tells nothing else of her.
+    let data = ok(&app, &olga, EXPORT, json!({})).await;
+    let hers = data["exportMyData"].as_str().unwrap();
+    assert!(hers.contains(&ann.id), "{hers}");
+    for private in ["ann@example.com", "Climbs on Sundays.", "13.405"] {
+        assert!(!hers.contains(private), "{private} in {hers}");
+    }
+}
