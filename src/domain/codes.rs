@@ -68,6 +68,19 @@ pub async fn issue(
     {
         return Err(limited);
     }
+    create(db, key, user_id, purpose, sent_to, now).await
+}
+
+/// Makes a new code without counting the request: for callers that limit requests
+/// themselves (a password reset counts them per address, member or not).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    key: &[u8],
+    user_id: Uuid,
+    purpose: Purpose,
+    sent_to: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
     let id = Uuid::now_v7();
     one_time_code::ActiveModel {

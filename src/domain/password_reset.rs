@@ -1,11 +1,12 @@
 //! Getting back into an account: a code mailed to its address, then a new password.
 //!
 //! Nothing here tells whether an address has an account. Asking for a code answers the
-//! same either way, after the same work (one write transaction; the mail goes out after the
-//! answer), and the limits count unknown addresses as they count known ones. Redeeming a
-//! code fails with one message whether the address is unknown, no code was asked for, or
-//! the code is wrong, expired or used; an unknown address is locked after as many tries as
-//! a real code.
+//! same either way, after nearly the same work (one write transaction; only the code's own
+//! row is extra; the mail goes out after the answer), and the limits count unknown
+//! addresses as they count known ones. Redeeming fails with one message whether the
+//! address is unknown, no code was asked for, or the code is wrong, expired or used; and
+//! tries are counted per address, known or not, so the fifth wrong one locks any address
+//! alike, until a new code is asked for or the window passes.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::user::{self, Column, Entity};
@@ -33,10 +34,10 @@ pub const REQUESTS_PER_CLIENT: Limit = Limit {
     max: 20,
     window: Duration::hours(1),
 };
-/// Tries against an address without an account: locked on the try that would kill a real
-/// code, for as long as a code lives.
-const TRIES_WITHOUT_ACCOUNT: Limit = Limit {
-    max: codes::MAX_ATTEMPTS - 1,
+/// Tries per address, known or not: the fifth wrong one locks it. Asking for a code starts
+/// the count again.
+const TRIES: Limit = Limit {
+    max: codes::MAX_ATTEMPTS,
     window: codes::LIFETIME,
 };
 
@@ -87,11 +88,12 @@ pub async fn request(
         txn.commit().await?;
         return Err(limited);
     }
+    rate_limit::clear(&txn, &address_key("reset-try", &email)).await?;
     let mut code = None;
     if let Some(user) = by_email(&txn, &email).await?
         && user.banned_at.is_none()
     {
-        match codes::issue(
+        let plain = codes::create(
             &txn,
             code_key,
             user.id,
@@ -99,20 +101,12 @@ pub async fn request(
             &user.email,
             now,
         )
-        .await
-        {
-            Ok(plain) => {
-                code = Some(ResetCode {
-                    to: user.email,
-                    display_name: user.display_name,
-                    code: plain,
-                });
-            }
-            // The member's own limit of codes (met only after an address change): as silent
-            // as an unknown address.
-            Err(AppError::RateLimited { .. }) => {}
-            Err(other) => return Err(other),
-        }
+        .await?;
+        code = Some(ResetCode {
+            to: user.email,
+            display_name: user.display_name,
+            code: plain,
+        });
     }
     txn.commit().await?;
     Ok(code)
@@ -143,16 +137,25 @@ pub async fn reset(
     // address takes as long as a known one.
     let hash = hasher.hash(input.new_password).await?;
     let txn = begin_write(db).await?;
-    let Some(user) = by_email(&txn, &email).await? else {
-        let limited = rate_limit::hit(
-            &txn,
-            &address_key("reset-try", &email),
-            TRIES_WITHOUT_ACCOUNT,
-            now,
-        )
-        .await?;
+    let tries_key = address_key("reset-try", &email);
+    if let Some(limited) = rate_limit::hit(&txn, &tries_key, TRIES, now).await? {
         txn.commit().await?;
-        return Err(limited.unwrap_or_else(wrong_code));
+        return Err(limited);
+    }
+    // A wrong try: locked when it was the last one allowed.
+    let refuse = || async {
+        let wait = rate_limit::retry_after(&txn, &tries_key, TRIES, now).await?;
+        Err(match wait {
+            Some(retry_after_seconds) => AppError::RateLimited {
+                retry_after_seconds,
+            },
+            None => wrong_code(),
+        })
+    };
+    let Some(user) = by_email(&txn, &email).await? else {
+        let result = refuse().await;
+        txn.commit().await?;
+        return result;
     };
     let outcome = codes::redeem(
         &txn,
@@ -177,13 +180,14 @@ pub async fn reset(
                 let user = row.update(&txn).await?;
                 sessions::revoke_all(&txn, user.id, now).await?;
                 rate_limit::clear(&txn, &login_email_key(&user.email)).await?;
+                rate_limit::clear(&txn, &tries_key).await?;
                 let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
                 Ok((user, refresh))
             }
         }
-        Ok(_) => Err(wrong_code()),
-        Err(err @ (AppError::RateLimited { .. } | AppError::Internal(_))) => Err(err),
-        Err(_) => Err(wrong_code()),
+        Err(err @ AppError::Internal(_)) => Err(err),
+        // A code for an earlier address, or any refusal of the code: one answer.
+        Ok(_) | Err(_) => refuse().await,
     };
     // Committed whatever the outcome: wrong tries must count.
     txn.commit().await?;

@@ -351,18 +351,65 @@ async fn a_new_address_is_proved_again_and_the_old_one_is_told() {
 }
 
 #[tokio::test]
-async fn guessing_codes_for_an_address_without_an_account_locks_as_a_real_code_does() {
+async fn guessing_codes_locks_every_address_alike_member_or_not() {
     let app = spawn_app().await;
-    // Four wrong tries are told so, and the fifth is RATE_LIMITED, as with a real code: the
-    // lock does not tell a stranger that the address has no account.
+    app.sign_up("bo@example.com", "Bo").await;
+    app.sign_up("cy@example.com", "Cy").await;
+    // Bo asked for a code; Cy did not; nobody@ has no account. A stranger guessing at each
+    // sees the same: four wrong tries are told so, the fifth locks the address for the
+    // same time, and the lock holds even for the right code.
+    let code = reset_code(&app, "bo@example.com").await;
+    let addresses = ["bo@example.com", "cy@example.com", "nobody@example.com"];
     for round in 1..=4 {
-        let body = reset(&app, "stranger@example.com", "123456", NEW_PASSWORD).await;
-        assert_eq!(error_code(&body), "BAD_USER_INPUT", "round {round}: {body}");
-        assert_eq!(error_field(&body), "input.code", "{body}");
+        let answers: Vec<Value> = try_each(&app, &addresses, &wrong(&code)).await;
+        for body in &answers {
+            assert_eq!(error_code(body), "BAD_USER_INPUT", "round {round}: {body}");
+            assert_eq!(error_field(body), "input.code", "{body}");
+            assert_eq!(
+                body["errors"][0]["message"],
+                answers[0]["errors"][0]["message"]
+            );
+        }
     }
-    let body = reset(&app, "stranger@example.com", "123456", NEW_PASSWORD).await;
+    let locked: Vec<Value> = try_each(&app, &addresses, &wrong(&code)).await;
+    let waits: Vec<i64> = locked
+        .iter()
+        .map(|body| {
+            assert_eq!(error_code(body), "RATE_LIMITED", "{body}");
+            body["errors"][0]["extensions"]["retryAfterSeconds"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{body}"))
+        })
+        .collect();
+    for wait in &waits {
+        assert!((wait - waits[0]).abs() <= 2, "waits differ: {waits:?}");
+        assert!(*wait > 60, "locked for the rest of the window: {waits:?}");
+    }
+    let body = reset(&app, "bo@example.com", &code, NEW_PASSWORD).await;
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
-    // Another address is not held up by it.
+    // Another address is not held up by it; and asking for a new code starts the count
+    // again, for Bo as for an address without an account.
     let body = reset(&app, "someone@example.com", "123456", NEW_PASSWORD).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let fresh = reset_code(&app, "bo@example.com").await;
+    assert_eq!(
+        request_reset(&app, "nobody@example.com").await["data"]["requestPasswordReset"],
+        true
+    );
+    let body = reset(&app, "nobody@example.com", "123456", NEW_PASSWORD).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let body = reset(&app, "bo@example.com", &fresh, NEW_PASSWORD).await;
+    assert!(
+        body["data"]["resetPassword"]["accessToken"].is_string(),
+        "{body}"
+    );
+}
+
+/// One reset try for each address, in order.
+async fn try_each(app: &TestApp, addresses: &[&str], code: &str) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for address in addresses {
+        answers.push(reset(app, address, code, NEW_PASSWORD).await);
+    }
+    answers
 }
