@@ -330,6 +330,40 @@ pub async fn verify_email(
     result
 }
 
+/// Wrong passwords given by a signed-in member (to change the password or the address, or
+/// to delete the account), per account in 15 minutes: a stolen access token buys few
+/// guesses.
+pub const OWN_PASSWORD_FAILURES: Limit = Limit {
+    max: 10,
+    window: Duration::minutes(15),
+};
+
+/// Checks the signed-in member's password: UNAUTHENTICATED when wrong, RATE_LIMITED after
+/// `OWN_PASSWORD_FAILURES`. Each check is counted before the hash is compared (so guesses
+/// sent at once cannot slip past), and a right one gives its count back.
+pub async fn check_own_password(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    user: &user::Model,
+    password: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let key = format!("password:user:{}", user.id);
+    let txn = begin_write(db).await?;
+    let limited = rate_limit::hit(&txn, &key, OWN_PASSWORD_FAILURES, now).await?;
+    txn.commit().await?;
+    if let Some(limited) = limited {
+        return Err(limited);
+    }
+    if !hasher
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Err(AppError::Unauthenticated("the password is wrong"));
+    }
+    rate_limit::release(db, &key).await
+}
+
 /// Changes the member's password after checking the current one (UNAUTHENTICATED when
 /// wrong), and ends every other session: a device that had the old password is signed out.
 pub async fn change_password(
@@ -343,12 +377,7 @@ pub async fn change_password(
 ) -> AppResult<()> {
     check_password("newPassword", &new_password)?;
     let user = get_viewer(db, user_id).await?;
-    if !hasher
-        .verify(current_password, Some(user.password_hash.clone()))
-        .await?
-    {
-        return Err(AppError::Unauthenticated("the current password is wrong"));
-    }
+    check_own_password(db, hasher, &user, current_password, now).await?;
     let hash = hasher.hash(new_password).await?;
     let txn = begin_write(db).await?;
     Entity::update_many()
@@ -385,12 +414,7 @@ pub async fn change_email(
 ) -> AppResult<EmailChanged> {
     let email = parse_email("newEmail", raw_email)?;
     let user = get_viewer(db, user_id).await?;
-    if !hasher
-        .verify(password, Some(user.password_hash.clone()))
-        .await?
-    {
-        return Err(AppError::Unauthenticated("the password is wrong"));
-    }
+    check_own_password(db, hasher, &user, password, now).await?;
     if email == user.email {
         return Err(AppError::bad_input(
             "newEmail",

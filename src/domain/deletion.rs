@@ -2,13 +2,13 @@
 //! what others relied on is handed on rather than left broken.
 
 use chrono::{DateTime, Utc};
-use entity::user;
-use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
+use entity::{event, group, membership, rsvp, user};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::auth::PasswordHasher;
 use crate::db::begin_write;
-use crate::domain::accounts::get_viewer;
+use crate::domain::accounts::{check_own_password, get_viewer};
 use crate::domain::notifications::Outbox;
 use crate::domain::{memberships, rsvps};
 use crate::error::{AppError, AppResult};
@@ -36,12 +36,39 @@ pub async fn delete_account(
     now: DateTime<Utc>,
 ) -> AppResult<Deleted> {
     let user = get_viewer(db, user_id).await?;
-    if !hasher.verify(password, Some(user.password_hash)).await? {
-        return Err(AppError::Unauthenticated("the password is wrong"));
-    }
+    check_own_password(db, hasher, &user, password, now).await?;
     let txn = begin_write(db).await?;
-    // Locked first: on PostgreSQL a concurrent request of the member that would add a row
-    // pointing at them waits, then finds them gone.
+    // Locks in the order the rest of Kith takes them: the events the member answered and
+    // the groups they belong to (each in id order), then their own row last. Someone who
+    // holds an event and adds a row pointing at the member (a notification of a promotion)
+    // then never waits on us while we wait on them. Once the row is locked, a request of
+    // the member that would add a row pointing at them waits, then finds them gone.
+    let events: Vec<Uuid> = rsvp::Entity::find()
+        .select_only()
+        .column(rsvp::Column::EventId)
+        .filter(rsvp::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    event::Entity::find()
+        .filter(event::Column::Id.is_in(events))
+        .order_by_asc(event::Column::Id)
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
+    let groups: Vec<Uuid> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::GroupId)
+        .filter(membership::Column::UserId.eq(user_id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    group::Entity::find()
+        .filter(group::Column::Id.is_in(groups))
+        .order_by_asc(group::Column::Id)
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
     user::Entity::find_by_id(user_id)
         .lock_exclusive()
         .one(&txn)

@@ -174,6 +174,7 @@ pub async fn create(
         &[Role::Organizer, Role::CoOrganizer, Role::EventHost],
     )
     .await?;
+    groups::require_open(&group)?;
     let title = parse_title(&input.title)?;
     let description = parse_description(&input.description)?;
     if input.starts_at <= now {

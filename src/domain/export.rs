@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    block, event, group, interest, meeting_confirmation, membership, notification, report, rsvp,
-    session, user, user_interest,
+    block, event, event_host, group, interest, meeting_confirmation, membership, notification,
+    report, rsvp, session, user, user_interest,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -19,6 +19,8 @@ pub struct MyData {
     pub interests: Vec<interest::Model>,
     pub memberships: Vec<membership::Model>,
     pub rsvps: Vec<rsvp::Model>,
+    /// Events the member hosts.
+    pub hosting: Vec<Uuid>,
     pub confirmations: Vec<meeting_confirmation::Model>,
     pub notifications: Vec<notification::Model>,
     pub sessions: Vec<session::Model>,
@@ -55,6 +57,14 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .order_by_asc(rsvp::Column::CreatedAt)
         .all(db)
         .await?;
+    let hosting: Vec<Uuid> = event_host::Entity::find()
+        .filter(event_host::Column::UserId.eq(user_id))
+        .order_by_asc(event_host::Column::EventId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| h.event_id)
+        .collect();
     let confirmations = meeting_confirmation::Entity::find()
         .filter(
             Condition::any()
@@ -96,6 +106,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
     let event_ids: Vec<Uuid> = rsvps
         .iter()
         .map(|r| r.event_id)
+        .chain(hosting.iter().copied())
         .chain(confirmations.iter().map(|c| c.event_id))
         .collect();
     let events = event::Entity::find()
@@ -125,6 +136,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         interests,
         memberships,
         rsvps,
+        hosting,
         confirmations,
         notifications,
         sessions,

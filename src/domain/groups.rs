@@ -5,7 +5,7 @@ use entity::{event, event_series, group, membership, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect, Set, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -302,6 +302,7 @@ pub async fn close(
         .filter(event::Column::GroupId.eq(group.id))
         .filter(event::Column::Status.eq(events::Status::Scheduled.as_str()))
         .filter(event::Column::StartsAt.gt(now))
+        .order_by_asc(event::Column::Id)
         .all(db)
         .await?;
     let mut outbox = Outbox::default();
@@ -311,6 +312,17 @@ pub async fn close(
             .extend(events::cancel_in(db, event, Some(leaving), Some(reason.clone()), now).await?);
     }
     Ok((outbox, upcoming.iter().map(|e| e.id).collect()))
+}
+
+/// The group, its row locked until the transaction ends (`SELECT … FOR UPDATE` on
+/// PostgreSQL; SQLite's write transactions run one at a time): changes to who organises it
+/// take this lock, so two of them never both see an organiser the other is removing.
+pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<group::Model> {
+    group::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("group"))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<group::Model>> {

@@ -203,9 +203,7 @@ async fn active_organizer_count(db: &impl ConnectionTrait, group_id: Uuid) -> Ap
 /// another is named (CONFLICT). False when the member was not in the group.
 pub async fn leave(db: &DatabaseConnection, group_id: Uuid, user_id: Uuid) -> AppResult<bool> {
     let txn = begin_write(db).await?;
-    groups::find(&txn, group_id)
-        .await?
-        .ok_or(AppError::NotFound("group"))?;
+    groups::lock(&txn, group_id).await?;
     let Some(existing) = of(&txn, group_id, user_id).await? else {
         return Ok(false);
     };
@@ -237,6 +235,11 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> AppResult<membership::Model> {
     let txn = begin_write(db).await?;
+    let listed = find(&txn, membership_id)
+        .await?
+        .ok_or(AppError::NotFound("membership"))?;
+    groups::lock(&txn, listed.group_id).await?;
+    // Read again under the lock: another organiser may have just decided it.
     let request = find(&txn, membership_id)
         .await?
         .ok_or(AppError::NotFound("membership"))?;
@@ -281,9 +284,7 @@ pub async fn set_role(
     role: Role,
 ) -> AppResult<membership::Model> {
     let txn = begin_write(db).await?;
-    groups::find(&txn, group_id)
-        .await?
-        .ok_or(AppError::NotFound("group"))?;
+    groups::lock(&txn, group_id).await?;
     require_role(&txn, group_id, actor, &[Role::Organizer]).await?;
     let target = of(&txn, group_id, user_id)
         .await?
@@ -412,57 +413,59 @@ pub async fn remove_all_of(
         .order_by_asc(membership::Column::GroupId)
         .all(db)
         .await?;
-    for row in rows {
-        let active = Status::of(&row) == Status::Active;
-        if active
-            && Role::of(&row) == Role::Organizer
-            && active_organizer_count(db, row.group_id).await? <= 1
-        {
-            let group = groups::find(db, row.group_id)
-                .await?
-                .ok_or(AppError::NotFound("group"))?;
-            let successor = membership::Entity::find()
-                .filter(membership::Column::GroupId.eq(group.id))
-                .filter(membership::Column::Role.eq(Role::CoOrganizer.as_str()))
-                .filter(membership::Column::Status.eq(Status::Active.as_str()))
-                .order_by_asc(membership::Column::JoinedAt)
-                .order_by_asc(membership::Column::Id)
-                .one(db)
-                .await?;
-            if let Some(successor) = successor {
-                membership::Entity::update_many()
-                    .col_expr(
-                        membership::Column::Role,
-                        Expr::value(Role::Organizer.as_str()),
-                    )
-                    .filter(membership::Column::Id.eq(successor.id))
-                    .exec(db)
-                    .await?;
-                let message = format!(
-                    "You now organize “{}”: its organizer left Kith and you were its longest-standing co-organizer.",
-                    group.name
-                );
-                outbox.extend(
-                    notifications::record(
-                        db,
-                        &[successor.user_id],
-                        Kind::GroupHandedOver,
-                        &message,
-                        None,
-                        now,
-                    )
-                    .await?,
-                );
-            } else {
-                let (told, events) = groups::close(db, &group, user_id, now).await?;
-                outbox.extend(told);
-                cancelled.extend(events);
-            }
+    for listed in rows {
+        let group = groups::lock(db, listed.group_id).await?;
+        // Deleted as it is now, under the group's lock: it may have changed since listed.
+        let Some(row) = membership::Entity::delete_by_id(listed.id)
+            .exec_with_returning(db)
+            .await?
+        else {
+            continue;
+        };
+        if Status::of(&row) != Status::Active {
+            continue;
         }
-        membership::Entity::delete_by_id(row.id).exec(db).await?;
-        if active {
-            adjust_member_count(db, row.group_id, -1).await?;
+        adjust_member_count(db, group.id, -1).await?;
+        if Role::of(&row) != Role::Organizer || active_organizer_count(db, group.id).await? > 0 {
+            continue;
         }
+        let successor = membership::Entity::find()
+            .filter(membership::Column::GroupId.eq(group.id))
+            .filter(membership::Column::Role.eq(Role::CoOrganizer.as_str()))
+            .filter(membership::Column::Status.eq(Status::Active.as_str()))
+            .order_by_asc(membership::Column::JoinedAt)
+            .order_by_asc(membership::Column::Id)
+            .one(db)
+            .await?;
+        let Some(successor) = successor else {
+            let (told, events) = groups::close(db, &group, user_id, now).await?;
+            outbox.extend(told);
+            cancelled.extend(events);
+            continue;
+        };
+        membership::Entity::update_many()
+            .col_expr(
+                membership::Column::Role,
+                Expr::value(Role::Organizer.as_str()),
+            )
+            .filter(membership::Column::Id.eq(successor.id))
+            .exec(db)
+            .await?;
+        let message = format!(
+            "You now organize “{}”: its organizer left Kith and you were its longest-standing co-organizer.",
+            group.name
+        );
+        outbox.extend(
+            notifications::record(
+                db,
+                &[successor.user_id],
+                Kind::GroupHandedOver,
+                &message,
+                None,
+                now,
+            )
+            .await?,
+        );
     }
     Ok((outbox, cancelled))
 }

@@ -255,15 +255,21 @@ pub async fn withdraw_all(
         .await?;
     let mut outbox = Outbox::default();
     let mut changed = Vec::new();
-    for row in rows {
-        let status = Status::of(&row);
-        // The event first, as `respond` does, so the two never wait on each other.
-        let event = event::Entity::find_by_id(row.event_id)
+    for listed in rows {
+        // The event first, as `respond` does; then the answer is deleted as it is now, under
+        // that lock (it may have changed since it was listed).
+        let event = event::Entity::find_by_id(listed.event_id)
             .lock_exclusive()
             .one(db)
             .await?
             .ok_or(AppError::NotFound("event"))?;
-        rsvp::Entity::delete_by_id(row.id).exec(db).await?;
+        let Some(row) = rsvp::Entity::delete_by_id(listed.id)
+            .exec_with_returning(db)
+            .await?
+        else {
+            continue;
+        };
+        let status = Status::of(&row);
         match status {
             Status::Going => adjust(db, event.id, -1, 0).await?,
             Status::Waitlisted => adjust(db, event.id, 0, -1).await?,

@@ -162,8 +162,8 @@ impl Group {
 
     /// When the group closed, or null while it is open. A group closes when its only
     /// organiser deletes their account and it has no co-organiser to take over: searches no
-    /// longer find it, its events still to start were cancelled, and joining or changing it
-    /// is CONFLICT. Its members and past events stay readable.
+    /// longer find it, its events still to start were cancelled, and joining it, changing it
+    /// or creating events in it is CONFLICT. Its members and past events stay readable.
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }

@@ -17,7 +17,7 @@ pub struct OwnDataQuery;
 #[Object]
 impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
-    /// `interests`, `memberships`, `rsvps`, `checkIns`, `meetingConfirmations`,
+    /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `sessions`, `reportsMade` and `blockedMembers`, oldest first in each
     /// list, with `exportedAt`. IDs are the API's own; times are RFC 3339; what is not known
     /// is null. Other members appear only as `{id, displayName}`. Secrets (the password
@@ -118,6 +118,7 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "bio": user.bio,
             "homeLocation": home,
             "timeZone": user.time_zone,
+            "trusted": user.trusted,
             "createdAt": time(user.created_at),
             "updatedAt": time(user.updated_at),
         },
@@ -141,6 +142,7 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "createdAt": time(r.created_at),
             "updatedAt": time(r.updated_at),
         })).collect::<Vec<_>>(),
+        "hostedEvents": data.hosting.iter().map(|&e| event(data, e)).collect::<Vec<_>>(),
         "checkIns": data.rsvps.iter().filter(|r| r.checked_in).map(|r| json!({
             "event": event(data, r.event_id),
             "method": r.check_in_method,

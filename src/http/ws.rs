@@ -9,7 +9,9 @@
 //!   with 4401; a banned member with 4403; more than `MAX_CONNECTIONS_PER_MEMBER` open
 //!   connections with 4429.
 //! - The connection closes with 4401 when the access token expires: the app reconnects with
-//!   a fresh one (and catches up through `Viewer.notifications`).
+//!   a fresh one (and catches up through `Viewer.notifications`); and when it asks to start
+//!   an operation after its session ended. Operations already running when a session ends
+//!   run on until the token expires (at most 15 minutes).
 //! - At most `MAX_SUBSCRIPTIONS` operations run at once on a connection; one more gets an
 //!   `error` message (code RATE_LIMITED). A reused id closes with 4409; a message that is not
 //!   the protocol's, with 4400.
@@ -310,6 +312,13 @@ impl Connection {
                                     break end;
                                 }
                                 continue;
+                            }
+                            // An ended session (revoked, password changed or reset, account
+                            // deleted) starts nothing more.
+                            match sessions::is_live(&self.http.state.db, claims.sid, claims.sub).await {
+                                Ok(true) => {}
+                                Ok(false) => break Some((close::UNAUTHORIZED, "Unauthorized: the session has ended".into())),
+                                Err(_) => break Some((1011, "Internal error".into())),
                             }
                             let task = self.run(id.clone(), *payload, &claims, queue.clone());
                             running.insert(id, task);

@@ -212,6 +212,58 @@ fn keys(value: &Value) -> BTreeSet<&str> {
 // ---- Deleting ----
 
 #[tokio::test]
+async fn a_stolen_access_token_buys_few_password_guesses() {
+    let app = spawn_app().await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    // Ten wrong passwords, whichever mutation asks for one, are told so; the eleventh try
+    // is RATE_LIMITED, even with the right password.
+    for round in 0..10 {
+        let body = match round % 3 {
+            0 => {
+                app.graphql(
+                    Some(&ann.access_token),
+                    DELETE,
+                    json!({ "p": "guess number one" }),
+                )
+                .await
+            }
+            1 => {
+                let change = "mutation($c: String!) { changePassword(input: { currentPassword: $c, newPassword: \"a brand new secret\" }) }";
+                app.graphql(
+                    Some(&ann.access_token),
+                    change,
+                    json!({ "c": "guess number two" }),
+                )
+                .await
+            }
+            _ => {
+                let change = "mutation($p: String!) { changeEmail(input: { newEmail: \"new@example.com\", password: $p }) { email } }";
+                app.graphql(
+                    Some(&ann.access_token),
+                    change,
+                    json!({ "p": "guess number three" }),
+                )
+                .await
+            }
+        };
+        assert_eq!(
+            error_code(&body),
+            "UNAUTHENTICATED",
+            "round {round}: {body}"
+        );
+    }
+    let body = app
+        .graphql(Some(&ann.access_token), DELETE, json!({ "p": PASSWORD }))
+        .await;
+    assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
+    let data = ok(&app, &ann, VIEWER, json!({})).await;
+    assert_eq!(
+        data["viewer"]["email"], "ann@example.com",
+        "still there: {data}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_deletes_nothing() {
     let app = spawn_app().await;
     let ann = app.verified_member("ann@example.com", "Ann").await;
@@ -317,6 +369,7 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
         .unwrap()
         .to_owned();
     says_yes(&app, &mo, &game, "GOING").await;
+    set_role(&app, &dee, &chess, &mo, "EVENT_HOST").await;
 
     assert_eq!(
         found_groups(&app).await,
@@ -401,6 +454,15 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
     );
     let newcomer = app.sign_up("new@example.com", "Newcomer").await;
     let body = app.join_group(&newcomer, &chess).await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    // Nor does it take new events, even from one who may host them.
+    let body = app
+        .graphql(
+            Some(&mo.access_token),
+            CREATE_EVENT,
+            json!({ "input": event_input(&chess, json!({ "title": "Blitz Again" })) }),
+        )
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     let body = app.join_group(&newcomer, &hack).await;
     assert_eq!(body["data"]["joinGroup"]["status"], "ACTIVE", "{body}");
@@ -556,6 +618,7 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
         "interests",
         "memberships",
         "rsvps",
+        "hostedEvents",
         "checkIns",
         "meetingConfirmations",
         "notifications",
@@ -579,6 +642,8 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
         "{profile}"
     );
     assert_eq!(profile["timeZone"], "Europe/Berlin", "{profile}");
+    assert_eq!(profile["trusted"], false, "{profile}");
+    assert_eq!(doc["hostedEvents"], json!([]), "Ann hosts nothing");
     time(&profile["createdAt"]);
     time(&profile["updatedAt"]);
 
@@ -761,6 +826,13 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
     let data = ok(&app, &olga, EXPORT, json!({})).await;
     let hers = data["exportMyData"].as_str().unwrap();
     assert!(hers.contains(&ann.id), "{hers}");
+    let hosted: Value = serde_json::from_str(hers).unwrap();
+    assert_eq!(
+        hosted["hostedEvents"],
+        json!([{ "id": event_id, "title": event["title"], "startsAt": hosted["hostedEvents"][0]["startsAt"] }]),
+        "Olga hosts the event she made"
+    );
+    time(&hosted["hostedEvents"][0]["startsAt"]);
     for private in ["ann@example.com", "Climbs on Sundays.", "13.405"] {
         assert!(!hers.contains(private), "{private} in {hers}");
     }
