@@ -837,3 +837,98 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
         assert!(!hers.contains(private), "{private} in {hers}");
     }
 }
+
+// ---- At the same time ----
+
+#[tokio::test]
+async fn deletions_and_answers_at_the_same_time_leave_every_count_true() {
+    let app = spawn_app().await;
+    for round in 0..3 {
+        // A group with two organisers and a co-organiser; both organisers delete their
+        // accounts at once. Whichever goes last must hand the group over.
+        let ann = app
+            .verified_member(&format!("ann{round}@example.com"), "Ann")
+            .await;
+        let group = app
+            .create_group(
+                &ann,
+                group_input(&format!("Race Club {round}"), 52.52, 13.405),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let bo = joins(&app, &group, &format!("bo{round}@example.com"), "Bo", false).await;
+        let cy = joins(&app, &group, &format!("cy{round}@example.com"), "Cy", false).await;
+        let dot = joins(
+            &app,
+            &group,
+            &format!("dot{round}@example.com"),
+            "Dot",
+            false,
+        )
+        .await;
+        let eve = joins(
+            &app,
+            &group,
+            &format!("eve{round}@example.com"),
+            "Eve",
+            false,
+        )
+        .await;
+        set_role(&app, &ann, &group, &bo, "ORGANIZER").await;
+        set_role(&app, &ann, &group, &cy, "CO_ORGANIZER").await;
+        // One place: Dot goes, Eve waits. Dot deletes her account, which gives Eve the
+        // place, while Cy answers YES.
+        let event = create_event(
+            &app,
+            &cy,
+            event_input(&group, json!({ "title": "One Seat", "capacity": 1 })),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        says_yes(&app, &dot, &event, "GOING").await;
+        says_yes(&app, &eve, &event, "WAITLISTED").await;
+
+        let (a, b, c, d) = tokio::join!(
+            app.graphql(Some(&ann.access_token), DELETE, json!({ "p": PASSWORD })),
+            app.graphql(Some(&bo.access_token), DELETE, json!({ "p": PASSWORD })),
+            app.graphql(Some(&dot.access_token), DELETE, json!({ "p": PASSWORD })),
+            answer(&app, &cy, &event, "YES"),
+        );
+        for body in [&a, &b, &c] {
+            assert_eq!(body["data"]["deleteAccount"], true, "round {round}: {body}");
+        }
+        assert!(d["errors"].is_null(), "round {round}: {d}");
+
+        let seen = group_as(&app, &cy, &group).await;
+        assert_eq!(
+            seen["viewerMembership"]["role"], "ORGANIZER",
+            "round {round}: the group was handed over: {seen}"
+        );
+        assert!(seen["closedAt"].is_null(), "{seen}");
+        assert_eq!(seen["memberCount"], 2, "Cy and Eve: {seen}");
+        let members = ok(&app, &cy, MEMBERS, json!({ "id": group })).await;
+        assert_eq!(
+            user_ids(&members["group"]["members"]["nodes"]),
+            BTreeSet::from([cy.id.clone(), eve.id.clone()]),
+            "{members}"
+        );
+        // Eve, first in the queue, has Dot's place; Cy, whenever she answered, waits.
+        let seen = ok(&app, &cy, EVENT, json!({ "id": event })).await;
+        assert_eq!(seen["event"]["goingCount"], 1, "{seen}");
+        assert_eq!(seen["event"]["waitlistCount"], 1, "{seen}");
+        assert_eq!(
+            seen["event"]["viewerRsvp"]["status"], "WAITLISTED",
+            "{seen}"
+        );
+        let going = ok(&app, &cy, ATTENDEES, json!({ "id": event })).await;
+        assert_eq!(
+            user_ids(&going["event"]["attendees"]["nodes"]),
+            BTreeSet::from([eve.id.clone()]),
+            "{going}"
+        );
+    }
+}
