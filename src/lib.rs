@@ -79,6 +79,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let state = app.state.clone();
     let background = jobs::spawn(state.clone());
+    http::ws::watch_sessions(state.clone());
     let (began, draining) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
         listener,

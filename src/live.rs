@@ -38,6 +38,14 @@ pub fn after_commit(state: &AppState, outbox: Outbox, mut changes: Vec<Change>) 
     });
 }
 
+/// After sessions of `user_id` ended (and the ending committed): their WebSockets close.
+pub fn sessions_ended(state: &AppState, user_id: Uuid) {
+    let bus = state.bus.clone();
+    tokio::spawn(async move {
+        bus.publish(vec![Change::SessionsEnded { user_id }]).await;
+    });
+}
+
 /// The PostgreSQL channel changes travel on.
 pub const CHANNEL: &str = "kith_changes";
 /// Changes a subscriber may fall behind by before it skips some.
@@ -59,8 +67,18 @@ pub enum EventChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t")]
 pub enum Change {
-    Event { id: Uuid, kind: EventChange },
-    Notification { id: Uuid, user_id: Uuid },
+    Event {
+        id: Uuid,
+        kind: EventChange,
+    },
+    Notification {
+        id: Uuid,
+        user_id: Uuid,
+    },
+    /// Some of a member's sessions ended: their open WebSockets check theirs.
+    SessionsEnded {
+        user_id: Uuid,
+    },
 }
 
 impl Change {

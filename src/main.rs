@@ -154,6 +154,11 @@ async fn moderation(config: Config, ban: Option<String>) -> ExitCode {
         };
         return match reports::ban(&db, user_id, chrono::Utc::now()).await {
             Ok(true) => {
+                // With PostgreSQL the running servers hear it and close the member's
+                // WebSockets; with SQLite they close when their tokens expire.
+                kith::live::Bus::new(db.clone())
+                    .publish(vec![kith::live::Change::SessionsEnded { user_id }])
+                    .await;
                 println!("banned {id}");
                 ExitCode::SUCCESS
             }

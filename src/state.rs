@@ -24,7 +24,8 @@ pub struct AppState {
     /// Committed changes, for subscribers.
     pub bus: Bus,
     /// Open subscription connections per member, in this process.
-    pub live_connections: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>>,
+    pub live_connections:
+        Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, crate::http::ws::Open>>>,
     shutting_down: Arc<AtomicBool>,
 }
 

@@ -134,20 +134,22 @@ async fn rotate(
     }))
 }
 
-/// Ends the session that `presented` belongs to. False when the token is unknown or its
-/// session had already ended.
+/// Ends the session that `presented` belongs to; returns its member when it ended now, None
+/// when the token is unknown or its session had already ended.
 pub async fn end_by_token(
     db: &impl ConnectionTrait,
     presented: &str,
     now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let Some(token) = refresh_token::Entity::find_by_id(token_hash(presented))
+) -> AppResult<Option<Uuid>> {
+    let Some((token, Some(session))) = refresh_token::Entity::find_by_id(token_hash(presented))
+        .find_also_related(session::Entity)
         .one(db)
         .await?
     else {
-        return Ok(false);
+        return Ok(None);
     };
-    revoke(db, token.session_id, now).await
+    let ended = revoke(db, token.session_id, now).await?;
+    Ok(ended.then_some(session.user_id))
 }
 
 /// Ends a session: its refresh tokens stop working at once.

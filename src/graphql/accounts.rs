@@ -12,6 +12,7 @@ use crate::graphql::context::{member_id, request, state};
 use crate::graphql::geo::GeoPointInput;
 use crate::graphql::inputs::{keep_or_set, nullable};
 use crate::graphql::users::{User, Viewer};
+use crate::live;
 use crate::notify::mail;
 use crate::state::AppState;
 
@@ -171,7 +172,12 @@ impl AccountMutation {
     /// token was unknown or its session had already ended. The session's access tokens are
     /// refused from then on.
     async fn log_out(&self, ctx: &Context<'_>, input: LogOutInput) -> async_graphql::Result<bool> {
-        Ok(sessions::end_by_token(&state(ctx).db, &input.refresh_token, Utc::now()).await?)
+        let state = state(ctx);
+        let ended = sessions::end_by_token(&state.db, &input.refresh_token, Utc::now()).await?;
+        if let Some(user_id) = ended {
+            live::sessions_ended(state, user_id);
+        }
+        Ok(ended.is_some())
     }
 
     /// Mails a 6-digit code to the viewer's address, valid 15 minutes; only the newest code

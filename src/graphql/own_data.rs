@@ -73,6 +73,7 @@ impl OwnDataMutation {
             }))
             .collect();
         live::after_commit(state, deleted.outbox, changes);
+        live::sessions_ended(state, viewer);
         Ok(true)
     }
 }

@@ -6,6 +6,7 @@ use chrono::Utc;
 use crate::domain::password_reset;
 use crate::graphql::accounts::{AuthPayload, auth_payload};
 use crate::graphql::context::{request, state};
+use crate::live;
 use crate::notify::mail;
 
 /// The address of the account.
@@ -88,6 +89,7 @@ impl RecoveryMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
+        live::sessions_ended(state, user.id);
         Ok(auth_payload(state, user, refresh, now)?)
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::{accounts, sessions};
 use crate::graphql::context::{member, state};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::users::Viewer;
+use crate::live;
 use crate::notify::mail;
 
 pub struct Session {
@@ -85,7 +86,12 @@ impl SessionMutation {
     ) -> async_graphql::Result<bool> {
         let viewer = member(ctx)?;
         let id = ids::decode(Kind::Session, "input.sessionId", &input.session_id)?;
-        Ok(sessions::revoke_own(&state(ctx).db, viewer.sub, id, Utc::now()).await?)
+        let state = state(ctx);
+        let ended = sessions::revoke_own(&state.db, viewer.sub, id, Utc::now()).await?;
+        if ended {
+            live::sessions_ended(state, viewer.sub);
+        }
+        Ok(ended)
     }
 
     /// Changes the viewer's password. The current one must be right (UNAUTHENTICATED); the
@@ -109,6 +115,7 @@ impl SessionMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
+        live::sessions_ended(state, viewer.sub);
         Ok(true)
     }
 

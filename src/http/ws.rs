@@ -9,9 +9,9 @@
 //!   with 4401; a banned member with 4403; more than `MAX_CONNECTIONS_PER_MEMBER` open
 //!   connections with 4429.
 //! - The connection closes with 4401 when the access token expires: the app reconnects with
-//!   a fresh one (and catches up through `Viewer.notifications`); and when it asks to start
-//!   an operation after its session ended. Operations already running when a session ends
-//!   run on until the token expires (at most 15 minutes).
+//!   a fresh one (and catches up through `Viewer.notifications`); and as soon as its session
+//!   ends (revoked, logged out, password changed or reset, account deleted), heard through
+//!   the change bus like any change.
 //! - At most `MAX_SUBSCRIPTIONS` operations run at once on a connection; one more gets an
 //!   `error` message (code RATE_LIMITED). A reused id closes with 4409; a message that is not
 //!   the protocol's, with 4400.
@@ -31,7 +31,7 @@ use axum::response::Response;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -41,6 +41,7 @@ use crate::error::code;
 use crate::graphql::context::{Auth, RequestInfo};
 use crate::http::Http;
 use crate::http::graphql::with_codes;
+use crate::live::Change;
 use crate::state::AppState;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -108,23 +109,68 @@ pub async fn upgrade(
         })
 }
 
+/// A member's open connections in this process, and the signal that some of their
+/// sessions ended (a counter each connection watches).
+pub struct Open {
+    count: usize,
+    sessions_ended: watch::Sender<u64>,
+}
+
+impl Default for Open {
+    fn default() -> Self {
+        Open {
+            count: 0,
+            sessions_ended: watch::channel(0).0,
+        }
+    }
+}
+
+/// Relays "sessions ended" from the change bus to the connections of that member in this
+/// process, which then check their own session: one listener for all connections, so a
+/// change wakes only the connections it concerns. When changes were missed, every
+/// connection checks.
+pub fn watch_sessions(state: AppState) {
+    let mut heard = state.bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let member = match heard.recv().await {
+                Ok(heard) => match heard.change {
+                    Change::SessionsEnded { user_id } => Some(user_id),
+                    _ => continue,
+                },
+                Err(broadcast::error::RecvError::Lagged(_)) => None,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let open = state.live_connections.lock().expect("not poisoned");
+            for (id, connections) in open.iter() {
+                if member.is_none_or(|m| m == *id) {
+                    connections.sessions_ended.send_modify(|n| *n += 1);
+                }
+            }
+        }
+    });
+}
+
 /// Counts a member's open connections; gives the place back when dropped.
 struct Slot {
     state: AppState,
     member: Uuid,
+    /// Changes when some session of the member ends.
+    sessions_ended: watch::Receiver<u64>,
 }
 
 impl Slot {
     fn take(state: &AppState, member: Uuid) -> Option<Slot> {
         let mut open = state.live_connections.lock().expect("not poisoned");
-        let count = open.entry(member).or_default();
-        if *count >= MAX_CONNECTIONS_PER_MEMBER {
+        let entry = open.entry(member).or_default();
+        if entry.count >= MAX_CONNECTIONS_PER_MEMBER {
             return None;
         }
-        *count += 1;
+        entry.count += 1;
         Some(Slot {
             state: state.clone(),
             member,
+            sessions_ended: entry.sessions_ended.subscribe(),
         })
     }
 }
@@ -132,9 +178,9 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut open = self.state.live_connections.lock().expect("not poisoned");
-        if let Some(count) = open.get_mut(&self.member) {
-            *count -= 1;
-            if *count == 0 {
+        if let Some(entry) = open.get_mut(&self.member) {
+            entry.count -= 1;
+            if entry.count == 0 {
                 open.remove(&self.member);
             }
         }
@@ -160,7 +206,7 @@ impl Connection {
             user_agent,
         };
         let end = match connection.handshake().await {
-            Ok((claims, _slot)) => connection.serve(claims).await,
+            Ok((claims, mut slot)) => connection.serve(claims, &mut slot.sessions_ended).await,
             Err(end) => end,
         };
         if let Some((code, reason)) = end {
@@ -250,7 +296,11 @@ impl Connection {
     }
 
     /// Runs the member's operations until either side closes.
-    async fn serve(&mut self, claims: AccessClaims) -> End {
+    async fn serve(
+        &mut self,
+        claims: AccessClaims,
+        sessions_ended: &mut watch::Receiver<u64>,
+    ) -> End {
         let (queue, mut outgoing) = mpsc::channel::<Value>(QUEUE);
         let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
         let mut keepalive = tokio::time::interval(KEEPALIVE);
@@ -339,6 +389,12 @@ impl Connection {
                     }
                     if let Err(end) = self.send(json!({ "type": "ping" })).await {
                         break end;
+                    }
+                }
+                Ok(()) = sessions_ended.changed() => {
+                    // A session of this member ended: is it this one?
+                    if matches!(sessions::is_live(&self.http.state.db, claims.sid, claims.sub).await, Ok(false)) {
+                        break Some((close::UNAUTHORIZED, "Unauthorized: the session has ended".into()));
                     }
                 }
                 () = tokio::time::sleep_until(expires) => {

@@ -152,6 +152,71 @@ async fn a_missing_or_bad_token_closes_the_connection_with_4401() {
 }
 
 #[tokio::test]
+async fn a_connection_closes_with_4401_as_soon_as_its_session_ends() {
+    let app = spawn_app().await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let phone = app.log_in_from("ann@example.com", PASSWORD, "phone").await;
+    let tablet = app.log_in_from("ann@example.com", PASSWORD, "tablet").await;
+    let mut on_phone = live(&app.address, &phone).await;
+    subscribe(&mut on_phone, "1", NOTIFICATIONS, json!({})).await;
+    let mut on_tablet = live(&app.address, &tablet).await;
+    subscribe(&mut on_tablet, "1", NOTIFICATIONS, json!({})).await;
+    let sessions = app
+        .graphql(
+            Some(&tablet.access_token),
+            "{ viewer { sessions { id userAgent } } }",
+            json!({}),
+        )
+        .await;
+    let phone_session = sessions["data"]["viewer"]["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{sessions}"))
+        .iter()
+        .find(|s| s["userAgent"] == "phone")
+        .unwrap()["id"]
+        .clone();
+
+    // The tablet ends the phone's session: the phone's connection closes at once, with its
+    // subscription, long before its token would expire.
+    let body = app
+        .graphql(
+            Some(&tablet.access_token),
+            "mutation($id: ID!) { revokeSession(input: { sessionId: $id }) }",
+            json!({ "id": phone_session }),
+        )
+        .await;
+    assert_eq!(body["data"]["revokeSession"], true, "{body}");
+    let closed = next(&mut on_phone, WAIT).await.expect("closed in time");
+    assert_eq!(closed.unwrap_err().0, 4401);
+    // The tablet's goes on, and a log-out from the first device closes nothing else.
+    let body = app
+        .graphql(
+            None,
+            "mutation($t: String!) { logOut(input: { refreshToken: $t }) }",
+            json!({ "t": ann.refresh_token }),
+        )
+        .await;
+    assert_eq!(body["data"]["logOut"], true, "{body}");
+    assert!(
+        next(&mut on_tablet, Duration::from_millis(500))
+            .await
+            .is_none()
+    );
+
+    // Deleting the account closes the last one.
+    let body = app
+        .graphql(
+            Some(&tablet.access_token),
+            "mutation($p: String!) { deleteAccount(input: { password: $p }) }",
+            json!({ "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(body["data"]["deleteAccount"], true, "{body}");
+    let closed = next(&mut on_tablet, WAIT).await.expect("closed in time");
+    assert_eq!(closed.unwrap_err().0, 4401);
+}
+
+#[tokio::test]
 async fn event_changes_are_heard_after_commit_and_never_for_a_rollback() {
     let app = spawn_app().await;
     let (ann, group_id, event) = organiser_with_event(&app, json!({ "capacity": 5 })).await;
