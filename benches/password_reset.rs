@@ -1,7 +1,8 @@
 //! Does `requestPasswordReset` take as long for an address without an account as for one
-//! with? Times the work behind the answer (`domain::password_reset::request`: the limits,
-//! the lookup, the code) for known and unknown addresses, interleaved. The mail is sent
-//! after the answer in both cases, so it is not part of what a client can time.
+//! with? Times the work behind the answer (`domain::password_reset::request`, the limits)
+//! for known and unknown addresses, interleaved. The lookup, the code and the mail come
+//! after the answer (`issue`, run here untimed), so they are not part of what a client can
+//! time.
 //!
 //! ```sh
 //! cargo bench --bench password_reset                     # SQLite, a fresh file
@@ -58,16 +59,15 @@ async fn main() {
             (format!("stranger{i}@example.com"), &mut unknown),
         ] {
             let started = Instant::now();
-            password_reset::request(
-                &db,
-                &keys.one_time_code,
-                &email,
-                &format!("client-{email}"),
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+            let address =
+                password_reset::request(&db, &email, &format!("client-{email}"), Utc::now())
+                    .await
+                    .unwrap();
             times.push(started.elapsed());
+            // What follows the answer, untimed: the lookup and the code.
+            password_reset::issue(&db, &keys.one_time_code, &address, Utc::now())
+                .await
+                .unwrap();
         }
     }
     println!("requestPasswordReset, {ROUNDS} addresses each, {url}");

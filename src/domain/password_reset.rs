@@ -1,9 +1,9 @@
 //! Getting back into an account: a code mailed to its address, then a new password.
 //!
 //! Nothing here tells whether an address has an account. Asking for a code answers the
-//! same either way, after nearly the same work (one write transaction; only the code's own
-//! row is extra; the mail goes out after the answer), and the limits count unknown
-//! addresses as they count known ones. Redeeming fails with one message whether the
+//! same either way, after the same work (the limits, in one write transaction); looking the
+//! address up, making the code and mailing it happen after the answer. The limits count
+//! unknown addresses as they count known ones. Redeeming fails with one message whether the
 //! address is unknown, no code was asked for, or the code is wrong, expired or used; and
 //! tries are counted per address, known or not, so the fifth wrong one locks any address
 //! alike, until a new code is asked for or the window passes.
@@ -59,15 +59,15 @@ pub struct ResetCode {
     pub code: String,
 }
 
-/// Counts a request for `raw_email` from `client` and, when the address belongs to a member
-/// who is not banned, makes a code for it. None when there is nothing to mail.
+/// Counts a request for `raw_email` from `client`, and starts the count of tries at the
+/// address again: the same statements whether or not the address has an account. Returns
+/// the address, for `issue`.
 pub async fn request(
     db: &DatabaseConnection,
-    code_key: &[u8],
     raw_email: &str,
     client: &str,
     now: DateTime<Utc>,
-) -> AppResult<Option<ResetCode>> {
+) -> AppResult<String> {
     let email = parse_email("email", raw_email)?;
     let txn = begin_write(db).await?;
     let per_address = rate_limit::hit(
@@ -89,27 +89,41 @@ pub async fn request(
         return Err(limited);
     }
     rate_limit::clear(&txn, &address_key("reset-try", &email)).await?;
-    let mut code = None;
-    if let Some(user) = by_email(&txn, &email).await?
-        && user.banned_at.is_none()
-    {
-        let plain = codes::create(
-            &txn,
-            code_key,
-            user.id,
-            Purpose::ResetPassword,
-            &user.email,
-            now,
-        )
-        .await?;
-        code = Some(ResetCode {
-            to: user.email,
-            display_name: user.display_name,
-            code: plain,
-        });
-    }
     txn.commit().await?;
-    Ok(code)
+    Ok(email)
+}
+
+/// Makes a code for `email` when it belongs to a member who is not banned; None when there
+/// is nothing to mail. Run after the answer to `request` has gone, so that how long the
+/// answer took tells nothing.
+pub async fn issue(
+    db: &DatabaseConnection,
+    code_key: &[u8],
+    email: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<ResetCode>> {
+    let txn = begin_write(db).await?;
+    let Some(user) = by_email(&txn, email)
+        .await?
+        .filter(|u| u.banned_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let code = codes::create(
+        &txn,
+        code_key,
+        user.id,
+        Purpose::ResetPassword,
+        &user.email,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(ResetCode {
+        to: user.email,
+        display_name: user.display_name,
+        code,
+    }))
 }
 
 /// What `resetPassword` is given.

@@ -43,22 +43,25 @@ impl RecoveryMutation {
         input: RequestPasswordResetInput,
     ) -> async_graphql::Result<bool> {
         let state = state(ctx);
-        let code = password_reset::request(
-            &state.db,
-            &state.keys.one_time_code,
-            &input.email,
-            &request(ctx).client,
-            Utc::now(),
-        )
-        .await
-        .map_err(|e| e.under("input"))?;
-        if let Some(code) = code {
-            state.mailer.send_later(vec![mail::reset_code(
-                &code.to,
-                &code.display_name,
-                &code.code,
-            )]);
-        }
+        let email =
+            password_reset::request(&state.db, &input.email, &request(ctx).client, Utc::now())
+                .await
+                .map_err(|e| e.under("input"))?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            match password_reset::issue(&state.db, &state.keys.one_time_code, &email, Utc::now())
+                .await
+            {
+                Ok(Some(code)) => {
+                    let mail = mail::reset_code(&code.to, &code.display_name, &code.code);
+                    if let Err(err) = state.mailer.send(mail).await {
+                        tracing::error!(error = %format!("{err:#}"), "reset code not mailed");
+                    }
+                }
+                Ok(None) => {}
+                Err(err) => tracing::error!(error = ?err, "reset code not made"),
+            }
+        });
         Ok(true)
     }
 
