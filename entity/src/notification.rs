@@ -10,6 +10,8 @@ pub struct Model {
     pub kind: String,
     pub message: String,
     pub event_id: Option<Uuid>,
+    /// The group it is about, when it is about a group rather than an event.
+    pub group_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
     /// When its mail is owed: set when written (a little after, so the send that follows the

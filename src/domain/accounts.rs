@@ -45,12 +45,18 @@ pub fn login_email_key(email: &str) -> String {
 
 const WRONG_CREDENTIALS: AppError = AppError::Unauthenticated("wrong email or password");
 
+/// Characters that show as nothing: an address holding one looks like another member's.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
 /// Trims, lower-cases and validates an email address.
 pub fn parse_email(field: &str, raw: &str) -> AppResult<String> {
     let email = raw.trim().to_lowercase();
     if email.chars().count() > MAX_EMAIL_CHARS
         || !email_address::EmailAddress::is_valid(&email)
         || !email.contains('.')
+        || email.chars().any(|c| c.is_control() || is_invisible(c))
     {
         return Err(AppError::bad_input(field, "not a valid email address"));
     }

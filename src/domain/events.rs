@@ -17,7 +17,7 @@ use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::groups;
 use crate::domain::memberships::{self, Role};
-use crate::domain::notifications::{self, Kind, Outbox};
+use crate::domain::notifications::{self, About, Kind, Outbox};
 use crate::domain::rsvps;
 use crate::domain::series;
 use crate::domain::zones::parse_time_zone;
@@ -524,7 +524,7 @@ async fn apply(
                 &told,
                 Kind::EventChanged,
                 &message,
-                Some(event.id),
+                About::Event(event.id),
                 now,
             )
             .await?,
@@ -604,7 +604,7 @@ pub async fn cancel_in(
         &told,
         Kind::EventCancelled,
         &message,
-        Some(event.id),
+        About::Event(event.id),
         now,
     )
     .await

@@ -19,7 +19,7 @@ use crate::auth::MeetingTokens;
 use crate::db::begin_write;
 use crate::domain::checkins::{self, Method};
 use crate::domain::events::{self, Status as EventStatus};
-use crate::domain::notifications::{self, Kind, Outbox};
+use crate::domain::notifications::{self, About, Kind, Outbox};
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::rsvps::Status as RsvpStatus;
 use crate::domain::{accounts, blocks};
@@ -300,7 +300,7 @@ pub async fn confirm(
             "{name} says you met at “{}”. Confirm or decline it in the app.",
             event.title
         ),
-        Some(event.id),
+        About::Event(event.id),
         now,
     )
     .await?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::begin_write;
 use crate::domain::groups::{self, JoinPolicy};
-use crate::domain::notifications::{self, Kind, Outbox};
+use crate::domain::notifications::{self, About, Kind, Outbox};
 use crate::error::{AppError, AppResult};
 
 /// A member's role in a group, from most to least powerful.
@@ -461,7 +461,7 @@ pub async fn remove_all_of(
                 &[successor.user_id],
                 Kind::GroupHandedOver,
                 &message,
-                None,
+                About::Group(group.id),
                 now,
             )
             .await?,

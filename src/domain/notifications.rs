@@ -158,15 +158,26 @@ pub async fn retry_mail(
     Ok(tried)
 }
 
+/// What a notification is about.
+#[derive(Debug, Clone, Copy)]
+pub enum About {
+    Event(Uuid),
+    Group(Uuid),
+}
+
 /// Writes one notification per member, inside the caller's transaction.
 pub async fn record(
     db: &impl ConnectionTrait,
     user_ids: &[Uuid],
     kind: Kind,
     message: &str,
-    event_id: Option<Uuid>,
+    about: About,
     now: DateTime<Utc>,
 ) -> AppResult<Outbox> {
+    let (event_id, group_id) = match about {
+        About::Event(id) => (Some(id), None),
+        About::Group(id) => (None, Some(id)),
+    };
     if user_ids.is_empty() {
         return Ok(Outbox::default());
     }
@@ -178,6 +189,7 @@ pub async fn record(
             kind: kind.as_str().to_owned(),
             message: message.to_owned(),
             event_id,
+            group_id,
             created_at: now,
             read_at: None,
             mail_due_at: Some(now + MAIL_GRACE),
@@ -190,6 +202,7 @@ pub async fn record(
         kind: Set(n.kind),
         message: Set(n.message),
         event_id: Set(n.event_id),
+        group_id: Set(n.group_id),
         created_at: Set(n.created_at),
         read_at: Set(None),
         mail_due_at: Set(n.mail_due_at),

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::db::begin_write;
 use crate::domain::events::Status as EventStatus;
-use crate::domain::notifications::{self, Kind, Outbox};
+use crate::domain::notifications::{self, About, Kind, Outbox};
 use crate::domain::{blocks, memberships};
 use crate::error::{AppError, AppResult};
 
@@ -301,7 +301,7 @@ pub async fn notify_promoted(
         &users,
         Kind::WaitlistPromoted,
         &message,
-        Some(event.id),
+        About::Event(event.id),
         now,
     )
     .await

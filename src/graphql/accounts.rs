@@ -53,7 +53,7 @@ pub(crate) fn auth_payload(
 pub struct SignUpInput {
     /// Trimmed and lower-cased; must be a valid address not yet taken (else CONFLICT).
     pub email: String,
-    /// At least 10 characters.
+    /// 10 to 1,024 characters.
     pub password: String,
     /// 1–60 characters after trimming.
     pub display_name: String,

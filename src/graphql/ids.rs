@@ -20,6 +20,8 @@ pub enum Kind {
     EventSeries,
     MeetingConfirmation,
     Session,
+    /// Named only in `exportMyData`: reports are for moderators, not objects of the API.
+    Report,
 }
 
 impl Kind {
@@ -35,6 +37,7 @@ impl Kind {
             Kind::EventSeries => "EventSeries",
             Kind::MeetingConfirmation => "MeetingConfirmation",
             Kind::Session => "Session",
+            Kind::Report => "Report",
         }
     }
 
@@ -50,6 +53,7 @@ impl Kind {
             "EventSeries" => Some(Kind::EventSeries),
             "MeetingConfirmation" => Some(Kind::MeetingConfirmation),
             "Session" => Some(Kind::Session),
+            "Report" => Some(Kind::Report),
             _ => None,
         }
     }

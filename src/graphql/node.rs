@@ -83,6 +83,7 @@ impl NodeQuery {
                     }),
                 None => None,
             },
+            Kind::Report => None,
             // Notifications are their member's alone.
             Kind::Notification => {
                 match (notifications::find(db, uuid).await?, optional_member(ctx)?) {

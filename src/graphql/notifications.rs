@@ -8,8 +8,9 @@ use crate::connection_name;
 use crate::domain::notifications::{self, Kind as DomainKind};
 use crate::graphql::context::{loaders, member_id, state};
 use crate::graphql::events::Event;
+use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::loaders::EventById;
+use crate::graphql::loaders::{EventById, GroupById};
 use crate::graphql::pagination::Conn;
 
 /// What happened.
@@ -62,6 +63,14 @@ impl Notification {
             return Ok(None);
         };
         Ok(loaders(ctx).load_one(EventById(id)).await?.map(Event))
+    }
+
+    /// The group it is about (GROUP_HANDED_OVER); null for the others.
+    async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Group>> {
+        let Some(id) = self.0.group_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).load_one(GroupById(id)).await?.map(Group))
     }
 
     /// When it was made.

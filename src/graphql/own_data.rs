@@ -164,6 +164,7 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "kind": n.kind,
             "message": n.message,
             "eventId": n.event_id.map(|e| id(Kind::Event, e)),
+            "groupId": n.group_id.map(|g| id(Kind::Group, g)),
             "createdAt": time(n.created_at),
             "readAt": n.read_at.map(time),
         })).collect::<Vec<_>>(),
@@ -175,7 +176,7 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "endedAt": s.revoked_at.map(time),
         })).collect::<Vec<_>>(),
         "reportsMade": data.reports.iter().map(|r| json!({
-            "id": r.id.to_string(),
+            "id": id(Kind::Report, r.id),
             "reported": member(data, r.reported_id),
             "eventId": r.event_id.map(|e| id(Kind::Event, e)),
             "reason": r.reason,

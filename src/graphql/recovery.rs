@@ -23,7 +23,7 @@ pub struct ResetPasswordInput {
     pub email: String,
     /// The six digits from the mail.
     pub code: String,
-    /// At least 10 characters.
+    /// 10 to 1,024 characters.
     pub new_password: String,
 }
 
@@ -69,8 +69,9 @@ impl RecoveryMutation {
     /// other session of the member ends (refresh and access tokens are refused at once), and
     /// an unverified address becomes verified: the code proved it. A wrong, expired or used
     /// code, or an address without an account, is the same BAD_USER_INPUT on `input.code`;
-    /// the fifth wrong try kills the code (RATE_LIMITED: request a new one). A new password
-    /// under 10 characters is BAD_USER_INPUT on `input.newPassword`.
+    /// the fifth wrong try at an address locks it (RATE_LIMITED) until a new code is
+    /// requested or 15 minutes pass. A new password
+    /// under 10 or over 1,024 characters is BAD_USER_INPUT on `input.newPassword`.
     async fn reset_password(
         &self,
         ctx: &Context<'_>,

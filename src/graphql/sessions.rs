@@ -58,7 +58,7 @@ pub struct RevokeSessionInput {
 pub struct ChangePasswordInput {
     /// The password now.
     pub current_password: String,
-    /// At least 10 characters.
+    /// 10 to 1,024 characters.
     pub new_password: String,
 }
 
@@ -95,7 +95,7 @@ impl SessionMutation {
     }
 
     /// Changes the viewer's password. The current one must be right (UNAUTHENTICATED); the
-    /// new one has at least 10 characters (BAD_USER_INPUT on `input.newPassword`). Every
+    /// new one has 10 to 1,024 characters (BAD_USER_INPUT on `input.newPassword`). Every
     /// other session ends; this one goes on. True.
     async fn change_password(
         &self,

@@ -72,6 +72,11 @@ async fn sign_up_rules_name_the_broken_field() {
             json!({ "email": "not-an-email", "password": PASSWORD, "displayName": "Ann" }),
             "input.email",
         ),
+        // A zero-width space would make an address that looks like another member's.
+        (
+            json!({ "email": "ann\u{200b}@example.com", "password": PASSWORD, "displayName": "Ann" }),
+            "input.email",
+        ),
         (
             json!({ "email": "ann@example.com", "password": "123456789", "displayName": "Ann" }),
             "input.password",
