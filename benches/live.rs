@@ -148,7 +148,15 @@ async fn main() {
         .unwrap()
         .expect("an event");
     let tokens = AccessTokens::new(&Keys::derive(SECRET.as_bytes()).access_token);
-    let token_of = |user: Uuid| tokens.issue(user, Uuid::new_v4(), Utc::now()).unwrap().0;
+    // A token is honoured only while its session lasts: one real session per member.
+    let mut sessions = std::collections::HashMap::new();
+    for &user in users.iter().chain([&event.created_by]) {
+        let started = kith::domain::sessions::start(&db, user, None, Utc::now())
+            .await
+            .unwrap();
+        sessions.insert(user, started.session_id);
+    }
+    let token_of = |user: Uuid| tokens.issue(user, sessions[&user], Utc::now()).unwrap().0;
     let event_id = ids::encode(Kind::Event, event.id).0;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
