@@ -4,8 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::user::{self, Column, Entity};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -98,6 +98,16 @@ pub fn parse_display_name(field: &str, raw: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
+/// A write refused because another account has the address is CONFLICT.
+fn email_taken(err: DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("an account with this email already exists")
+        }
+        _ => err.into(),
+    }
+}
+
 pub struct SignUp {
     pub email: String,
     pub password: String,
@@ -137,12 +147,7 @@ pub async fn sign_up(
     }
     .insert(&txn)
     .await
-    .map_err(|err| match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::conflict("an account with this email already exists")
-        }
-        _ => err.into(),
-    })?;
+    .map_err(email_taken)?;
     let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
     txn.commit().await?;
     Ok((user, refresh))
@@ -178,10 +183,7 @@ pub async fn log_in(
         return Err(limited);
     }
 
-    let user = Entity::find()
-        .filter(Column::Email.eq(&email))
-        .one(db)
-        .await?;
+    let user = find_by_email(db, &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified = hasher.verify(password, hash).await?;
     let Some(user) = user.filter(|_| verified) else {
@@ -200,6 +202,17 @@ pub async fn log_in(
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {
     Ok(Entity::find_by_id(id).one(db).await?)
+}
+
+/// The account with this address (already trimmed and lower-cased).
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
+    Ok(Entity::find()
+        .filter(Column::Email.eq(email))
+        .one(db)
+        .await?)
 }
 
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<user::Model>> {
@@ -433,12 +446,7 @@ pub async fn change_email(
     row.email = Set(email.clone());
     row.email_verified_at = Set(None);
     row.updated_at = Set(now);
-    let user = row.update(&txn).await.map_err(|err| match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::conflict("an account with this email already exists")
-        }
-        _ => err.into(),
-    })?;
+    let user = row.update(&txn).await.map_err(email_taken)?;
     let code = codes::issue(&txn, code_key, user.id, Purpose::VerifyEmail, &email, now).await?;
     txn.commit().await?;
     Ok(EmailChanged {

@@ -9,16 +9,13 @@
 //! alike, until a new code is asked for or the window passes.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::user::{self, Column, Entity};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use entity::user;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 use crate::auth::PasswordHasher;
 use crate::auth::secrets::token_hash;
 use crate::db::begin_write;
-use crate::domain::accounts::{check_password, login_email_key, parse_email};
+use crate::domain::accounts::{check_password, find_by_email, login_email_key, parse_email};
 use crate::domain::codes::{self, Purpose};
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::sessions::{self, IssuedRefresh};
@@ -103,7 +100,7 @@ pub async fn issue(
     now: DateTime<Utc>,
 ) -> AppResult<Option<ResetCode>> {
     let txn = begin_write(db).await?;
-    let Some(user) = by_email(&txn, email)
+    let Some(user) = find_by_email(&txn, email)
         .await?
         .filter(|u| u.banned_at.is_none())
     else {
@@ -166,7 +163,7 @@ pub async fn reset(
             None => wrong_code(),
         })
     };
-    let Some(user) = by_email(&txn, &email).await? else {
+    let Some(user) = find_by_email(&txn, &email).await? else {
         let result = refuse().await;
         txn.commit().await?;
         return result;
@@ -206,11 +203,4 @@ pub async fn reset(
     // Committed whatever the outcome: wrong tries must count.
     txn.commit().await?;
     result
-}
-
-async fn by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
-    Ok(Entity::find()
-        .filter(Column::Email.eq(email))
-        .one(db)
-        .await?)
 }

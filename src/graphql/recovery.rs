@@ -54,9 +54,7 @@ impl RecoveryMutation {
             {
                 Ok(Some(code)) => {
                     let mail = mail::reset_code(&code.to, &code.display_name, &code.code);
-                    if let Err(err) = state.mailer.send(mail).await {
-                        tracing::error!(error = %format!("{err:#}"), "reset code not mailed");
-                    }
+                    state.mailer.send_or_log(mail).await;
                 }
                 Ok(None) => {}
                 Err(err) => tracing::error!(error = ?err, "reset code not made"),

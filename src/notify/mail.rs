@@ -70,12 +70,17 @@ impl Mailer {
         let mailer = self.clone();
         tokio::spawn(async move {
             for mail in mails {
-                let subject = mail.subject.clone();
-                if let Err(err) = mailer.send(mail).await {
-                    tracing::error!(error = %format!("{err:#}"), subject, "mail not sent");
-                }
+                mailer.send_or_log(mail).await;
             }
         });
+    }
+
+    /// Sends, and logs a failure: for mail nobody waits on.
+    pub async fn send_or_log(&self, mail: Mail) {
+        let subject = mail.subject.clone();
+        if let Err(err) = self.send(mail).await {
+            tracing::error!(error = %format!("{err:#}"), subject, "mail not sent");
+        }
     }
 
     pub async fn send(&self, mail: Mail) -> anyhow::Result<()> {

@@ -3,6 +3,9 @@
 //! limits treat every address alike; a reset ends every session there was; a new address
 //! must be proved again, and the old one is told.
 
+use chrono::{Duration, Utc};
+use entity::one_time_code;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -412,4 +415,30 @@ async fn try_each(app: &TestApp, addresses: &[&str], code: &str) -> Vec<Value> {
         answers.push(reset(app, address, code, NEW_PASSWORD).await);
     }
     answers
+}
+
+#[tokio::test]
+async fn a_reset_code_lasts_fifteen_minutes() {
+    let app = spawn_app().await;
+    app.sign_up("bo@example.com", "Bo").await;
+    let code = reset_code(&app, "bo@example.com").await;
+    // Sixteen minutes pass.
+    one_time_code::Entity::update_many()
+        .col_expr(
+            one_time_code::Column::ExpiresAt,
+            Expr::value(Utc::now() - Duration::minutes(1)),
+        )
+        .filter(one_time_code::Column::Purpose.eq("reset_password"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let body = reset(&app, "bo@example.com", &code, NEW_PASSWORD).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(error_field(&body), "input.code", "{body}");
+    let body = app.log_in("bo@example.com", NEW_PASSWORD).await;
+    assert_eq!(
+        error_code(&body),
+        "UNAUTHENTICATED",
+        "the password stayed: {body}"
+    );
 }
