@@ -8,7 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use crate::domain::{meetings, notifications, series, verification};
+use crate::domain::{meetings, series, verification};
+use crate::notify::outbox;
 use crate::state::AppState;
 
 /// How often owed mail is looked for.
@@ -38,9 +39,9 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
             if let Err(err) = verification::recompute_trust(&state.db, Utc::now()).await {
                 tracing::error!(error = ?err.into_anyhow(), "trust recomputation failed");
             }
-            match notifications::retry_mail(&state.db, &state.mailer, Utc::now()).await {
+            match outbox::retry(&state.db, &state.outlets.mailer, Utc::now()).await {
                 Ok(0) => {}
-                Ok(tried) => tracing::info!(tried, "owed notification mail retried"),
+                Ok(tried) => tracing::info!(tried, "owed mail retried"),
                 Err(err) => tracing::error!(error = ?err.into_anyhow(), "mail retry failed"),
             }
         }

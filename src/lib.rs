@@ -4,15 +4,18 @@
 //! thing: `http` → `graphql` (parse, authorise, shape) → `domain` (decide, in one
 //! transaction) → `entity` (rows).
 
+pub mod admission;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod effects;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod live;
+pub mod metrics;
 pub mod notify;
 pub mod seed;
 pub mod state;
@@ -40,7 +43,7 @@ pub struct App {
 /// Connects to the database, applies migrations and builds the router.
 /// Errors name the setting at fault (`DATABASE_URL: ...`).
 pub async fn start(config: Config) -> anyhow::Result<App> {
-    let metrics = http::metrics::Metrics::new();
+    let metrics = metrics::Metrics::new();
     let statements = metrics.sql_statements.clone();
     let db = db::connect_counting(&config.database_url, move || statements.inc())
         .await
@@ -54,7 +57,8 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
         .await
         .context("DATABASE_URL: migrations failed")?;
     let state = AppState::new(config, db, metrics)?;
-    state.bus.listen();
+    state.bus().listen();
+    state.connections.watch(state.bus());
     let router = http::router(state.clone());
     Ok(App { state, router })
 }
@@ -79,7 +83,6 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let state = app.state.clone();
     let background = jobs::spawn(state.clone());
-    http::ws::watch_sessions(state.clone());
     let (began, draining) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
         listener,

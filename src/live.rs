@@ -1,4 +1,5 @@
-//! The change bus: what subscribers hear (`eventChanged`, `notifications`).
+//! The change bus: what subscribers hear (`eventChanged`, `notifications`), and this
+//! process's open subscription connections.
 //!
 //! A change is published after the transaction that made it commits, never for one that
 //! rolled back, and it carries ids only: each subscriber reloads what it is allowed to see.
@@ -20,31 +21,10 @@ use tokio::sync::OnceCell;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::domain::events;
-use crate::domain::notifications::Outbox;
-use crate::state::AppState;
-
-/// After a transaction commits: tells subscribers of `changes` and of the notifications in
-/// `outbox`, then mails those notifications, in the background so the client does not wait.
-pub fn after_commit(state: &AppState, outbox: Outbox, mut changes: Vec<Change>) {
-    changes.extend(Change::of_outbox(&outbox));
-    let (bus, db, mailer) = (state.bus.clone(), state.db.clone(), state.mailer.clone());
-    tokio::spawn(async move {
-        bus.publish(changes).await;
-        outbox.deliver(&db, &mailer).await;
-    });
-}
-
-/// After sessions of `user_id` ended (and the ending committed): their WebSockets close.
-pub fn sessions_ended(state: &AppState, user_id: Uuid) {
-    let bus = state.bus.clone();
-    tokio::spawn(async move {
-        bus.publish(vec![Change::SessionsEnded { user_id }]).await;
-    });
-}
 
 /// The PostgreSQL channel changes travel on.
 pub const CHANNEL: &str = "kith_changes";
@@ -79,20 +59,6 @@ pub enum Change {
     SessionsEnded {
         user_id: Uuid,
     },
-}
-
-impl Change {
-    /// The notifications in `outbox`, as changes.
-    pub fn of_outbox(outbox: &Outbox) -> Vec<Change> {
-        outbox
-            .notifications()
-            .iter()
-            .map(|n| Change::Notification {
-                id: n.id,
-                user_id: n.user_id,
-            })
-            .collect()
-    }
 }
 
 /// A change as this process heard it, numbered in the order heard.
@@ -169,8 +135,9 @@ impl Bus {
     }
 
     /// Publishes committed changes: to this process's subscribers, or through PostgreSQL to
-    /// every process's. Failures are logged: a missed change is caught up by reloading.
-    pub async fn publish(&self, changes: Vec<Change>) {
+    /// every process's. Failures are logged: a missed change is caught up by reloading. Only
+    /// the after-commit path (`effects`) calls this.
+    pub(crate) async fn publish(&self, changes: Vec<Change>) {
         if changes.is_empty() {
             return;
         }
@@ -228,6 +195,89 @@ impl Bus {
             match serde_json::from_str::<Change>(notice.payload()) {
                 Ok(change) => self.hand_out(change),
                 Err(err) => tracing::warn!(error = %err, "unreadable change on {CHANNEL}"),
+            }
+        }
+    }
+}
+
+/// Most open subscription connections one member may have in this process.
+pub const MAX_CONNECTIONS_PER_MEMBER: usize = 10;
+
+/// A member's open connections in this process, and the signal that some of their
+/// sessions ended (a counter each connection watches).
+struct Open {
+    count: usize,
+    sessions_ended: watch::Sender<u64>,
+}
+
+/// This process's open subscription connections, per member.
+#[derive(Clone, Default)]
+pub struct Connections {
+    open: Arc<Mutex<HashMap<Uuid, Open>>>,
+}
+
+impl Connections {
+    /// A place for one more connection of `member`; None past `MAX_CONNECTIONS_PER_MEMBER`.
+    pub fn take(&self, member: Uuid) -> Option<Slot> {
+        let mut open = self.open.lock().expect("not poisoned");
+        let entry = open.entry(member).or_insert_with(|| Open {
+            count: 0,
+            sessions_ended: watch::channel(0).0,
+        });
+        if entry.count >= MAX_CONNECTIONS_PER_MEMBER {
+            return None;
+        }
+        entry.count += 1;
+        Some(Slot {
+            connections: self.clone(),
+            member,
+            sessions_ended: entry.sessions_ended.subscribe(),
+        })
+    }
+
+    /// Relays "sessions ended" from the bus to the connections of that member in this
+    /// process, which then check their own session: one listener for all connections, so a
+    /// change wakes only the connections it concerns. When changes were missed, every
+    /// connection checks.
+    pub fn watch(&self, bus: &Bus) {
+        let mut heard = bus.subscribe();
+        let connections = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let member = match heard.recv().await {
+                    Ok(heard) => match heard.change {
+                        Change::SessionsEnded { user_id } => Some(user_id),
+                        _ => continue,
+                    },
+                    Err(broadcast::error::RecvError::Lagged(_)) => None,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let open = connections.open.lock().expect("not poisoned");
+                for (id, connections) in open.iter() {
+                    if member.is_none_or(|m| m == *id) {
+                        connections.sessions_ended.send_modify(|n| *n += 1);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// One open connection of a member; gives its place back when dropped.
+pub struct Slot {
+    connections: Connections,
+    member: Uuid,
+    /// Changes when some session of the member ends.
+    pub sessions_ended: watch::Receiver<u64>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.connections.open.lock().expect("not poisoned");
+        if let Some(entry) = open.get_mut(&self.member) {
+            entry.count -= 1;
+            if entry.count == 0 {
+                open.remove(&self.member);
             }
         }
     }

@@ -152,17 +152,20 @@ async fn moderation(config: Config, ban: Option<String>) -> ExitCode {
         let Some((Kind::User, user_id)) = ids::decode_any(&id) else {
             return fail(format!("{id} is not a member's ID"));
         };
+        let outlets = match outlets(&config, &db) {
+            Ok(outlets) => outlets,
+            Err(err) => return fail(format!("{err:#}")),
+        };
+        // With PostgreSQL the running servers hear of it and close the member's WebSockets;
+        // with SQLite they close when their tokens expire.
         return match reports::ban(&db, user_id, chrono::Utc::now()).await {
-            Ok(true) => {
-                // With PostgreSQL the running servers hear it and close the member's
-                // WebSockets; with SQLite they close when their tokens expire.
-                kith::live::Bus::new(db.clone())
-                    .publish(vec![kith::live::Change::SessionsEnded { user_id }])
-                    .await;
-                println!("banned {id}");
-                ExitCode::SUCCESS
-            }
-            Ok(false) => fail(format!("no member {id}")),
+            Ok(banned) => match outlets.deliver_now(banned).await {
+                true => {
+                    println!("banned {id}");
+                    ExitCode::SUCCESS
+                }
+                false => fail(format!("no member {id}")),
+            },
             Err(err) => fail(format!("{:#}", err.into_anyhow())),
         };
     }
@@ -202,6 +205,18 @@ async fn moderation(config: Config, ban: Option<String>) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Where the effects of a change made from the command line go.
+fn outlets(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<kith::effects::Outlets> {
+    Ok(kith::effects::Outlets {
+        db: db.clone(),
+        bus: kith::live::Bus::new(db.clone()),
+        mailer: kith::notify::Mailer::new(&config.mail, &config.mail_from)?,
+    })
 }
 
 async fn serve(config: Config) -> ExitCode {

@@ -1,4 +1,5 @@
-//! What every request shares: the pool, configuration, keys and outgoing channels.
+//! What every request shares: the pool, configuration, keys and outgoing channels. Nothing
+//! here knows a transport: HTTP and WebSocket both build on it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,8 +8,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::{AccessTokens, Keys, MeetingTokens, PasswordHasher};
 use crate::config::Config;
-use crate::http::metrics::Metrics;
-use crate::live::Bus;
+use crate::effects::Outlets;
+use crate::live::{Bus, Connections};
+use crate::metrics::Metrics;
 use crate::notify::Mailer;
 
 #[derive(Clone)]
@@ -19,13 +21,11 @@ pub struct AppState {
     pub access_tokens: Arc<AccessTokens>,
     pub meeting_tokens: Arc<MeetingTokens>,
     pub hasher: PasswordHasher,
-    pub mailer: Mailer,
     pub metrics: Metrics,
-    /// Committed changes, for subscribers.
-    pub bus: Bus,
+    /// Where the effects of committed changes go: the change bus and the mailer.
+    pub outlets: Outlets,
     /// Open subscription connections per member, in this process.
-    pub live_connections:
-        Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, crate::http::ws::Open>>>,
+    pub connections: Connections,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -38,18 +38,26 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         PasswordHasher::warm_up();
         Ok(AppState {
-            bus: Bus::new(db.clone()),
-            live_connections: Arc::default(),
+            outlets: Outlets {
+                db: db.clone(),
+                bus: Bus::new(db.clone()),
+                mailer,
+            },
+            connections: Connections::default(),
             db,
             keys: Arc::new(keys),
             access_tokens: Arc::new(access_tokens),
             meeting_tokens: Arc::new(meeting_tokens),
             hasher: PasswordHasher::new(cores),
-            mailer,
             metrics,
             config: Arc::new(config),
             shutting_down: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The change bus, for subscribers.
+    pub fn bus(&self) -> &Bus {
+        &self.outlets.bus
     }
 
     /// From now on `/readyz` answers 503, so load balancers stop sending new work.

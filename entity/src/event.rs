@@ -23,8 +23,7 @@ pub struct Model {
     pub online_url: Option<String>,
     /// None: no limit. A CHECK keeps `going_count <= capacity`.
     pub capacity: Option<i32>,
-    /// `SCHEDULED` or `CANCELLED`.
-    pub status: String,
+    pub status: EventStatus,
     pub cancel_reason: Option<String>,
     pub going_count: i32,
     pub waitlist_count: i32,
@@ -35,6 +34,18 @@ pub struct Model {
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// Whether an event takes place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EventStatus {
+    /// It takes place as described.
+    #[sea_orm(string_value = "SCHEDULED")]
+    Scheduled,
+    /// It was called off; nothing about it was deleted.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

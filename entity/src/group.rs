@@ -16,8 +16,7 @@ pub struct Model {
     pub cell: i64,
     pub city: String,
     pub time_zone: String,
-    /// `OPEN` or `APPROVAL`.
-    pub join_policy: String,
+    pub join_policy: JoinPolicy,
     /// Lower-case name and description, for text search.
     pub search_text: String,
     /// ACTIVE members, kept in step by the membership rules.
@@ -28,6 +27,18 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+}
+
+/// How people join a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum JoinPolicy {
+    /// Anyone may join at once.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// An organiser approves each request.
+    #[sea_orm(string_value = "APPROVAL")]
+    Approval,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod event_series;
 pub mod group;
 pub mod group_interest;
 pub mod interest;
+pub mod mail_outbox;
 pub mod meeting_confirmation;
 pub mod meeting_token;
 pub mod membership;

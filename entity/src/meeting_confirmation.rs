@@ -14,11 +14,28 @@ pub struct Model {
     pub user_high: Uuid,
     /// The token used: unique, so each token confirms once.
     pub token_id: Uuid,
-    /// `PENDING`, `CONFIRMED`, `DECLINED` or `WITHDRAWN`.
-    pub status: String,
+    pub status: MeetingStatus,
     pub created_at: DateTimeUtc,
     pub responded_at: Option<DateTimeUtc>,
     pub withdrawn_at: Option<DateTimeUtc>,
+}
+
+/// Where a meeting confirmation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum MeetingStatus {
+    /// Scanned; the subject has not answered.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Both confirmed it: it counts for both.
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    /// The subject declined it.
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
+    /// One of the two took it back.
+    #[sea_orm(string_value = "WITHDRAWN")]
+    Withdrawn,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,18 +6,37 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    /// `WAITLIST_PROMOTED`, `EVENT_CHANGED` or `EVENT_CANCELLED`.
-    pub kind: String,
+    pub kind: NotificationKind,
     pub message: String,
     pub event_id: Option<Uuid>,
     /// The group it is about, when it is about a group rather than an event.
     pub group_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
-    /// When its mail is owed: set when written (a little after, so the send that follows the
-    /// commit goes first), pushed back on each attempt, cleared once sent or given up.
-    pub mail_due_at: Option<DateTimeUtc>,
-    pub mail_attempts: i32,
+    // `mail_due_at` and `mail_attempts` are no longer read or written (mail goes through
+    // `mail_outbox`); the columns stay one more release so that processes of the previous one
+    // keep working during a rolling upgrade.
+}
+
+/// What a notification tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum NotificationKind {
+    /// A place opened up and the member moved from the waitlist to GOING.
+    #[sea_orm(string_value = "WAITLIST_PROMOTED")]
+    WaitlistPromoted,
+    /// An event the member answered changed its time or place.
+    #[sea_orm(string_value = "EVENT_CHANGED")]
+    EventChanged,
+    /// An event the member answered was cancelled.
+    #[sea_orm(string_value = "EVENT_CANCELLED")]
+    EventCancelled,
+    /// Someone says they met the member at an event.
+    #[sea_orm(string_value = "MEETING_REQUESTED")]
+    MeetingRequested,
+    /// The member now organises a group whose organiser left Kith.
+    #[sea_orm(string_value = "GROUP_HANDED_OVER")]
+    GroupHandedOver,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

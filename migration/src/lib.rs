@@ -15,6 +15,7 @@ mod m20261126_000008_background_work;
 mod m20261126_000009_in_person;
 mod m20261126_000010_blocks;
 mod m20261126_000011_closed_groups;
+mod m20261130_000012_mail_outbox;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_in_person::Migration),
             Box::new(m20261126_000010_blocks::Migration),
             Box::new(m20261126_000011_closed_groups::Migration),
+            Box::new(m20261130_000012_mail_outbox::Migration),
         ]
     }
 }

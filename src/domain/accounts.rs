@@ -11,14 +11,16 @@ use uuid::Uuid;
 
 use crate::auth::PasswordHasher;
 use crate::auth::secrets::token_hash;
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::Patch;
 use crate::domain::codes::{self, Purpose};
 use crate::domain::geo::GeoPoint;
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::sessions::{self, IssuedRefresh};
 use crate::domain::zones::parse_time_zone;
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
+use crate::notify::{mail, outbox};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longer inputs only make hashing slower; no one types more.
@@ -128,7 +130,7 @@ pub async fn sign_up(
     let display_name = parse_display_name("displayName", &input.display_name)?;
     // Hashed before the transaction: no write lock is held across argon2.
     let password_hash = hasher.hash(input.password).await?;
-    let txn = begin_write(db).await?;
+    let tx = Tx::begin(db).await?;
     let user = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email),
@@ -145,11 +147,11 @@ pub async fn sign_up(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&tx)
     .await
     .map_err(email_taken)?;
-    let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
-    txn.commit().await?;
+    let refresh = sessions::start(&tx, user.id, user_agent, now).await?;
+    tx.commit().await?.expect_none();
     Ok((user, refresh))
 }
 
@@ -175,10 +177,10 @@ pub async fn log_in(
     }
     let email_key = login_email_key(&email);
     let client_key = format!("login:client:{client}");
-    let txn = begin_write(db).await?;
-    let per_email = rate_limit::hit(&txn, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
-    let per_client = rate_limit::hit(&txn, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
-    txn.commit().await?;
+    let tx = Tx::begin(db).await?;
+    let per_email = rate_limit::hit(&tx, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
+    let per_client = rate_limit::hit(&tx, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
+    tx.commit().await?.expect_none();
     if let Some(limited) = per_email.or(per_client) {
         return Err(limited);
     }
@@ -192,11 +194,11 @@ pub async fn log_in(
     if user.banned_at.is_some() {
         return Err(AppError::forbidden("this account is banned"));
     }
-    let txn = begin_write(db).await?;
-    rate_limit::clear(&txn, &email_key).await?;
-    rate_limit::release(&txn, &client_key).await?;
-    let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
-    txn.commit().await?;
+    let tx = Tx::begin(db).await?;
+    rate_limit::clear(&tx, &email_key).await?;
+    rate_limit::release(&tx, &client_key).await?;
+    let refresh = sessions::start(&tx, user.id, user_agent, now).await?;
+    tx.commit().await?.expect_none();
     Ok((user, refresh))
 }
 
@@ -245,8 +247,8 @@ pub async fn update_profile(
     update: ProfileUpdate,
     now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
-    let txn = begin_write(db).await?;
-    let user = get_viewer(&txn, user_id).await?;
+    let tx = Tx::begin(db).await?;
+    let user = get_viewer(&tx, user_id).await?;
     let mut row: user::ActiveModel = user.into();
     if let Patch::Set(name) = update.display_name {
         row.display_name = Set(parse_display_name("displayName", &name)?);
@@ -278,25 +280,25 @@ pub async fn update_profile(
         row.time_zone = Set(zone);
     }
     row.updated_at = Set(now);
-    let user = row.update(&txn).await?;
-    txn.commit().await?;
+    let user = row.update(&tx).await?;
+    tx.commit().await?.expect_none();
     Ok(user)
 }
 
-/// A new email-verification code for the viewer, to be mailed once this commits.
+/// A new email-verification code for the viewer, mailed once this commits.
 pub async fn request_email_code(
     db: &DatabaseConnection,
     code_key: &[u8],
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<(user::Model, String)> {
-    let txn = begin_write(db).await?;
-    let user = get_viewer(&txn, user_id).await?;
+) -> AppResult<Committed<()>> {
+    let mut tx = Tx::begin(db).await?;
+    let user = get_viewer(&tx, user_id).await?;
     if user.email_verified_at.is_some() {
         return Err(AppError::conflict("the email address is already verified"));
     }
     let code = codes::issue(
-        &txn,
+        &tx,
         code_key,
         user.id,
         Purpose::VerifyEmail,
@@ -304,8 +306,13 @@ pub async fn request_email_code(
         now,
     )
     .await?;
-    txn.commit().await?;
-    Ok((user, code))
+    tx.effects().mail_code(mail::verification_code(
+        &user.email,
+        &user.display_name,
+        &code,
+    ));
+    let effects = tx.commit().await?;
+    Ok(Committed::new((), effects))
 }
 
 /// Marks the viewer's email verified when `code` is the newest one mailed to it.
@@ -318,13 +325,13 @@ pub async fn verify_email(
 ) -> AppResult<user::Model> {
     // Wrong tries must be counted even though the answer is an error, so the transaction
     // commits in both cases.
-    let txn = begin_write(db).await?;
-    let user = get_viewer(&txn, user_id).await?;
+    let tx = Tx::begin(db).await?;
+    let user = get_viewer(&tx, user_id).await?;
     if user.email_verified_at.is_some() {
         return Err(AppError::conflict("the email address is already verified"));
     }
     let outcome = codes::redeem(
-        &txn,
+        &tx,
         code_key,
         user.id,
         Purpose::VerifyEmail,
@@ -338,14 +345,14 @@ pub async fn verify_email(
             let mut row: user::ActiveModel = user.into();
             row.email_verified_at = Set(Some(now));
             row.updated_at = Set(now);
-            Ok(row.update(&txn).await?)
+            Ok(row.update(&tx).await?)
         }
         Ok(_) => Err(AppError::conflict(
             "the code was sent to an earlier address; request a new one",
         )),
         Err(e) => Err(e),
     };
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     result
 }
 
@@ -368,9 +375,9 @@ pub async fn check_own_password(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let key = format!("password:user:{}", user.id);
-    let txn = begin_write(db).await?;
-    let limited = rate_limit::hit(&txn, &key, OWN_PASSWORD_FAILURES, now).await?;
-    txn.commit().await?;
+    let tx = Tx::begin(db).await?;
+    let limited = rate_limit::hit(&tx, &key, OWN_PASSWORD_FAILURES, now).await?;
+    tx.commit().await?.expect_none();
     if let Some(limited) = limited {
         return Err(limited);
     }
@@ -393,35 +400,29 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Committed<()>> {
     check_password("newPassword", &new_password)?;
     let user = get_viewer(db, user_id).await?;
     check_own_password(db, hasher, &user, current_password, now).await?;
     let hash = hasher.hash(new_password).await?;
-    let txn = begin_write(db).await?;
+    let mut tx = Tx::begin(db).await?;
     Entity::update_many()
         .col_expr(Column::PasswordHash, Expr::value(hash))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(user_id))
-        .exec(&txn)
+        .exec(&tx)
         .await?;
-    sessions::revoke_others(&txn, user_id, current_session, now).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// The mails a change of address sends once it commits: a code to the new address, and a
-/// word to the old one.
-pub struct EmailChanged {
-    pub user: user::Model,
-    pub old_email: String,
-    pub code: String,
+    sessions::revoke_others(&tx, user_id, current_session, now).await?;
+    tx.effects().sessions_ended(user_id);
+    let effects = tx.commit().await?;
+    Ok(Committed::new((), effects))
 }
 
 /// Moves the member to a new address after checking their password (UNAUTHENTICATED when
-/// wrong). The new address is unverified until its code is entered; one another account has
-/// is CONFLICT. All or nothing: a code that may not be issued now (RATE_LIMITED) leaves the
-/// address as it was.
+/// wrong). The new address is unverified until its code is entered (mailed to it); the old
+/// one is told where the account went (through the outbox: that word must not be lost).
+/// One another account has is CONFLICT. All or nothing: a code that may not be issued now
+/// (RATE_LIMITED) leaves the address as it was.
 pub async fn change_email(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -430,7 +431,7 @@ pub async fn change_email(
     raw_email: &str,
     password: String,
     now: DateTime<Utc>,
-) -> AppResult<EmailChanged> {
+) -> AppResult<Committed<user::Model>> {
     let email = parse_email("newEmail", raw_email)?;
     let user = get_viewer(db, user_id).await?;
     check_own_password(db, hasher, &user, password, now).await?;
@@ -440,18 +441,21 @@ pub async fn change_email(
             "this is already the account's address",
         ));
     }
-    let txn = begin_write(db).await?;
+    let mut tx = Tx::begin(db).await?;
     let old_email = user.email.clone();
     let mut row: user::ActiveModel = user.into();
     row.email = Set(email.clone());
     row.email_verified_at = Set(None);
     row.updated_at = Set(now);
-    let user = row.update(&txn).await.map_err(email_taken)?;
-    let code = codes::issue(&txn, code_key, user.id, Purpose::VerifyEmail, &email, now).await?;
-    txn.commit().await?;
-    Ok(EmailChanged {
-        user,
-        old_email,
-        code,
-    })
+    let user = row.update(&tx).await.map_err(email_taken)?;
+    let code = codes::issue(&tx, code_key, user.id, Purpose::VerifyEmail, &email, now).await?;
+    tx.effects().mail_code(mail::verification_code(
+        &user.email,
+        &user.display_name,
+        &code,
+    ));
+    let notice = mail::email_changed(&old_email, &user.email, &user.display_name);
+    outbox::queue(&mut tx, vec![(Some(user.id), notice)], now).await?;
+    let effects = tx.commit().await?;
+    Ok(Committed::new(user, effects))
 }

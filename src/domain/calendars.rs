@@ -4,6 +4,8 @@
 //! Times are written in UTC (unambiguous); the event's own zone rides along as X-KITH-TZID.
 
 use chrono::Utc;
+use entity::event::EventStatus as Status;
+use entity::rsvp::RsvpStatus;
 use entity::{event, rsvp, user};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
 use sea_orm::sea_query::Expr;
@@ -11,8 +13,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use crate::auth::secrets::random_token;
-use crate::domain::events::Status;
-use crate::domain::rsvps;
 use crate::error::{AppError, AppResult};
 
 fn vevent(e: &event::Model) -> icalendar::Event {
@@ -38,7 +38,7 @@ fn vevent(e: &event::Model) -> icalendar::Event {
     if let Some(url) = &e.online_url {
         out.url(url);
     }
-    out.status(match Status::of(e) {
+    out.status(match e.status {
         Status::Scheduled => EventStatus::Confirmed,
         Status::Cancelled => EventStatus::Cancelled,
     });
@@ -71,10 +71,7 @@ pub async fn feed_ics(db: &impl ConnectionTrait, token: &str) -> AppResult<Optio
     };
     let ids: Vec<Uuid> = rsvp::Entity::find()
         .filter(rsvp::Column::UserId.eq(member.id))
-        .filter(rsvp::Column::Status.is_in([
-            rsvps::Status::Going.as_str(),
-            rsvps::Status::Waitlisted.as_str(),
-        ]))
+        .filter(rsvp::Column::Status.is_in([RsvpStatus::Going, RsvpStatus::Waitlisted]))
         .all(db)
         .await?
         .into_iter()

@@ -4,46 +4,26 @@
 //! only the method is stored.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{event, rsvp};
+use entity::event::{self, EventStatus};
+use entity::rsvp::{self, CheckInMethod, RsvpStatus};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::db::begin_write;
-use crate::domain::events::{self, Status as EventStatus};
+use crate::db::Tx;
+use crate::domain::events;
 use crate::domain::geo::GeoPoint;
-use crate::domain::rsvps::Status as RsvpStatus;
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
+use crate::live::EventChange;
 
 /// How early before the start a member may check in.
 pub const OPENS_BEFORE_START: Duration = Duration::minutes(30);
 /// How long after the end hosts may still check people in (signal at venues is poor).
 pub const HOSTS_UNTIL_AFTER_END: Duration = Duration::hours(2);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Checked in by a host: both were in the room.
-    Host,
-    /// Checked in from the member's own phone, near the venue.
-    Location,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Host => "HOST",
-            Method::Location => "LOCATION",
-        }
-    }
-
-    pub fn of(row: &rsvp::Model) -> Option<Self> {
-        if !row.checked_in {
-            return None;
-        }
-        Some(match row.check_in_method.as_deref() {
-            Some("HOST") => Method::Host,
-            _ => Method::Location,
-        })
-    }
+/// How the member was checked in, when they are.
+pub fn method(row: &rsvp::Model) -> Option<CheckInMethod> {
+    row.check_in_method.filter(|_| row.checked_in)
 }
 
 /// Whom to check in, and how the caller vouches for it.
@@ -54,9 +34,8 @@ pub enum Who {
     Myself(GeoPoint),
 }
 
-/// Checks a GOING attendee in; returns their RSVP and whether it changed. Checking in again
-/// changes nothing, except
-/// that a host's check-in replaces a member's own.
+/// Checks a GOING attendee in; returns their RSVP. Checking in again changes nothing (and
+/// tells nobody), except that a host's check-in replaces a member's own.
 pub async fn check_in(
     db: &DatabaseConnection,
     actor: Uuid,
@@ -64,20 +43,20 @@ pub async fn check_in(
     who: Who,
     radius_meters: f64,
     now: DateTime<Utc>,
-) -> AppResult<(rsvp::Model, bool)> {
-    let txn = begin_write(db).await?;
-    let event = events::find(&txn, event_id)
+) -> AppResult<Committed<rsvp::Model>> {
+    let mut tx = Tx::begin(db).await?;
+    let event = events::find(&tx, event_id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
     let (user_id, method) = match who {
         Who::Attendee(user_id) => {
-            if !events::is_manager(&txn, &event, actor).await? {
+            if !events::is_manager(&tx, &event, actor).await? {
                 return Err(AppError::forbidden(
                     "only the event's hosts and the group's organizers check others in",
                 ));
             }
             check_open(&event, now, event.ends_at + HOSTS_UNTIL_AFTER_END)?;
-            (user_id, Method::Host)
+            (user_id, CheckInMethod::Host)
         }
         Who::Myself(at) => {
             check_open(&event, now, event.ends_at)?;
@@ -94,34 +73,36 @@ pub async fn check_in(
                     "you are not at the venue (check-in works within {radius_meters:.0} m of it)"
                 )));
             }
-            (actor, Method::Location)
+            (actor, CheckInMethod::Location)
         }
     };
     let row = rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event.id))
         .filter(rsvp::Column::UserId.eq(user_id))
-        .one(&txn)
+        .one(&tx)
         .await?
-        .filter(|r| RsvpStatus::of(r) == RsvpStatus::Going)
+        .filter(|r| r.status == RsvpStatus::Going)
         .ok_or_else(|| AppError::forbidden("only people GOING to the event are checked in"))?;
-    let already = Method::of(&row);
-    if already == Some(Method::Host) || already == Some(method) {
-        return Ok((row, false));
+    let already = self::method(&row);
+    if already == Some(CheckInMethod::Host) || already == Some(method) {
+        return Ok(Committed::new(row, Default::default()));
     }
     let mut change: rsvp::ActiveModel = row.into();
     change.checked_in = Set(true);
-    change.check_in_method = Set(Some(method.as_str().to_owned()));
+    change.check_in_method = Set(Some(method));
     change.checked_in_at = Set(Some(now));
     change.updated_at = Set(now);
-    let row = change.update(&txn).await?;
-    txn.commit().await?;
-    Ok((row, true))
+    let row = change.update(&tx).await?;
+    tx.effects()
+        .event_changed(event_id, EventChange::RsvpsChanged);
+    let effects = tx.commit().await?;
+    Ok(Committed::new(row, effects))
 }
 
 /// CONFLICT unless the event takes place and check-in is open: from 30 minutes before the
 /// start until `closes`.
 fn check_open(event: &event::Model, now: DateTime<Utc>, closes: DateTime<Utc>) -> AppResult<()> {
-    if EventStatus::of(event) == EventStatus::Cancelled {
+    if event.status == EventStatus::Cancelled {
         return Err(AppError::conflict("the event is cancelled"));
     }
     if now < event.starts_at - OPENS_BEFORE_START || now > closes {

@@ -5,11 +5,13 @@
 //! code of a purpose counts. Five wrong tries kill it; a member may ask for five codes an hour.
 
 use chrono::{DateTime, Duration, Utc};
+pub use entity::one_time_code::CodePurpose as Purpose;
 use entity::one_time_code::{self, Column, Entity};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -20,22 +22,6 @@ use crate::error::{AppError, AppResult};
 pub const LIFETIME: Duration = Duration::minutes(15);
 pub const MAX_ATTEMPTS: i32 = 5;
 pub const MAX_REQUESTS_PER_HOUR: i32 = 5;
-
-/// What a code is for; a code made for one purpose never serves another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    VerifyEmail,
-    ResetPassword,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::ResetPassword => "reset_password",
-        }
-    }
-}
 
 /// The message whose MAC is stored: the code bound to its row, so a hash cannot be moved.
 fn code_message(code_id: Uuid, code: &str) -> Vec<u8> {
@@ -51,7 +37,7 @@ const REQUESTS: Limit = Limit {
 };
 
 fn requests_key(user_id: Uuid, purpose: Purpose) -> String {
-    format!("code:{}:{user_id}", purpose.as_str())
+    format!("code:{}:{user_id}", purpose.to_value())
 }
 
 /// Makes a new code for `user_id`, to be mailed to `sent_to`. Returns the plain code.
@@ -86,7 +72,7 @@ pub async fn create(
     one_time_code::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
-        purpose: Set(purpose.as_str().into()),
+        purpose: Set(purpose),
         sent_to: Set(sent_to.into()),
         code_hash: Set(hex::encode(hmac(key, &code_message(id, &code)))),
         attempts: Set(0),
@@ -112,7 +98,7 @@ pub async fn redeem(
 ) -> AppResult<one_time_code::Model> {
     let Some(latest) = Entity::find()
         .filter(Column::UserId.eq(user_id))
-        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::Purpose.eq(purpose))
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
         .one(db)

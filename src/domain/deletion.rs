@@ -7,37 +7,28 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::auth::PasswordHasher;
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::accounts::{check_own_password, get_viewer};
-use crate::domain::notifications::Outbox;
 use crate::domain::{memberships, rsvps};
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
-
-/// What a deletion changed for others, to publish once it commits.
-pub struct Deleted {
-    pub outbox: Outbox,
-    /// Events whose RSVPs changed (the member's withdrawn, waitlists promoted).
-    pub rsvps_changed: Vec<Uuid>,
-    /// Events cancelled because their group closed.
-    pub cancelled: Vec<Uuid>,
-}
 
 /// Deletes the member's account after checking their password (UNAUTHENTICATED when
 /// wrong). In one transaction: their memberships are removed (handing over or closing
 /// groups they alone organised), their RSVPs withdrawn (promoting waitlists), and their
 /// row deleted, which takes with it, through the foreign keys, their sessions, codes,
 /// interests, notifications, meeting tokens and confirmations, reports and blocks. The
-/// address is free to sign up again.
+/// address is free to sign up again. Every session ends with it.
 pub async fn delete_account(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     user_id: Uuid,
     password: String,
     now: DateTime<Utc>,
-) -> AppResult<Deleted> {
+) -> AppResult<Committed<()>> {
     let user = get_viewer(db, user_id).await?;
     check_own_password(db, hasher, &user, password, now).await?;
-    let txn = begin_write(db).await?;
+    let mut tx = Tx::begin(db).await?;
     // Locks in the order the rest of Kith takes them: the events the member answered and
     // the groups they belong to (each in id order), then their own row last. Someone who
     // holds an event and adds a row pointing at the member (a notification of a promotion)
@@ -48,42 +39,38 @@ pub async fn delete_account(
         .column(rsvp::Column::EventId)
         .filter(rsvp::Column::UserId.eq(user_id))
         .into_tuple()
-        .all(&txn)
+        .all(&tx)
         .await?;
     event::Entity::find()
         .filter(event::Column::Id.is_in(events))
         .order_by_asc(event::Column::Id)
         .lock_exclusive()
-        .all(&txn)
+        .all(&tx)
         .await?;
     let groups: Vec<Uuid> = membership::Entity::find()
         .select_only()
         .column(membership::Column::GroupId)
         .filter(membership::Column::UserId.eq(user_id))
         .into_tuple()
-        .all(&txn)
+        .all(&tx)
         .await?;
     group::Entity::find()
         .filter(group::Column::Id.is_in(groups))
         .order_by_asc(group::Column::Id)
         .lock_exclusive()
-        .all(&txn)
+        .all(&tx)
         .await?;
     user::Entity::find_by_id(user_id)
         .lock_exclusive()
-        .one(&txn)
+        .one(&tx)
         .await?
         .ok_or(AppError::Unauthenticated("the account no longer exists"))?;
     // Groups first: an event cancelled because its group closes frees no place, so nobody
     // is told of a place that is gone a moment later.
-    let (mut outbox, cancelled) = memberships::remove_all_of(&txn, user_id, now).await?;
-    let (promoted, rsvps_changed) = rsvps::withdraw_all(&txn, user_id, now).await?;
-    outbox.extend(promoted);
-    user::Entity::delete_by_id(user_id).exec(&txn).await?;
-    txn.commit().await?;
-    Ok(Deleted {
-        outbox,
-        rsvps_changed,
-        cancelled,
-    })
+    memberships::remove_all_of(&mut tx, user_id, now).await?;
+    rsvps::withdraw_all(&mut tx, user_id, now).await?;
+    user::Entity::delete_by_id(user_id).exec(&tx).await?;
+    tx.effects().sessions_ended(user_id);
+    let effects = tx.commit().await?;
+    Ok(Committed::new((), effects))
 }

@@ -4,52 +4,33 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{event, event_host, event_series, rsvp, user};
+use entity::event::{self, EventStatus};
+use entity::membership::Role;
+use entity::notification::NotificationKind;
+use entity::rsvp::{self, RsvpStatus};
+use entity::{event_host, event_series, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
-use crate::domain::groups;
-use crate::domain::memberships::{self, Role};
-use crate::domain::notifications::{self, About, Kind, Outbox};
-use crate::domain::rsvps;
-use crate::domain::series;
+use crate::domain::memberships;
+use crate::domain::notifications::{self, About};
 use crate::domain::zones::parse_time_zone;
+use crate::domain::{groups, rsvps, series};
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
+use crate::live::EventChange;
 
 pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=120;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 pub const MAX_LENGTH: Duration = Duration::days(14);
-
-/// Whether an event takes place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Scheduled,
-    Cancelled,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Scheduled => "SCHEDULED",
-            Status::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub fn of(event: &event::Model) -> Self {
-        if event.status == "CANCELLED" {
-            Status::Cancelled
-        } else {
-            Status::Scheduled
-        }
-    }
-}
+pub const MAX_REASON_CHARS: usize = 1_000;
 
 /// A venue as given: name, address and where it is.
 #[derive(Debug, Clone)]
@@ -163,12 +144,12 @@ pub async fn create(
     input: NewEvent,
     now: DateTime<Utc>,
 ) -> AppResult<event::Model> {
-    let txn = begin_write(db).await?;
-    let group = groups::find(&txn, input.group_id)
+    let tx = Tx::begin(db).await?;
+    let group = groups::find(&tx, input.group_id)
         .await?
         .ok_or(AppError::NotFound("group"))?;
     memberships::require_role(
-        &txn,
+        &tx,
         group.id,
         actor,
         &[Role::Organizer, Role::CoOrganizer, Role::EventHost],
@@ -220,7 +201,7 @@ pub async fn create(
                 created_at: Set(now),
                 complete: Set(false),
             }
-            .insert(&txn)
+            .insert(&tx)
             .await?;
             (Some(row.id), starts)
         }
@@ -241,7 +222,7 @@ pub async fn create(
         venue_cell: venue.as_ref().map(|v| index_cell(&v.2)),
         online_url,
         capacity: input.capacity,
-        status: Status::Scheduled.as_str().to_owned(),
+        status: EventStatus::Scheduled,
         cancel_reason: None,
         going_count: 0,
         waitlist_count: 0,
@@ -251,8 +232,8 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let made = series::insert_occurrences(&txn, &template, &starts, &[actor], now).await?;
-    txn.commit().await?;
+    let made = series::insert_occurrences(&tx, &template, &starts, &[actor], now).await?;
+    tx.commit().await?.expect_none();
     made.into_iter()
         .next()
         .ok_or_else(|| AppError::bad_input("recurrence", "the rule gives no occurrence"))
@@ -331,10 +312,10 @@ pub async fn update(
     update: EventUpdate,
     scope: Scope,
     now: DateTime<Utc>,
-) -> AppResult<(event::Model, Vec<Uuid>, Outbox)> {
-    let txn = begin_write(db).await?;
-    let event = find_for_change(&txn, actor, event_id).await?;
-    if Status::of(&event) == Status::Cancelled {
+) -> AppResult<Committed<event::Model>> {
+    let mut tx = Tx::begin(db).await?;
+    let event = find_for_change(&tx, actor, event_id).await?;
+    if event.status == EventStatus::Cancelled {
         return Err(AppError::conflict("a cancelled event cannot be changed"));
     }
     let following = match (scope, event.series_id) {
@@ -342,25 +323,20 @@ pub async fn update(
             event::Entity::find()
                 .filter(event::Column::SeriesId.eq(series_id))
                 .filter(event::Column::StartsAt.gt(event.starts_at))
-                .filter(event::Column::Status.eq(Status::Scheduled.as_str()))
+                .filter(event::Column::Status.eq(EventStatus::Scheduled))
                 .order_by_asc(event::Column::StartsAt)
-                .all(&txn)
+                .all(&tx)
                 .await?
         }
         _ => Vec::new(),
     };
-    let mut outbox = Outbox::default();
-    let mut changed = vec![event.id];
     for later in following {
         let shifted = update.shifted(&event, &later);
-        changed.push(later.id);
-        let (_, told) = apply(&txn, actor, later, shifted, now).await?;
-        outbox.extend(told);
+        apply(&mut tx, actor, later, shifted, now).await?;
     }
-    let (event, told) = apply(&txn, actor, event, update, now).await?;
-    outbox.extend(told);
-    txn.commit().await?;
-    Ok((event, changed, outbox))
+    let event = apply(&mut tx, actor, event, update, now).await?;
+    let effects = tx.commit().await?;
+    Ok(Committed::new(event, effects))
 }
 
 /// Which events of a series a change reaches.
@@ -406,14 +382,16 @@ impl EventUpdate {
     }
 }
 
-/// One event's part of a change, inside the caller's transaction.
+/// One event's part of a change, inside the caller's transaction: its subscribers hear it,
+/// a raised capacity promotes the waitlist, and its attendees are told of a new time or
+/// place.
 async fn apply(
-    txn: &DatabaseTransaction,
+    tx: &mut Tx,
     actor: Uuid,
     event: event::Model,
     update: EventUpdate,
     now: DateTime<Utc>,
-) -> AppResult<(event::Model, Outbox)> {
+) -> AppResult<event::Model> {
     let mut row: event::ActiveModel = event.clone().into();
     if let Patch::Set(title) = update.title {
         row.title = Set(parse_title(&title)?);
@@ -421,18 +399,71 @@ async fn apply(
     if let Patch::Set(description) = update.description {
         row.description = Set(parse_description(&description)?);
     }
-    let starts_at = match update.starts_at {
-        Patch::Set(at) => at,
-        Patch::Keep => event.starts_at,
-    };
-    let ends_at = match update.ends_at {
-        Patch::Set(at) => at,
-        Patch::Keep => event.ends_at,
-    };
+    if let Patch::Set(zone) = update.time_zone {
+        row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
+    }
+    patch_times(&mut row, &event, update.starts_at, update.ends_at, now)?;
+    patch_place(&mut row, &event, update.venue, update.online_url)?;
+    let raised = patch_capacity(&mut row, &event, update.capacity)?;
+    row.sequence = Set(event.sequence + 1);
+    row.updated_at = Set(now);
+    let updated = row.update(&*tx).await?;
+    tx.effects().event_changed(event.id, EventChange::Updated);
+    if raised {
+        let promoted = rsvps::fill_places(&*tx, event.id, now).await?;
+        rsvps::notify_promoted(tx, &updated, &promoted, now).await?;
+    }
+    if moved(&event, &updated) {
+        let told: Vec<Uuid> = notifications::attendees(&*tx, event.id)
+            .await?
+            .into_iter()
+            .filter(|u| *u != actor)
+            .collect();
+        let message = format!(
+            "“{}” has changed: {}.",
+            updated.title,
+            when_and_where(&updated)
+        );
+        notifications::record(
+            tx,
+            &told,
+            NotificationKind::EventChanged,
+            &message,
+            About::Event(event.id),
+            now,
+        )
+        .await?;
+    }
+    find(&*tx, event.id)
+        .await?
+        .ok_or(AppError::NotFound("event"))
+}
+
+/// Whether attendees must hear of the change: its time or its place moved.
+fn moved(before: &event::Model, after: &event::Model) -> bool {
+    after.starts_at != before.starts_at
+        || after.ends_at != before.ends_at
+        || after.time_zone != before.time_zone
+        || after.venue_name != before.venue_name
+        || after.venue_address != before.venue_address
+        || after.venue_lat != before.venue_lat
+        || after.venue_lng != before.venue_lng
+        || after.online_url != before.online_url
+}
+
+/// New times, checked. Past events are history (they make a group's organisers seeds of
+/// trust): an event that has started keeps its times, and none is moved into the past.
+fn patch_times(
+    row: &mut event::ActiveModel,
+    event: &event::Model,
+    starts_at: Patch<DateTime<Utc>>,
+    ends_at: Patch<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let starts_at = starts_at.or(event.starts_at);
+    let ends_at = ends_at.or(event.ends_at);
     check_times(starts_at, ends_at)?;
     if (starts_at, ends_at) != (event.starts_at, event.ends_at) {
-        // Past events are history (they make a group's organisers seeds of trust): an event
-        // that has started keeps its times, and none is moved into the past.
         if event.starts_at <= now {
             return Err(AppError::conflict(
                 "an event that has started keeps its times",
@@ -447,11 +478,18 @@ async fn apply(
     }
     row.starts_at = Set(starts_at);
     row.ends_at = Set(ends_at);
-    if let Patch::Set(zone) = update.time_zone {
-        row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
-    }
+    Ok(())
+}
+
+/// A new venue or online link, checked: an event keeps at least one of them.
+fn patch_place(
+    row: &mut event::ActiveModel,
+    event: &event::Model,
+    venue: Patch<Option<Venue>>,
+    online_url: Patch<Option<String>>,
+) -> AppResult<()> {
     let mut has_venue = event.venue_name.is_some();
-    if let Patch::Set(venue) = update.venue {
+    if let Patch::Set(venue) = venue {
         let venue = venue.as_ref().map(parse_venue).transpose()?;
         has_venue = venue.is_some();
         row.venue_name = Set(venue.as_ref().map(|v| v.0.clone()));
@@ -461,7 +499,7 @@ async fn apply(
         row.venue_cell = Set(venue.as_ref().map(|v| index_cell(&v.2)));
     }
     let mut has_online = event.online_url.is_some();
-    if let Patch::Set(url) = update.online_url {
+    if let Patch::Set(url) = online_url {
         let url = url.as_deref().map(parse_online_url).transpose()?;
         has_online = url.is_some();
         row.online_url = Set(url);
@@ -472,115 +510,82 @@ async fn apply(
             "an event keeps a venue, an onlineUrl, or both",
         ));
     }
-    let mut raised = false;
-    if let Patch::Set(capacity) = update.capacity {
-        check_capacity(capacity)?;
-        if capacity.is_some_and(|c| c < event.going_count) {
-            return Err(AppError::bad_input(
-                "capacity",
-                format!(
-                    "{} people are going: capacity cannot go below that",
-                    event.going_count
-                ),
-            ));
-        }
-        raised = match (event.capacity, capacity) {
-            (Some(old), Some(new)) => new > old,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        row.capacity = Set(capacity);
+    Ok(())
+}
+
+/// A new capacity, checked: never below the people going. True when it rose (or the limit
+/// went), so the waitlist moves up.
+fn patch_capacity(
+    row: &mut event::ActiveModel,
+    event: &event::Model,
+    capacity: Patch<Option<i32>>,
+) -> AppResult<bool> {
+    let Patch::Set(capacity) = capacity else {
+        return Ok(false);
+    };
+    check_capacity(capacity)?;
+    if capacity.is_some_and(|c| c < event.going_count) {
+        return Err(AppError::bad_input(
+            "capacity",
+            format!(
+                "{} people are going: capacity cannot go below that",
+                event.going_count
+            ),
+        ));
     }
-    row.sequence = Set(event.sequence + 1);
-    row.updated_at = Set(now);
-    let updated = row.update(txn).await?;
-    let mut outbox = Outbox::default();
-    if raised {
-        let promoted = rsvps::fill_places(txn, event.id, now).await?;
-        outbox.extend(rsvps::notify_promoted(txn, &updated, &promoted, now).await?);
-    }
-    let moved = updated.starts_at != event.starts_at
-        || updated.ends_at != event.ends_at
-        || updated.time_zone != event.time_zone
-        || updated.venue_name != event.venue_name
-        || updated.venue_address != event.venue_address
-        || updated.venue_lat != event.venue_lat
-        || updated.venue_lng != event.venue_lng
-        || updated.online_url != event.online_url;
-    if moved {
-        let told: Vec<Uuid> = notifications::attendees(txn, event.id)
-            .await?
-            .into_iter()
-            .filter(|u| *u != actor)
-            .collect();
-        let message = format!(
-            "“{}” has changed: {}.",
-            updated.title,
-            when_and_where(&updated)
-        );
-        outbox.extend(
-            notifications::record(
-                txn,
-                &told,
-                Kind::EventChanged,
-                &message,
-                About::Event(event.id),
-                now,
-            )
-            .await?,
-        );
-    }
-    let event = find(txn, event.id)
-        .await?
-        .ok_or(AppError::NotFound("event"))?;
-    Ok((event, outbox))
+    row.capacity = Set(capacity);
+    Ok(match (event.capacity, capacity) {
+        (Some(old), Some(new)) => new > old,
+        (Some(_), None) => true,
+        _ => false,
+    })
 }
 
 /// Cancels an event, keeping everything about it. Cancelling twice changes nothing (and
-/// commits nothing: the notifications are None).
+/// tells nobody again).
 pub async fn cancel(
     db: &DatabaseConnection,
     actor: Uuid,
     event_id: Uuid,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<(event::Model, Option<Outbox>)> {
-    let txn = begin_write(db).await?;
-    let event = find_for_change(&txn, actor, event_id).await?;
-    if Status::of(&event) == Status::Cancelled {
-        return Ok((event, None));
+) -> AppResult<Committed<event::Model>> {
+    let mut tx = Tx::begin(db).await?;
+    let event = find_for_change(&tx, actor, event_id).await?;
+    if event.status == EventStatus::Cancelled {
+        return Ok(Committed::new(event, Default::default()));
     }
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
         return Err(AppError::bad_input(
             "reason",
-            "a reason has at most 1,000 characters",
+            format!("a reason has at most {MAX_REASON_CHARS} characters"),
         ));
     }
-    let outbox = cancel_in(&txn, &event, Some(actor), reason, now).await?;
-    let event = find(&txn, event.id)
+    cancel_in(&mut tx, &event, Some(actor), reason, now).await?;
+    let event = find(&tx, event.id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
-    txn.commit().await?;
-    Ok((event, Some(outbox)))
+    let effects = tx.commit().await?;
+    Ok(Committed::new(event, effects))
 }
 
-/// Marks a scheduled event cancelled and tells everyone GOING or WAITLISTED (but `actor`,
-/// who did it) inside the caller's transaction.
+/// Marks a scheduled event cancelled inside the caller's transaction: its subscribers hear
+/// it, and everyone GOING or WAITLISTED (but `actor`, who did it) is told.
 pub async fn cancel_in(
-    txn: &impl ConnectionTrait,
+    tx: &mut Tx,
     event: &event::Model,
     actor: Option<Uuid>,
     reason: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<Outbox> {
+) -> AppResult<()> {
     event::Entity::update_many()
-        .col_expr(
-            event::Column::Status,
-            Expr::value(Status::Cancelled.as_str()),
-        )
+        .col_expr(event::Column::Status, Expr::value(EventStatus::Cancelled))
         .col_expr(event::Column::CancelReason, Expr::value(reason.clone()))
         .col_expr(
             event::Column::Sequence,
@@ -588,9 +593,10 @@ pub async fn cancel_in(
         )
         .col_expr(event::Column::UpdatedAt, Expr::value(now))
         .filter(event::Column::Id.eq(event.id))
-        .exec(txn)
+        .exec(&*tx)
         .await?;
-    let told: Vec<Uuid> = notifications::attendees(txn, event.id)
+    tx.effects().event_changed(event.id, EventChange::Cancelled);
+    let told: Vec<Uuid> = notifications::attendees(&*tx, event.id)
         .await?
         .into_iter()
         .filter(|u| Some(*u) != actor)
@@ -600,9 +606,9 @@ pub async fn cancel_in(
         None => format!("“{}” is cancelled.", event.title),
     };
     notifications::record(
-        txn,
+        tx,
         &told,
-        Kind::EventCancelled,
+        NotificationKind::EventCancelled,
         &message,
         About::Event(event.id),
         now,
@@ -666,16 +672,8 @@ pub type StartKey = (DateTime<Utc>, Uuid);
 
 fn upcoming(now: DateTime<Utc>, after: Option<StartKey>) -> Condition {
     let mut condition = Condition::all().add(event::Column::EndsAt.gt(now));
-    if let Some((starts_at, id)) = after {
-        condition = condition.add(
-            Condition::any()
-                .add(event::Column::StartsAt.gt(starts_at))
-                .add(
-                    Condition::all()
-                        .add(event::Column::StartsAt.eq(starts_at))
-                        .add(event::Column::Id.gt(id)),
-                ),
-        );
+    if let Some(cursor) = after {
+        condition = condition.add(after_start(cursor));
     }
     condition
 }
@@ -710,10 +708,9 @@ pub async fn upcoming_for_member(
         .column(rsvp::Column::EventId)
         .from(rsvp::Entity)
         .and_where(Expr::col(rsvp::Column::UserId).eq(user_id))
-        .and_where(Expr::col(rsvp::Column::Status).is_in([
-            rsvps::Status::Going.as_str(),
-            rsvps::Status::Waitlisted.as_str(),
-        ]))
+        .and_where(
+            Expr::col(rsvp::Column::Status).is_in([RsvpStatus::Going, RsvpStatus::Waitlisted]),
+        )
         .to_owned();
     Ok(event::Entity::find()
         .filter(event::Column::Id.in_subquery(answered))
@@ -759,7 +756,10 @@ pub async fn search(
     if !(radius > 0.0 && radius <= crate::domain::search::MAX_RADIUS_KM) {
         return Err(AppError::bad_input(
             "radiusKm",
-            "radiusKm must be above 0 and at most 200",
+            format!(
+                "radiusKm must be above 0 and at most {}",
+                crate::domain::search::MAX_RADIUS_KM
+            ),
         ));
     }
     let interest_ids =
@@ -774,7 +774,24 @@ pub async fn search(
             "startsBefore must be after startsAfter",
         ));
     }
-    let ranges = crate::domain::geo::cover(&near, radius);
+    let condition = search_condition(&near, &filter, &interest_ids, starts_after);
+    let mut scan = Scan {
+        near,
+        radius,
+        group_places: HashMap::new(),
+    };
+    scan.run(db, condition, after, limit).await
+}
+
+/// Scheduled events starting in the window, in the cells covering the circle (or, for an
+/// online-only event, whose group is in them), matching the text and interests.
+fn search_condition(
+    near: &GeoPoint,
+    filter: &EventSearch,
+    interest_ids: &[Uuid],
+    starts_after: DateTime<Utc>,
+) -> Condition {
+    let ranges = crate::domain::geo::cover(near, filter.radius_km);
     let mut in_cover = Condition::any();
     let mut groups_in_cover = Condition::any();
     for (lo, hi) in &ranges {
@@ -787,7 +804,7 @@ pub async fn search(
         .cond_where(groups_in_cover)
         .to_owned();
     let mut condition = Condition::all()
-        .add(event::Column::Status.eq(Status::Scheduled.as_str()))
+        .add(event::Column::Status.eq(EventStatus::Scheduled))
         .add(event::Column::StartsAt.gte(starts_after))
         .add(
             Condition::any().add(in_cover).add(
@@ -807,20 +824,11 @@ pub async fn search(
     {
         let pattern = sea_orm::sea_query::LikeExpr::new(crate::domain::interests::like_pattern(q))
             .escape('\\');
+        let lower = |column| Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)));
         condition = condition.add(
             Condition::any()
-                .add(
-                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
-                        event::Column::Title,
-                    )))
-                    .like(pattern.clone()),
-                )
-                .add(
-                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
-                        event::Column::Description,
-                    )))
-                    .like(pattern),
-                ),
+                .add(lower(event::Column::Title).like(pattern.clone()))
+                .add(lower(event::Column::Description).like(pattern)),
         );
     }
     if !interest_ids.is_empty() {
@@ -829,74 +837,110 @@ pub async fn search(
                 Query::select()
                     .column(entity::group_interest::Column::GroupId)
                     .from(entity::group_interest::Entity)
-                    .and_where(entity::group_interest::Column::InterestId.is_in(interest_ids))
+                    .and_where(
+                        entity::group_interest::Column::InterestId.is_in(interest_ids.to_vec()),
+                    )
                     .to_owned(),
             ),
         );
     }
-    // Distances of online-only events' groups, looked up once per group.
-    let mut group_places: HashMap<Uuid, Option<f64>> = HashMap::new();
-    let mut found = Vec::new();
-    let mut cursor = after;
-    let batch = std::cmp::max(limit * 2, 50);
-    loop {
-        let mut select = event::Entity::find().filter(condition.clone());
-        if let Some((starts_at, id)) = cursor {
-            select = select.filter(
-                Condition::any()
-                    .add(event::Column::StartsAt.gt(starts_at))
-                    .add(
-                        Condition::all()
-                            .add(event::Column::StartsAt.eq(starts_at))
-                            .add(event::Column::Id.gt(id)),
-                    ),
-            );
+    condition
+}
+
+/// Events after `(starts_at, id)` in start order.
+fn after_start(cursor: StartKey) -> Condition {
+    let (starts_at, id) = cursor;
+    Condition::any()
+        .add(event::Column::StartsAt.gt(starts_at))
+        .add(
+            Condition::all()
+                .add(event::Column::StartsAt.eq(starts_at))
+                .add(event::Column::Id.gt(id)),
+        )
+}
+
+/// The walk through candidates in start order, keeping those truly within the radius.
+struct Scan {
+    near: GeoPoint,
+    radius: f64,
+    /// Distances of online-only events' groups, looked up once per group.
+    group_places: HashMap<Uuid, Option<f64>>,
+}
+
+impl Scan {
+    async fn run(
+        &mut self,
+        db: &impl ConnectionTrait,
+        condition: Condition,
+        mut cursor: Option<StartKey>,
+        limit: u64,
+    ) -> AppResult<Vec<FoundEvent>> {
+        let mut found = Vec::new();
+        let batch = std::cmp::max(limit * 2, 50);
+        loop {
+            let mut select = event::Entity::find().filter(condition.clone());
+            if let Some(cursor) = cursor {
+                select = select.filter(after_start(cursor));
+            }
+            let rows = select
+                .order_by_asc(event::Column::StartsAt)
+                .order_by_asc(event::Column::Id)
+                .limit(batch)
+                .all(db)
+                .await?;
+            let exhausted = (rows.len() as u64) < batch;
+            self.locate_groups(db, &rows).await?;
+            for event in rows {
+                cursor = Some((event.starts_at, event.id));
+                if let Some(distance_km) = self.within(&event) {
+                    found.push(FoundEvent { event, distance_km });
+                    if found.len() as u64 >= limit {
+                        return Ok(found);
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(found);
+            }
         }
-        let rows = select
-            .order_by_asc(event::Column::StartsAt)
-            .order_by_asc(event::Column::Id)
-            .limit(batch)
-            .all(db)
-            .await?;
-        let exhausted = (rows.len() as u64) < batch;
+    }
+
+    /// Learns where the groups of the online-only events among `rows` meet.
+    async fn locate_groups(
+        &mut self,
+        db: &impl ConnectionTrait,
+        rows: &[event::Model],
+    ) -> AppResult<()> {
         let missing: Vec<Uuid> = rows
             .iter()
-            .filter(|e| e.venue_cell.is_none() && !group_places.contains_key(&e.group_id))
+            .filter(|e| e.venue_cell.is_none() && !self.group_places.contains_key(&e.group_id))
             .map(|e| e.group_id)
             .collect();
         for group in groups::find_many(db, &missing).await? {
             let d = GeoPoint::new(group.lat, group.lng)
                 .ok()
-                .map(|p| near.distance_km(&p));
-            group_places.insert(group.id, d);
+                .map(|p| self.near.distance_km(&p));
+            self.group_places.insert(group.id, d);
         }
-        for event in rows {
-            cursor = Some((event.starts_at, event.id));
-            let (within, distance_km) = match (event.venue_lat, event.venue_lng) {
-                (Some(lat), Some(lng)) => {
-                    let d = GeoPoint::new(lat, lng)
-                        .map(|p| near.distance_km(&p))
-                        .unwrap_or(f64::INFINITY);
-                    (d <= radius, Some(d))
-                }
-                _ => (
-                    group_places
-                        .get(&event.group_id)
-                        .copied()
-                        .flatten()
-                        .is_some_and(|d| d <= radius),
-                    None,
-                ),
-            };
-            if within {
-                found.push(FoundEvent { event, distance_km });
-                if found.len() as u64 >= limit {
-                    return Ok(found);
-                }
+        Ok(())
+    }
+
+    /// Some(distance to the venue, None for online-only) when the event is within the radius.
+    fn within(&self, event: &event::Model) -> Option<Option<f64>> {
+        match (event.venue_lat, event.venue_lng) {
+            (Some(lat), Some(lng)) => {
+                let d = GeoPoint::new(lat, lng)
+                    .map(|p| self.near.distance_km(&p))
+                    .unwrap_or(f64::INFINITY);
+                (d <= self.radius).then_some(Some(d))
             }
-        }
-        if exhausted {
-            return Ok(found);
+            _ => self
+                .group_places
+                .get(&event.group_id)
+                .copied()
+                .flatten()
+                .is_some_and(|d| d <= self.radius)
+                .then_some(None),
         }
     }
 }

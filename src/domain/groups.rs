@@ -1,6 +1,8 @@
 //! Interest groups: creation, changes, and who may do what in them.
 
 use chrono::{DateTime, Utc};
+use entity::event::EventStatus;
+pub use entity::group::JoinPolicy;
 use entity::{event, event_series, group, membership, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -9,11 +11,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::memberships::{self, Role};
-use crate::domain::notifications::Outbox;
 use crate::domain::zones::parse_time_zone;
 use crate::domain::{events, interests};
 use crate::error::{AppError, AppResult};
@@ -26,36 +27,16 @@ pub const NAME_CHARS: std::ops::RangeInclusive<usize> = 3..=80;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 pub const MAX_CITY_CHARS: usize = 100;
 
-/// How people join a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinPolicy {
-    Open,
-    Approval,
-}
-
-impl JoinPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JoinPolicy::Open => "OPEN",
-            JoinPolicy::Approval => "APPROVAL",
-        }
-    }
-
-    pub fn of(group: &group::Model) -> Self {
-        if group.join_policy == "APPROVAL" {
-            JoinPolicy::Approval
-        } else {
-            JoinPolicy::Open
-        }
-    }
-}
-
 fn parse_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
     if !NAME_CHARS.contains(&name.chars().count()) {
         return Err(AppError::bad_input(
             "name",
-            "a group name has 3 to 80 characters",
+            format!(
+                "a group name has {} to {} characters",
+                NAME_CHARS.start(),
+                NAME_CHARS.end()
+            ),
         ));
     }
     Ok(name.to_owned())
@@ -77,7 +58,7 @@ fn parse_city(raw: &str) -> AppResult<String> {
     if city.is_empty() || city.chars().count() > MAX_CITY_CHARS {
         return Err(AppError::bad_input(
             "city",
-            "a city has 1 to 100 characters",
+            format!("a city has 1 to {MAX_CITY_CHARS} characters"),
         ));
     }
     Ok(city.to_owned())
@@ -156,9 +137,9 @@ pub async fn create(
     // Two groups created at once with the same name can both find one slug free; the
     // unique index stops the second, which then tries again and finds the next.
     for _ in 0..3 {
-        let txn = begin_write(db).await?;
-        let interest_ids = interests::known_ids(&txn, &input.interest_ids, "interestIds").await?;
-        let slug = free_slug(&txn, &base).await?;
+        let tx = Tx::begin(db).await?;
+        let interest_ids = interests::known_ids(&tx, &input.interest_ids, "interestIds").await?;
+        let slug = free_slug(&tx, &base).await?;
         let inserted = group::ActiveModel {
             id: Set(Uuid::now_v7()),
             slug: Set(slug),
@@ -170,13 +151,13 @@ pub async fn create(
             cell: Set(index_cell(&location)),
             city: Set(city.clone()),
             time_zone: Set(time_zone.clone()),
-            join_policy: Set(input.join_policy.as_str().to_owned()),
+            join_policy: Set(input.join_policy),
             member_count: Set(0),
             closed_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(&txn)
+        .insert(&tx)
         .await;
         let group = match inserted {
             Ok(group) => group,
@@ -185,12 +166,12 @@ pub async fn create(
             }
             Err(err) => return Err(err.into()),
         };
-        interests::set_for_group(&txn, group.id, interest_ids).await?;
-        memberships::add_active(&txn, group.id, creator.id, Role::Organizer, now).await?;
-        let group = find(&txn, group.id)
+        interests::set_for_group(&tx, group.id, interest_ids).await?;
+        memberships::add_active(&tx, group.id, creator.id, Role::Organizer, now).await?;
+        let group = find(&tx, group.id)
             .await?
             .ok_or(AppError::NotFound("group"))?;
-        txn.commit().await?;
+        tx.commit().await?.expect_none();
         return Ok(group);
     }
     Err(AppError::conflict(
@@ -217,11 +198,11 @@ pub async fn update(
     update: GroupUpdate,
     now: DateTime<Utc>,
 ) -> AppResult<group::Model> {
-    let txn = begin_write(db).await?;
-    let group = find(&txn, group_id)
+    let tx = Tx::begin(db).await?;
+    let group = find(&tx, group_id)
         .await?
         .ok_or(AppError::NotFound("group"))?;
-    memberships::require_role(&txn, group.id, actor, &[Role::Organizer, Role::CoOrganizer]).await?;
+    memberships::require_role(&tx, group.id, actor, &[Role::Organizer, Role::CoOrganizer]).await?;
     require_open(&group)?;
     let mut row: group::ActiveModel = group.clone().into();
     let name = match update.name {
@@ -248,15 +229,15 @@ pub async fn update(
         row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
     }
     if let Patch::Set(policy) = update.join_policy {
-        row.join_policy = Set(policy.as_str().to_owned());
+        row.join_policy = Set(policy);
     }
     if let Patch::Set(ids) = update.interest_ids {
-        let ids = interests::known_ids(&txn, &ids, "interestIds").await?;
-        interests::set_for_group(&txn, group.id, ids).await?;
+        let ids = interests::known_ids(&tx, &ids, "interestIds").await?;
+        interests::set_for_group(&tx, group.id, ids).await?;
     }
     row.updated_at = Set(now);
-    let group = row.update(&txn).await?;
-    txn.commit().await?;
+    let group = row.update(&tx).await?;
+    tx.commit().await?.expect_none();
     Ok(group)
 }
 
@@ -274,44 +255,41 @@ pub fn require_open(group: &group::Model) -> AppResult<()> {
 /// transaction: it leaves every search, its pending requests are dropped (no one is left
 /// to answer them), its series stop, and its events still to start are cancelled with
 /// notifications (to everyone but `leaving`, the organiser whose departure closes it).
-/// Returns those notifications and the cancelled events.
 pub async fn close(
-    db: &impl ConnectionTrait,
+    tx: &mut Tx,
     group: &group::Model,
     leaving: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<(Outbox, Vec<Uuid>)> {
+) -> AppResult<()> {
     group::Entity::update_many()
         .col_expr(group::Column::ClosedAt, Expr::value(now))
         .col_expr(group::Column::Cell, Expr::value(CLOSED_CELL))
         .col_expr(group::Column::UpdatedAt, Expr::value(now))
         .filter(group::Column::Id.eq(group.id))
-        .exec(db)
+        .exec(&*tx)
         .await?;
     membership::Entity::delete_many()
         .filter(membership::Column::GroupId.eq(group.id))
-        .filter(membership::Column::Status.eq(memberships::Status::Pending.as_str()))
-        .exec(db)
+        .filter(membership::Column::Status.eq(memberships::Status::Pending))
+        .exec(&*tx)
         .await?;
     event_series::Entity::update_many()
         .col_expr(event_series::Column::Complete, Expr::value(true))
         .filter(event_series::Column::GroupId.eq(group.id))
-        .exec(db)
+        .exec(&*tx)
         .await?;
     let upcoming = event::Entity::find()
         .filter(event::Column::GroupId.eq(group.id))
-        .filter(event::Column::Status.eq(events::Status::Scheduled.as_str()))
+        .filter(event::Column::Status.eq(EventStatus::Scheduled))
         .filter(event::Column::StartsAt.gt(now))
         .order_by_asc(event::Column::Id)
-        .all(db)
+        .all(&*tx)
         .await?;
-    let mut outbox = Outbox::default();
     let reason = format!("“{}” has closed: its organizer left Kith", group.name);
     for event in &upcoming {
-        outbox
-            .extend(events::cancel_in(db, event, Some(leaving), Some(reason.clone()), now).await?);
+        events::cancel_in(tx, event, Some(leaving), Some(reason.clone()), now).await?;
     }
-    Ok((outbox, upcoming.iter().map(|e| e.id).collect()))
+    Ok(())
 }
 
 /// The group, its row locked until the transaction ends (`SELECT … FOR UPDATE` on

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
 /// Most interests one member or group may hold.
@@ -113,11 +113,11 @@ pub async fn set_for_user(
     ids: &[Uuid],
     field: &str,
 ) -> AppResult<()> {
-    let txn = begin_write(db).await?;
-    let ids = known_ids(&txn, ids, field).await?;
+    let tx = Tx::begin(db).await?;
+    let ids = known_ids(&tx, ids, field).await?;
     user_interest::Entity::delete_many()
         .filter(user_interest::Column::UserId.eq(user_id))
-        .exec(&txn)
+        .exec(&tx)
         .await?;
     if !ids.is_empty() {
         user_interest::Entity::insert_many(ids.into_iter().map(|interest_id| {
@@ -126,10 +126,10 @@ pub async fn set_for_user(
                 interest_id: sea_orm::Set(interest_id),
             }
         }))
-        .exec(&txn)
+        .exec(&tx)
         .await?;
     }
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(())
 }
 

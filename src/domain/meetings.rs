@@ -7,22 +7,26 @@
 //! indexes, written in the confirmation's own transaction.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{event, meeting_confirmation as confirmation, meeting_token, rsvp};
+use entity::event::{self, EventStatus};
+pub use entity::meeting_confirmation::MeetingStatus as Status;
+use entity::notification::NotificationKind;
+use entity::rsvp::{self, CheckInMethod, RsvpStatus};
+use entity::{meeting_confirmation as confirmation, meeting_token};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 use uuid::Uuid;
 
 use crate::auth::MeetingTokens;
-use crate::db::begin_write;
-use crate::domain::checkins::{self, Method};
-use crate::domain::events::{self, Status as EventStatus};
-use crate::domain::notifications::{self, About, Kind, Outbox};
+use crate::db::Tx;
+use crate::domain::checkins;
+use crate::domain::events;
+use crate::domain::notifications::{self, About};
 use crate::domain::rate_limit::{self, Limit};
-use crate::domain::rsvps::Status as RsvpStatus;
 use crate::domain::{accounts, blocks};
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 
 /// Wrong codes a scanner may type before being made to wait.
@@ -31,34 +35,6 @@ pub const WRONG_CODES: Limit = Limit {
     window: Duration::minutes(15),
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Confirmed,
-    Declined,
-    Withdrawn,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "PENDING",
-            Status::Confirmed => "CONFIRMED",
-            Status::Declined => "DECLINED",
-            Status::Withdrawn => "WITHDRAWN",
-        }
-    }
-
-    pub fn of(row: &confirmation::Model) -> Self {
-        match row.status.as_str() {
-            "CONFIRMED" => Status::Confirmed,
-            "DECLINED" => Status::Declined,
-            "WITHDRAWN" => Status::Withdrawn,
-            _ => Status::Pending,
-        }
-    }
-}
-
 /// A pair in a fixed order.
 pub fn pair(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
     if a <= b { (a, b) } else { (b, a) }
@@ -66,7 +42,7 @@ pub fn pair(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
 
 /// CONFLICT unless the event takes place and meetings may be confirmed now.
 fn check_window(event: &event::Model, now: DateTime<Utc>) -> AppResult<()> {
-    if EventStatus::of(event) == EventStatus::Cancelled {
+    if event.status == EventStatus::Cancelled {
         return Err(AppError::conflict("the event is cancelled"));
     }
     // The same window as hosts' check-in: from 30 minutes before the start until 2 hours
@@ -86,14 +62,14 @@ async fn check_in_of(
     db: &impl ConnectionTrait,
     event_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Option<Method>> {
+) -> AppResult<Option<CheckInMethod>> {
     Ok(rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event_id))
         .filter(rsvp::Column::UserId.eq(user_id))
-        .filter(rsvp::Column::Status.eq(RsvpStatus::Going.as_str()))
+        .filter(rsvp::Column::Status.eq(RsvpStatus::Going))
         .one(db)
         .await?
-        .and_then(|r| Method::of(&r)))
+        .and_then(|r| checkins::method(&r)))
 }
 
 /// A token as handed to the member's phone.
@@ -215,7 +191,7 @@ pub async fn confirm(
     scanner: Uuid,
     presented: Presented,
     now: DateTime<Utc>,
-) -> AppResult<(confirmation::Model, Outbox)> {
+) -> AppResult<Committed<confirmation::Model>> {
     let token = token_of(db, tokens, scanner, &presented, now).await?;
     if token.subject_id == scanner {
         return Err(AppError::forbidden(
@@ -227,16 +203,16 @@ pub async fn confirm(
             "you cannot confirm a meeting with this person",
         ));
     }
-    let txn = begin_write(db).await?;
-    let event = events::find(&txn, token.event_id)
+    let mut tx = Tx::begin(db).await?;
+    let event = events::find(&tx, token.event_id)
         .await?
         .ok_or(AppError::NotFound("event"))?;
-    if check_in_of(&txn, event.id, scanner).await?.is_none() {
+    if check_in_of(&tx, event.id, scanner).await?.is_none() {
         return Err(AppError::forbidden(
             "check in at the event before confirming meetings",
         ));
     }
-    if check_in_of(&txn, event.id, token.subject_id)
+    if check_in_of(&tx, event.id, token.subject_id)
         .await?
         .is_none()
     {
@@ -248,7 +224,7 @@ pub async fn confirm(
     let used = || AppError::conflict("this token was used already: ask for a fresh one");
     if confirmation::Entity::find()
         .filter(confirmation::Column::TokenId.eq(token.id))
-        .one(&txn)
+        .one(&tx)
         .await?
         .is_some()
     {
@@ -260,7 +236,7 @@ pub async fn confirm(
         .filter(confirmation::Column::EventId.eq(event.id))
         .filter(confirmation::Column::UserLow.eq(low))
         .filter(confirmation::Column::UserHigh.eq(high))
-        .one(&txn)
+        .one(&tx)
         .await?
         .is_some()
     {
@@ -274,12 +250,12 @@ pub async fn confirm(
         user_low: Set(low),
         user_high: Set(high),
         token_id: Set(token.id),
-        status: Set(Status::Pending.as_str().to_owned()),
+        status: Set(Status::Pending),
         created_at: Set(now),
         responded_at: Set(None),
         withdrawn_at: Set(None),
     }
-    .insert(&txn)
+    .insert(&tx)
     .await
     .map_err(|err| match err.sql_err() {
         // Lost a race with the same token or the same pair: the database keeps it once.
@@ -288,14 +264,14 @@ pub async fn confirm(
         }
         _ => err.into(),
     })?;
-    let name = accounts::find(&txn, scanner)
+    let name = accounts::find(&tx, scanner)
         .await?
         .map(|u| u.display_name)
         .unwrap_or_default();
-    let outbox = notifications::record(
-        &txn,
+    notifications::record(
+        &mut tx,
         &[token.subject_id],
-        Kind::MeetingRequested,
+        NotificationKind::MeetingRequested,
         &format!(
             "{name} says you met at “{}”. Confirm or decline it in the app.",
             event.title
@@ -304,8 +280,8 @@ pub async fn confirm(
         now,
     )
     .await?;
-    txn.commit().await?;
-    Ok((row, outbox))
+    let effects = tx.commit().await?;
+    Ok(Committed::new(row, effects))
 }
 
 /// The subject answers a PENDING confirmation. Only they may; answering again the same way
@@ -317,9 +293,9 @@ pub async fn respond(
     accept: bool,
     now: DateTime<Utc>,
 ) -> AppResult<confirmation::Model> {
-    let txn = begin_write(db).await?;
+    let tx = Tx::begin(db).await?;
     let row = confirmation::Entity::find_by_id(id)
-        .one(&txn)
+        .one(&tx)
         .await?
         .ok_or(AppError::NotFound("meeting confirmation"))?;
     if row.subject_id != actor {
@@ -337,24 +313,23 @@ pub async fn respond(
     // Only a PENDING confirmation changes, in one conditional update: an answer racing a
     // withdrawal (or another answer) cannot undo it.
     let changed = confirmation::Entity::update_many()
-        .col_expr(confirmation::Column::Status, Expr::value(wanted.as_str()))
+        .col_expr(confirmation::Column::Status, Expr::value(wanted))
         .col_expr(confirmation::Column::RespondedAt, Expr::value(now))
         .filter(confirmation::Column::Id.eq(id))
-        .filter(confirmation::Column::Status.eq(Status::Pending.as_str()))
-        .exec(&txn)
+        .filter(confirmation::Column::Status.eq(Status::Pending))
+        .exec(&tx)
         .await?
         .rows_affected
         == 1;
     let row = confirmation::Entity::find_by_id(id)
-        .one(&txn)
+        .one(&tx)
         .await?
         .ok_or(AppError::NotFound("meeting confirmation"))?;
-    txn.commit().await?;
-    let status = Status::of(&row);
-    if !changed && status != wanted {
+    tx.commit().await?.expect_none();
+    if !changed && row.status != wanted {
         return Err(AppError::conflict(format!(
             "this meeting is {} already",
-            status.as_str()
+            row.status.to_value()
         )));
     }
     Ok(row)
@@ -367,39 +342,25 @@ pub async fn withdraw(
     other: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    let txn = begin_write(db).await?;
-    accounts::find(&txn, other)
+    let tx = Tx::begin(db).await?;
+    accounts::find(&tx, other)
         .await?
         .ok_or(AppError::NotFound("user"))?;
     let (low, high) = pair(actor, other);
     let result = confirmation::Entity::update_many()
-        .col_expr(
-            confirmation::Column::Status,
-            Expr::value(Status::Withdrawn.as_str()),
-        )
+        .col_expr(confirmation::Column::Status, Expr::value(Status::Withdrawn))
         .col_expr(confirmation::Column::WithdrawnAt, Expr::value(now))
         .filter(confirmation::Column::UserLow.eq(low))
         .filter(confirmation::Column::UserHigh.eq(high))
-        .filter(
-            confirmation::Column::Status
-                .is_in([Status::Pending.as_str(), Status::Confirmed.as_str()]),
-        )
-        .exec(&txn)
+        .filter(confirmation::Column::Status.is_in([Status::Pending, Status::Confirmed]))
+        .exec(&tx)
         .await?;
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(result.rows_affected > 0)
 }
 
-/// A confirmation, for one of its two people only: None for anyone else.
-pub async fn find_for(
-    db: &impl ConnectionTrait,
-    viewer: Uuid,
-    id: Uuid,
-) -> AppResult<Option<confirmation::Model>> {
-    Ok(confirmation::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|c| c.scanner_id == viewer || c.subject_id == viewer))
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<confirmation::Model>> {
+    Ok(confirmation::Entity::find_by_id(id).one(db).await?)
 }
 
 /// PENDING confirmations awaiting the member's answer, newest first, before id `after`.
@@ -411,7 +372,7 @@ pub async fn pending_for(
 ) -> AppResult<Vec<confirmation::Model>> {
     let mut select = confirmation::Entity::find()
         .filter(confirmation::Column::SubjectId.eq(subject))
-        .filter(confirmation::Column::Status.eq(Status::Pending.as_str()));
+        .filter(confirmation::Column::Status.eq(Status::Pending));
     if let Some(after) = after {
         select = select.filter(confirmation::Column::Id.lt(after));
     }
@@ -427,7 +388,7 @@ pub async fn pending_count(db: &impl ConnectionTrait, subject: Uuid) -> AppResul
     use sea_orm::PaginatorTrait;
     Ok(confirmation::Entity::find()
         .filter(confirmation::Column::SubjectId.eq(subject))
-        .filter(confirmation::Column::Status.eq(Status::Pending.as_str()))
+        .filter(confirmation::Column::Status.eq(Status::Pending))
         .count(db)
         .await?)
 }
@@ -438,7 +399,7 @@ pub async fn confirmed_involving(
     users: &[Uuid],
 ) -> AppResult<Vec<confirmation::Model>> {
     Ok(confirmation::Entity::find()
-        .filter(confirmation::Column::Status.eq(Status::Confirmed.as_str()))
+        .filter(confirmation::Column::Status.eq(Status::Confirmed))
         .filter(
             Condition::any()
                 .add(confirmation::Column::UserLow.is_in(users.to_vec()))

@@ -3,73 +3,21 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+pub use entity::membership::{MembershipStatus as Status, Role};
+use entity::notification::NotificationKind;
 use entity::{group, membership, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
-use crate::domain::groups::{self, JoinPolicy};
-use crate::domain::notifications::{self, About, Kind, Outbox};
+use crate::db::Tx;
+use crate::domain::groups;
+use crate::domain::notifications::{self, About};
 use crate::error::{AppError, AppResult};
-
-/// A member's role in a group, from most to least powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Organizer,
-    CoOrganizer,
-    EventHost,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Organizer => "ORGANIZER",
-            Role::CoOrganizer => "CO_ORGANIZER",
-            Role::EventHost => "EVENT_HOST",
-            Role::Member => "MEMBER",
-        }
-    }
-
-    pub fn of(row: &membership::Model) -> Self {
-        match row.role.as_str() {
-            "ORGANIZER" => Role::Organizer,
-            "CO_ORGANIZER" => Role::CoOrganizer,
-            "EVENT_HOST" => Role::EventHost,
-            _ => Role::Member,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Active,
-    Pending,
-    /// Never stored: what `decide` answers for a declined request, which it removes.
-    Declined,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "ACTIVE",
-            Status::Pending => "PENDING",
-            Status::Declined => "DECLINED",
-        }
-    }
-
-    pub fn of(row: &membership::Model) -> Self {
-        match row.status.as_str() {
-            "ACTIVE" => Status::Active,
-            "DECLINED" => Status::Declined,
-            _ => Status::Pending,
-        }
-    }
-}
+use entity::group::JoinPolicy;
 
 async fn adjust_member_count(db: &impl ConnectionTrait, group_id: Uuid, by: i32) -> AppResult<()> {
     group::Entity::update_many()
@@ -95,8 +43,8 @@ pub async fn add_active(
         id: Set(Uuid::now_v7()),
         group_id: Set(group_id),
         user_id: Set(user_id),
-        role: Set(role.as_str().to_owned()),
-        status: Set(Status::Active.as_str().to_owned()),
+        role: Set(role),
+        status: Set(Status::Active),
         created_at: Set(now),
         joined_at: Set(Some(now)),
     }
@@ -131,12 +79,12 @@ pub async fn require_role(
     roles: &[Role],
 ) -> AppResult<membership::Model> {
     match of(db, group_id, user_id).await? {
-        Some(m) if Status::of(&m) == Status::Active && roles.contains(&Role::of(&m)) => Ok(m),
+        Some(m) if m.status == Status::Active && roles.contains(&m.role) => Ok(m),
         _ => Err(AppError::forbidden(format!(
             "only {} of the group may do this",
             roles
                 .iter()
-                .map(|r| r.as_str())
+                .map(|r| r.to_value())
                 .collect::<Vec<_>>()
                 .join(" or ")
         ))),
@@ -151,7 +99,7 @@ pub async fn is_active_member(
 ) -> AppResult<bool> {
     Ok(of(db, group_id, user_id)
         .await?
-        .is_some_and(|m| Status::of(&m) == Status::Active))
+        .is_some_and(|m| m.status == Status::Active))
 }
 
 /// Joins a group: ACTIVE in an OPEN group, PENDING (awaiting an organiser) in an APPROVAL one.
@@ -162,39 +110,39 @@ pub async fn join(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<membership::Model> {
-    let txn = begin_write(db).await?;
-    let group = groups::find(&txn, group_id)
+    let tx = Tx::begin(db).await?;
+    let group = groups::find(&tx, group_id)
         .await?
         .ok_or(AppError::NotFound("group"))?;
-    if let Some(existing) = of(&txn, group_id, user_id).await? {
+    if let Some(existing) = of(&tx, group_id, user_id).await? {
         return Ok(existing);
     }
     groups::require_open(&group)?;
-    let row = match JoinPolicy::of(&group) {
-        JoinPolicy::Open => add_active(&txn, group_id, user_id, Role::Member, now).await?,
+    let row = match group.join_policy {
+        JoinPolicy::Open => add_active(&tx, group_id, user_id, Role::Member, now).await?,
         JoinPolicy::Approval => {
             membership::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 group_id: Set(group_id),
                 user_id: Set(user_id),
-                role: Set(Role::Member.as_str().to_owned()),
-                status: Set(Status::Pending.as_str().to_owned()),
+                role: Set(Role::Member),
+                status: Set(Status::Pending),
                 created_at: Set(now),
                 joined_at: Set(None),
             }
-            .insert(&txn)
+            .insert(&tx)
             .await?
         }
     };
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(row)
 }
 
 async fn active_organizer_count(db: &impl ConnectionTrait, group_id: Uuid) -> AppResult<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::GroupId.eq(group_id))
-        .filter(membership::Column::Role.eq(Role::Organizer.as_str()))
-        .filter(membership::Column::Status.eq(Status::Active.as_str()))
+        .filter(membership::Column::Role.eq(Role::Organizer))
+        .filter(membership::Column::Status.eq(Status::Active))
         .count(db)
         .await?)
 }
@@ -202,26 +150,26 @@ async fn active_organizer_count(db: &impl ConnectionTrait, group_id: Uuid) -> Ap
 /// Leaves a group (or withdraws a pending request). The last ORGANIZER cannot leave until
 /// another is named (CONFLICT). False when the member was not in the group.
 pub async fn leave(db: &DatabaseConnection, group_id: Uuid, user_id: Uuid) -> AppResult<bool> {
-    let txn = begin_write(db).await?;
-    groups::lock(&txn, group_id).await?;
-    let Some(existing) = of(&txn, group_id, user_id).await? else {
+    let tx = Tx::begin(db).await?;
+    groups::lock(&tx, group_id).await?;
+    let Some(existing) = of(&tx, group_id, user_id).await? else {
         return Ok(false);
     };
-    if Role::of(&existing) == Role::Organizer
-        && Status::of(&existing) == Status::Active
-        && active_organizer_count(&txn, group_id).await? <= 1
+    if existing.role == Role::Organizer
+        && existing.status == Status::Active
+        && active_organizer_count(&tx, group_id).await? <= 1
     {
         return Err(AppError::conflict(
             "you are the group's last organizer: name another organizer before leaving",
         ));
     }
     membership::Entity::delete_by_id(existing.id)
-        .exec(&txn)
+        .exec(&tx)
         .await?;
-    if Status::of(&existing) == Status::Active {
-        adjust_member_count(&txn, group_id, -1).await?;
+    if existing.status == Status::Active {
+        adjust_member_count(&tx, group_id, -1).await?;
     }
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(true)
 }
 
@@ -234,44 +182,44 @@ pub async fn decide(
     approve: bool,
     now: DateTime<Utc>,
 ) -> AppResult<membership::Model> {
-    let txn = begin_write(db).await?;
-    let listed = find(&txn, membership_id)
+    let tx = Tx::begin(db).await?;
+    let listed = find(&tx, membership_id)
         .await?
         .ok_or(AppError::NotFound("membership"))?;
-    groups::lock(&txn, listed.group_id).await?;
+    groups::lock(&tx, listed.group_id).await?;
     // Read again under the lock: another organiser may have just decided it.
-    let request = find(&txn, membership_id)
+    let request = find(&tx, membership_id)
         .await?
         .ok_or(AppError::NotFound("membership"))?;
     require_role(
-        &txn,
+        &tx,
         request.group_id,
         actor,
         &[Role::Organizer, Role::CoOrganizer],
     )
     .await?;
-    if Status::of(&request) != Status::Pending {
+    if request.status != Status::Pending {
         return Err(AppError::conflict(
             "this membership is not awaiting a decision",
         ));
     }
     let decided = if approve {
         let mut row: membership::ActiveModel = request.into();
-        row.status = Set(Status::Active.as_str().to_owned());
+        row.status = Set(Status::Active);
         row.joined_at = Set(Some(now));
-        let row = row.update(&txn).await?;
-        adjust_member_count(&txn, row.group_id, 1).await?;
+        let row = row.update(&tx).await?;
+        adjust_member_count(&tx, row.group_id, 1).await?;
         row
     } else {
         membership::Entity::delete_by_id(request.id)
-            .exec(&txn)
+            .exec(&tx)
             .await?;
         membership::Model {
-            status: Status::Declined.as_str().to_owned(),
+            status: Status::Declined,
             ..request
         }
     };
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(decided)
 }
 
@@ -283,25 +231,25 @@ pub async fn set_role(
     user_id: Uuid,
     role: Role,
 ) -> AppResult<membership::Model> {
-    let txn = begin_write(db).await?;
-    groups::lock(&txn, group_id).await?;
-    require_role(&txn, group_id, actor, &[Role::Organizer]).await?;
-    let target = of(&txn, group_id, user_id)
+    let tx = Tx::begin(db).await?;
+    groups::lock(&tx, group_id).await?;
+    require_role(&tx, group_id, actor, &[Role::Organizer]).await?;
+    let target = of(&tx, group_id, user_id)
         .await?
-        .filter(|m| Status::of(m) == Status::Active)
+        .filter(|m| m.status == Status::Active)
         .ok_or_else(|| AppError::bad_input("userId", "not an active member of this group"))?;
-    if Role::of(&target) == Role::Organizer
+    if target.role == Role::Organizer
         && role != Role::Organizer
-        && active_organizer_count(&txn, group_id).await? <= 1
+        && active_organizer_count(&tx, group_id).await? <= 1
     {
         return Err(AppError::conflict(
             "a group needs an organizer: name another before stepping down",
         ));
     }
     let mut row: membership::ActiveModel = target.into();
-    row.role = Set(role.as_str().to_owned());
-    let row = row.update(&txn).await?;
-    txn.commit().await?;
+    row.role = Set(role);
+    let row = row.update(&tx).await?;
+    tx.commit().await?.expect_none();
     Ok(row)
 }
 
@@ -315,7 +263,7 @@ pub async fn active_in_group(
 ) -> AppResult<Vec<membership::Model>> {
     let mut select = membership::Entity::find()
         .filter(membership::Column::GroupId.eq(group_id))
-        .filter(membership::Column::Status.eq(Status::Active.as_str()))
+        .filter(membership::Column::Status.eq(Status::Active))
         .filter(crate::domain::blocks::not_blocked_with(
             membership::Column::UserId,
             viewer,
@@ -348,13 +296,6 @@ pub async fn of_user(
         .await?)
 }
 
-pub async fn count_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<u64> {
-    Ok(membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .count(db)
-        .await?)
-}
-
 /// The organisers (role ORGANIZER, ACTIVE) of each group, longest-standing first.
 pub async fn organizers_of(
     db: &impl ConnectionTrait,
@@ -364,8 +305,8 @@ pub async fn organizers_of(
         .filter(
             Condition::all()
                 .add(membership::Column::GroupId.is_in(group_ids.to_vec()))
-                .add(membership::Column::Role.eq(Role::Organizer.as_str()))
-                .add(membership::Column::Status.eq(Status::Active.as_str())),
+                .add(membership::Column::Role.eq(Role::Organizer))
+                .add(membership::Column::Status.eq(Status::Active)),
         )
         .order_by_asc(membership::Column::Id)
         .find_also_related(user::Entity)
@@ -400,72 +341,68 @@ pub async fn of_pairs(
 /// Removes every membership of a member leaving Kith, inside the caller's transaction. A
 /// group they were the only ORGANIZER of passes to its longest-standing CO_ORGANIZER (the
 /// first to have joined), who is told; with none, the group closes (`groups::close`).
-/// Returns the notifications and the events cancelled by closing.
-pub async fn remove_all_of(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<(Outbox, Vec<Uuid>)> {
-    let mut outbox = Outbox::default();
-    let mut cancelled = Vec::new();
+pub async fn remove_all_of(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
     let rows = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
         .order_by_asc(membership::Column::GroupId)
-        .all(db)
+        .all(&*tx)
         .await?;
     for listed in rows {
-        let group = groups::lock(db, listed.group_id).await?;
+        let group = groups::lock(&*tx, listed.group_id).await?;
         // Deleted as it is now, under the group's lock: it may have changed since listed.
         let Some(row) = membership::Entity::delete_by_id(listed.id)
-            .exec_with_returning(db)
+            .exec_with_returning(&*tx)
             .await?
         else {
             continue;
         };
-        if Status::of(&row) != Status::Active {
+        if row.status != Status::Active {
             continue;
         }
-        adjust_member_count(db, group.id, -1).await?;
-        if Role::of(&row) != Role::Organizer || active_organizer_count(db, group.id).await? > 0 {
+        adjust_member_count(&*tx, group.id, -1).await?;
+        if row.role != Role::Organizer || active_organizer_count(&*tx, group.id).await? > 0 {
             continue;
         }
-        let successor = membership::Entity::find()
-            .filter(membership::Column::GroupId.eq(group.id))
-            .filter(membership::Column::Role.eq(Role::CoOrganizer.as_str()))
-            .filter(membership::Column::Status.eq(Status::Active.as_str()))
-            .order_by_asc(membership::Column::JoinedAt)
-            .order_by_asc(membership::Column::Id)
-            .one(db)
-            .await?;
-        let Some(successor) = successor else {
-            let (told, events) = groups::close(db, &group, user_id, now).await?;
-            outbox.extend(told);
-            cancelled.extend(events);
-            continue;
-        };
-        membership::Entity::update_many()
-            .col_expr(
-                membership::Column::Role,
-                Expr::value(Role::Organizer.as_str()),
-            )
-            .filter(membership::Column::Id.eq(successor.id))
-            .exec(db)
-            .await?;
-        let message = format!(
-            "You now organize “{}”: its organizer left Kith and you were its longest-standing co-organizer.",
-            group.name
-        );
-        outbox.extend(
-            notifications::record(
-                db,
-                &[successor.user_id],
-                Kind::GroupHandedOver,
-                &message,
-                About::Group(group.id),
-                now,
-            )
-            .await?,
-        );
+        hand_over(tx, &group, user_id, now).await?;
     }
-    Ok((outbox, cancelled))
+    Ok(())
+}
+
+/// A group whose only organiser leaves passes to its longest-standing co-organiser, who is
+/// told; with none it closes.
+async fn hand_over(
+    tx: &mut Tx,
+    group: &group::Model,
+    leaving: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let successor = membership::Entity::find()
+        .filter(membership::Column::GroupId.eq(group.id))
+        .filter(membership::Column::Role.eq(Role::CoOrganizer))
+        .filter(membership::Column::Status.eq(Status::Active))
+        .order_by_asc(membership::Column::JoinedAt)
+        .order_by_asc(membership::Column::Id)
+        .one(&*tx)
+        .await?;
+    let Some(successor) = successor else {
+        return groups::close(tx, group, leaving, now).await;
+    };
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Role, Expr::value(Role::Organizer))
+        .filter(membership::Column::Id.eq(successor.id))
+        .exec(&*tx)
+        .await?;
+    let message = format!(
+        "You now organize “{}”: its organizer left Kith and you were its longest-standing co-organizer.",
+        group.name
+    );
+    notifications::record(
+        tx,
+        &[successor.user_id],
+        NotificationKind::GroupHandedOver,
+        &message,
+        About::Group(group.id),
+        now,
+    )
+    .await
 }

@@ -25,6 +25,7 @@ pub mod series;
 pub mod sessions;
 pub mod trust;
 pub mod verification;
+pub mod visibility;
 pub mod zones;
 
 /// A field of a partial update: absent fields stay as they are (`Keep`), present ones
@@ -34,4 +35,14 @@ pub enum Patch<T> {
     #[default]
     Keep,
     Set(T),
+}
+
+impl<T> Patch<T> {
+    /// The new value, or `current` when the field is kept.
+    pub fn or(self, current: T) -> T {
+        match self {
+            Patch::Keep => current,
+            Patch::Set(value) => value,
+        }
+    }
 }

@@ -1,162 +1,21 @@
 //! Notifications: written in the same transaction as the change they report, so a change
-//! that rolls back leaves none; mailed only after that transaction commits, and retried
-//! (`retry_mail`) until sent, so a failed send or a crash does not lose the mail.
+//! that rolls back leaves none. Each member hears of theirs live once the change commits, and
+//! its mail goes through the outbox (`notify::outbox`), so a failed send or a crash does not
+//! lose it.
 
-use chrono::{DateTime, Duration, Utc};
-use entity::{notification, rsvp, user};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use chrono::{DateTime, Utc};
+use entity::notification::{self, NotificationKind};
+use entity::rsvp::{self, RsvpStatus};
+use entity::user;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::domain::rsvps;
+use crate::db::Tx;
 use crate::error::AppResult;
-use crate::notify::{Mail, Mailer};
-
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    WaitlistPromoted,
-    EventChanged,
-    EventCancelled,
-    MeetingRequested,
-    GroupHandedOver,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::WaitlistPromoted => "WAITLIST_PROMOTED",
-            Kind::EventChanged => "EVENT_CHANGED",
-            Kind::EventCancelled => "EVENT_CANCELLED",
-            Kind::MeetingRequested => "MEETING_REQUESTED",
-            Kind::GroupHandedOver => "GROUP_HANDED_OVER",
-        }
-    }
-
-    pub fn of(row: &notification::Model) -> Self {
-        match row.kind.as_str() {
-            "WAITLIST_PROMOTED" => Kind::WaitlistPromoted,
-            "EVENT_CANCELLED" => Kind::EventCancelled,
-            "MEETING_REQUESTED" => Kind::MeetingRequested,
-            "GROUP_HANDED_OVER" => Kind::GroupHandedOver,
-            _ => Kind::EventChanged,
-        }
-    }
-}
-
-/// Notifications written by a change, to be mailed once it commits.
-#[must_use = "mail the notifications after the transaction commits"]
-#[derive(Debug, Default)]
-pub struct Outbox(Vec<notification::Model>);
-
-impl Outbox {
-    /// The notifications written.
-    pub fn notifications(&self) -> &[notification::Model] {
-        &self.0
-    }
-
-    pub fn extend(&mut self, other: Outbox) {
-        self.0.extend(other.0);
-    }
-
-    /// Mails each notification to its member, marking those sent. A mail that fails stays
-    /// owed, and `retry_mail` sends it later; so does one lost to a crash before this ran.
-    pub async fn deliver(self, db: &impl ConnectionTrait, mailer: &Mailer) {
-        if self.0.is_empty() {
-            return;
-        }
-        let ids: Vec<Uuid> = self.0.iter().map(|n| n.user_id).collect();
-        let users = match user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(db)
-            .await
-        {
-            Ok(users) => users,
-            Err(err) => {
-                tracing::error!(error = %err, "notification mail: cannot load members");
-                return;
-            }
-        };
-        let mut sent = Vec::with_capacity(self.0.len());
-        for n in self.0 {
-            let Some(u) = users.iter().find(|u| u.id == n.user_id) else {
-                // The member is gone: nothing to send, nothing owed.
-                sent.push(n.id);
-                continue;
-            };
-            let mail = Mail {
-                to: u.email.clone(),
-                subject: format!("Kith: {}", n.message),
-                body: format!("Hello {},\n\n{}\n", u.display_name, n.message),
-            };
-            match mailer.send(mail).await {
-                Ok(()) => sent.push(n.id),
-                Err(err) => {
-                    tracing::warn!(error = %err, notification = %n.id, "notification mail not sent; will retry")
-                }
-            }
-        }
-        let marked = notification::Entity::update_many()
-            .col_expr(
-                notification::Column::MailDueAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(notification::Column::Id.is_in(sent))
-            .exec(db)
-            .await;
-        if let Err(err) = marked {
-            tracing::warn!(error = %err, "notification mail sent but not marked; it may be sent again");
-        }
-    }
-}
-
-/// How long after its commit a notification's mail is left to the send that follows the
-/// commit, before `retry_mail` may take it over.
-pub const MAIL_GRACE: Duration = Duration::minutes(2);
-/// Attempts before a notification's mail is given up (the notification itself stays).
-pub const MAIL_ATTEMPTS: i32 = 5;
-
-/// Sends the notification mail that is owed as of `now` (failed or lost sends), at most 100
-/// at a time; returns how many it tried. Each mail is claimed with a conditional update
-/// before it is sent, so processes sharing a database do not send the same one at once;
-/// a failed attempt is tried again ten minutes later.
-pub async fn retry_mail(
-    db: &impl ConnectionTrait,
-    mailer: &Mailer,
-    now: DateTime<Utc>,
-) -> AppResult<usize> {
-    let due: Vec<Uuid> = notification::Entity::find()
-        .select_only()
-        .column(notification::Column::Id)
-        .filter(notification::Column::MailDueAt.lte(now))
-        .filter(notification::Column::MailAttempts.lt(MAIL_ATTEMPTS))
-        .order_by_asc(notification::Column::MailDueAt)
-        .limit(100)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if due.is_empty() {
-        return Ok(0);
-    }
-    let claimed = notification::Entity::update_many()
-        .col_expr(
-            notification::Column::MailAttempts,
-            Expr::col(notification::Column::MailAttempts).add(1),
-        )
-        .col_expr(
-            notification::Column::MailDueAt,
-            Expr::value(now + MAIL_GRACE * 5),
-        )
-        .filter(notification::Column::Id.is_in(due))
-        .filter(notification::Column::MailDueAt.lte(now))
-        .exec_with_returning(db)
-        .await?;
-    let tried = claimed.len();
-    Outbox(claimed).deliver(db, mailer).await;
-    Ok(tried)
-}
+use crate::notify::{Mail, outbox};
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy)]
@@ -165,52 +24,59 @@ pub enum About {
     Group(Uuid),
 }
 
-/// Writes one notification per member, inside the caller's transaction.
+/// The mail that carries a notification to its member.
+fn mail_of(member: &user::Model, message: &str) -> Mail {
+    Mail {
+        to: member.email.clone(),
+        subject: format!("Kith: {message}"),
+        body: format!("Hello {},\n\n{message}\n", member.display_name),
+    }
+}
+
+/// Writes one notification per member inside `tx`, and queues its mail: after the commit
+/// each member hears of theirs live and is mailed.
 pub async fn record(
-    db: &impl ConnectionTrait,
+    tx: &mut Tx,
     user_ids: &[Uuid],
-    kind: Kind,
+    kind: NotificationKind,
     message: &str,
     about: About,
     now: DateTime<Utc>,
-) -> AppResult<Outbox> {
+) -> AppResult<()> {
+    if user_ids.is_empty() {
+        return Ok(());
+    }
     let (event_id, group_id) = match about {
         About::Event(id) => (Some(id), None),
         About::Group(id) => (None, Some(id)),
     };
-    if user_ids.is_empty() {
-        return Ok(Outbox::default());
-    }
-    let rows: Vec<notification::Model> = user_ids
+    let rows: Vec<notification::ActiveModel> = user_ids
         .iter()
-        .map(|user_id| notification::Model {
-            id: Uuid::now_v7(),
-            user_id: *user_id,
-            kind: kind.as_str().to_owned(),
-            message: message.to_owned(),
-            event_id,
-            group_id,
-            created_at: now,
-            read_at: None,
-            mail_due_at: Some(now + MAIL_GRACE),
-            mail_attempts: 0,
+        .map(|user_id| notification::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(*user_id),
+            kind: Set(kind),
+            message: Set(message.to_owned()),
+            event_id: Set(event_id),
+            group_id: Set(group_id),
+            created_at: Set(now),
+            read_at: Set(None),
         })
         .collect();
-    notification::Entity::insert_many(rows.iter().cloned().map(|n| notification::ActiveModel {
-        id: Set(n.id),
-        user_id: Set(n.user_id),
-        kind: Set(n.kind),
-        message: Set(n.message),
-        event_id: Set(n.event_id),
-        group_id: Set(n.group_id),
-        created_at: Set(n.created_at),
-        read_at: Set(None),
-        mail_due_at: Set(n.mail_due_at),
-        mail_attempts: Set(0),
-    }))
-    .exec(db)
-    .await?;
-    Ok(Outbox(rows))
+    for row in &rows {
+        tx.effects()
+            .notified(*row.id.as_ref(), *row.user_id.as_ref());
+    }
+    notification::Entity::insert_many(rows).exec(&*tx).await?;
+    let members = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.to_vec()))
+        .all(&*tx)
+        .await?;
+    let mails = members
+        .iter()
+        .map(|member| (Some(member.id), mail_of(member, message)))
+        .collect();
+    outbox::queue(tx, mails, now).await
 }
 
 /// The members GOING or WAITLISTED to an event.
@@ -219,10 +85,7 @@ pub async fn attendees(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<V
         .select_only()
         .column(rsvp::Column::UserId)
         .filter(rsvp::Column::EventId.eq(event_id))
-        .filter(rsvp::Column::Status.is_in([
-            rsvps::Status::Going.as_str(),
-            rsvps::Status::Waitlisted.as_str(),
-        ]))
+        .filter(rsvp::Column::Status.is_in([RsvpStatus::Going, RsvpStatus::Waitlisted]))
         .into_tuple()
         .all(db)
         .await?)

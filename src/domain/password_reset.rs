@@ -14,12 +14,14 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 use crate::auth::PasswordHasher;
 use crate::auth::secrets::token_hash;
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::accounts::{check_password, find_by_email, login_email_key, parse_email};
 use crate::domain::codes::{self, Purpose};
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::sessions::{self, IssuedRefresh};
+use crate::effects::{Committed, Outlets};
 use crate::error::{AppError, AppResult};
+use crate::notify::mail;
 
 /// Reset codes asked for one address, known or not.
 pub const REQUESTS_PER_ADDRESS: Limit = Limit {
@@ -57,37 +59,51 @@ pub struct ResetCode {
 }
 
 /// Counts a request for `raw_email` from `client`, and starts the count of tries at the
-/// address again: the same statements whether or not the address has an account. Returns
-/// the address, for `issue`.
+/// address again: the same statements whether or not the address has an account. Looking
+/// the address up, making the code and mailing it follow the answer (`issue`).
 pub async fn request(
     db: &DatabaseConnection,
+    code_key: &[u8],
     raw_email: &str,
     client: &str,
     now: DateTime<Utc>,
-) -> AppResult<String> {
+) -> AppResult<Committed<()>> {
     let email = parse_email("email", raw_email)?;
-    let txn = begin_write(db).await?;
+    let mut tx = Tx::begin(db).await?;
     let per_address = rate_limit::hit(
-        &txn,
+        &tx,
         &address_key("reset", &email),
         REQUESTS_PER_ADDRESS,
         now,
     )
     .await?;
     let per_client = rate_limit::hit(
-        &txn,
+        &tx,
         &format!("reset:client:{client}"),
         REQUESTS_PER_CLIENT,
         now,
     )
     .await?;
     if let Some(limited) = per_address.or(per_client) {
-        txn.commit().await?;
+        tx.commit().await?.expect_none();
         return Err(limited);
     }
-    rate_limit::clear(&txn, &address_key("reset-try", &email)).await?;
-    txn.commit().await?;
-    Ok(email)
+    rate_limit::clear(&tx, &address_key("reset-try", &email)).await?;
+    let code_key = code_key.to_vec();
+    tx.effects().follow_up(Box::new(move |outlets: Outlets| {
+        Box::pin(async move {
+            match issue(&outlets.db, &code_key, &email, Utc::now()).await {
+                Ok(Some(code)) => {
+                    let mail = mail::reset_code(&code.to, &code.display_name, &code.code);
+                    outlets.mailer.send_or_log(mail).await;
+                }
+                Ok(None) => {}
+                Err(err) => tracing::error!(error = ?err, "reset code not made"),
+            }
+        })
+    }));
+    let effects = tx.commit().await?;
+    Ok(Committed::new((), effects))
 }
 
 /// Makes a code for `email` when it belongs to a member who is not banned; None when there
@@ -99,15 +115,15 @@ pub async fn issue(
     email: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<ResetCode>> {
-    let txn = begin_write(db).await?;
-    let Some(user) = find_by_email(&txn, email)
+    let tx = Tx::begin(db).await?;
+    let Some(user) = find_by_email(&tx, email)
         .await?
         .filter(|u| u.banned_at.is_none())
     else {
         return Ok(None);
     };
     let code = codes::create(
-        &txn,
+        &tx,
         code_key,
         user.id,
         Purpose::ResetPassword,
@@ -115,7 +131,7 @@ pub async fn issue(
         now,
     )
     .await?;
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(Some(ResetCode {
         to: user.email,
         display_name: user.display_name,
@@ -131,8 +147,8 @@ pub struct Reset {
 }
 
 /// Sets a new password with the newest reset code mailed to `raw_email`, ends every session
-/// of the member and starts a new one. The code proves the address, so an unverified
-/// address becomes verified.
+/// of the member (their connections close) and starts a new one. The code proves the
+/// address, so an unverified address becomes verified.
 pub async fn reset(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -140,36 +156,36 @@ pub async fn reset(
     input: Reset,
     user_agent: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<(user::Model, IssuedRefresh)> {
+) -> AppResult<Committed<(user::Model, IssuedRefresh)>> {
     check_password("newPassword", &input.new_password)?;
     let email = parse_email("email", &input.email)?;
     let code = input.code;
     // Hashed first, for every address: no write lock is held across argon2, and an unknown
     // address takes as long as a known one.
     let hash = hasher.hash(input.new_password).await?;
-    let txn = begin_write(db).await?;
+    let mut tx = Tx::begin(db).await?;
     let tries_key = address_key("reset-try", &email);
-    if let Some(limited) = rate_limit::hit(&txn, &tries_key, TRIES, now).await? {
-        txn.commit().await?;
+    if let Some(limited) = rate_limit::hit(&tx, &tries_key, TRIES, now).await? {
+        tx.commit().await?.expect_none();
         return Err(limited);
     }
     // A wrong try: locked when it was the last one allowed.
     let refuse = || async {
-        let wait = rate_limit::retry_after(&txn, &tries_key, TRIES, now).await?;
-        Err(match wait {
+        let wait = rate_limit::retry_after(&tx, &tries_key, TRIES, now).await?;
+        Err::<(user::Model, IssuedRefresh), _>(match wait {
             Some(retry_after_seconds) => AppError::RateLimited {
                 retry_after_seconds,
             },
             None => wrong_code(),
         })
     };
-    let Some(user) = find_by_email(&txn, &email).await? else {
-        let result = refuse().await;
-        txn.commit().await?;
-        return result;
+    let Some(user) = find_by_email(&tx, &email).await? else {
+        let refused = refuse().await;
+        tx.commit().await?.expect_none();
+        return refused.map(|done| Committed::new(done, Default::default()));
     };
     let outcome = codes::redeem(
-        &txn,
+        &tx,
         code_key,
         user.id,
         Purpose::ResetPassword,
@@ -188,11 +204,11 @@ pub async fn reset(
                 row.password_hash = Set(hash);
                 row.email_verified_at = Set(Some(verified_at));
                 row.updated_at = Set(now);
-                let user = row.update(&txn).await?;
-                sessions::revoke_all(&txn, user.id, now).await?;
-                rate_limit::clear(&txn, &login_email_key(&user.email)).await?;
-                rate_limit::clear(&txn, &tries_key).await?;
-                let refresh = sessions::start(&txn, user.id, user_agent, now).await?;
+                let user = row.update(&tx).await?;
+                sessions::revoke_all(&tx, user.id, now).await?;
+                rate_limit::clear(&tx, &login_email_key(&user.email)).await?;
+                rate_limit::clear(&tx, &tries_key).await?;
+                let refresh = sessions::start(&tx, user.id, user_agent, now).await?;
                 Ok((user, refresh))
             }
         }
@@ -200,7 +216,10 @@ pub async fn reset(
         // A code for an earlier address, or any refusal of the code: one answer.
         Ok(_) | Err(_) => refuse().await,
     };
+    if let Ok((user, _)) = &result {
+        tx.effects().sessions_ended(user.id);
+    }
     // Committed whatever the outcome: wrong tries must count.
-    txn.commit().await?;
-    result
+    let effects = tx.commit().await?;
+    result.map(|done| Committed::new(done, effects))
 }

@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 
-use entity::{interest, rsvp, user};
+use entity::rsvp::{self, RsvpStatus};
+use entity::{interest, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::domain::rsvps::Status as RsvpStatus;
-use crate::domain::{accounts, blocks, events, interests, reports};
+use crate::domain::{accounts, blocks, events, interests, reports, visibility};
 use crate::error::{AppError, AppResult};
 
 /// Someone to meet, with the interests they share with the viewer (by name).
@@ -33,15 +33,11 @@ pub async fn to_meet(
         .select_only()
         .column(rsvp::Column::UserId)
         .filter(rsvp::Column::EventId.eq(event_id))
-        .filter(rsvp::Column::Status.eq(RsvpStatus::Going.as_str()))
+        .filter(rsvp::Column::Status.eq(RsvpStatus::Going))
         .into_tuple()
         .all(db)
         .await?;
-    if !going.contains(&viewer) {
-        return Err(AppError::forbidden(
-            "only people GOING to the event see whom to meet there",
-        ));
-    }
+    visibility::people_to_meet(&going, viewer)?;
     let mut avoid = reports::reported_either_way(db, viewer).await?;
     avoid.extend(blocks::either_way(db, viewer).await?);
     let others: Vec<Uuid> = going

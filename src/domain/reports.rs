@@ -13,8 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::{accounts, events, sessions, verification};
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 
 pub const MAX_REASON_CHARS: usize = 2_000;
@@ -91,28 +92,33 @@ pub async fn open(db: &impl ConnectionTrait) -> AppResult<Vec<report::Model>> {
         .await?)
 }
 
-/// Bans a member: their sessions end (they cannot sign in again), their meetings stop
-/// counting for anyone's trust, and the reports about them are resolved. Returns false when
-/// there is no such member.
-pub async fn ban(db: &DatabaseConnection, user_id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
-    let txn = begin_write(db).await?;
-    if accounts::find(&txn, user_id).await?.is_none() {
-        return Ok(false);
+/// Bans a member: their sessions end (they cannot sign in again, and their open
+/// connections close), their meetings stop counting for anyone's trust, and the reports
+/// about them are resolved. False when there is no such member.
+pub async fn ban(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Committed<bool>> {
+    let mut tx = Tx::begin(db).await?;
+    if accounts::find(&tx, user_id).await?.is_none() {
+        return Ok(Committed::new(false, Default::default()));
     }
     user::Entity::update_many()
         .col_expr(user::Column::BannedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
         .filter(user::Column::BannedAt.is_null())
-        .exec(&txn)
+        .exec(&tx)
         .await?;
-    sessions::revoke_all(&txn, user_id, now).await?;
+    sessions::revoke_all(&tx, user_id, now).await?;
     report::Entity::update_many()
         .col_expr(report::Column::ResolvedAt, Expr::value(now))
         .filter(report::Column::ReportedId.eq(user_id))
         .filter(report::Column::ResolvedAt.is_null())
-        .exec(&txn)
+        .exec(&tx)
         .await?;
-    txn.commit().await?;
+    tx.effects().sessions_ended(user_id);
+    let effects = tx.commit().await?;
     verification::recompute_trust(db, now).await?;
-    Ok(true)
+    Ok(Committed::new(true, effects))
 }

@@ -7,7 +7,9 @@
 //! row where `going_count > capacity`: the database, not a read in Rust, keeps the limit.
 
 use chrono::{DateTime, Utc};
-use entity::{event, rsvp};
+use entity::event::{self, EventStatus};
+use entity::notification::NotificationKind;
+use entity::rsvp::{self, RsvpStatus as Status};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -15,36 +17,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
-use crate::domain::events::Status as EventStatus;
-use crate::domain::notifications::{self, About, Kind, Outbox};
+use crate::db::Tx;
+use crate::domain::notifications::{self, About};
 use crate::domain::{blocks, memberships};
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Going,
-    Waitlisted,
-    NotGoing,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Going => "GOING",
-            Status::Waitlisted => "WAITLISTED",
-            Status::NotGoing => "NOT_GOING",
-        }
-    }
-
-    pub fn of(row: &rsvp::Model) -> Self {
-        match row.status.as_str() {
-            "GOING" => Status::Going,
-            "WAITLISTED" => Status::Waitlisted,
-            _ => Status::NotGoing,
-        }
-    }
-}
+use crate::live::EventChange;
 
 /// A member's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +96,7 @@ pub async fn fill_places(
     loop {
         let Some(first) = rsvp::Entity::find()
             .filter(rsvp::Column::EventId.eq(event_id))
-            .filter(rsvp::Column::Status.eq(Status::Waitlisted.as_str()))
+            .filter(rsvp::Column::Status.eq(Status::Waitlisted))
             .order_by_asc(rsvp::Column::WaitlistSeq)
             .one(db)
             .await?
@@ -130,7 +108,7 @@ pub async fn fill_places(
         }
         adjust(db, event_id, 0, -1).await?;
         let mut row: rsvp::ActiveModel = first.into();
-        row.status = Set(Status::Going.as_str().to_owned());
+        row.status = Set(Status::Going);
         row.waitlist_seq = Set(None);
         row.updated_at = Set(now);
         promoted.push(row.update(db).await?);
@@ -139,27 +117,27 @@ pub async fn fill_places(
 
 /// Answers an event: YES is GOING while places remain, else WAITLISTED at the end of the
 /// queue; NO frees the place, and the first in the queue becomes GOING at once. Repeating
-/// an answer changes nothing (and commits nothing: the notifications are None). ACTIVE
-/// members of the group only; a cancelled or ended event is CONFLICT.
+/// an answer changes nothing (and tells nobody). ACTIVE members of the group only; a
+/// cancelled or ended event is CONFLICT.
 pub async fn respond(
     db: &DatabaseConnection,
     user_id: Uuid,
     event_id: Uuid,
     response: Response,
     now: DateTime<Utc>,
-) -> AppResult<(rsvp::Model, Option<Outbox>)> {
-    let txn = begin_write(db).await?;
+) -> AppResult<Committed<rsvp::Model>> {
+    let mut tx = Tx::begin(db).await?;
     let event = event::Entity::find_by_id(event_id)
         .lock_exclusive()
-        .one(&txn)
+        .one(&tx)
         .await?
         .ok_or(AppError::NotFound("event"))?;
-    if !memberships::is_active_member(&txn, event.group_id, user_id).await? {
+    if !memberships::is_active_member(&tx, event.group_id, user_id).await? {
         return Err(AppError::forbidden(
             "only active members of the group may answer",
         ));
     }
-    if EventStatus::of(&event) == EventStatus::Cancelled {
+    if event.status == EventStatus::Cancelled {
         return Err(AppError::conflict("the event is cancelled"));
     }
     if event.ends_at <= now {
@@ -168,38 +146,57 @@ pub async fn respond(
     let existing = rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event_id))
         .filter(rsvp::Column::UserId.eq(user_id))
-        .one(&txn)
+        .one(&tx)
         .await?;
-    let before = existing
-        .as_ref()
-        .map(Status::of)
-        .unwrap_or(Status::NotGoing);
+    let before = existing.as_ref().map_or(Status::NotGoing, |r| r.status);
     let (status, ticket) = match (response, before) {
         (Response::Yes, Status::Going | Status::Waitlisted) | (Response::No, Status::NotGoing)
             if existing.is_some() =>
         {
-            return Ok((existing.expect("checked just above"), None));
+            let unchanged = existing.expect("checked just above");
+            return Ok(Committed::new(unchanged, Default::default()));
         }
         (Response::Yes, _) => {
-            if take_place(&txn, event_id).await? {
+            if take_place(&tx, event_id).await? {
                 (Status::Going, None)
             } else {
-                let ticket = next_ticket(&txn, event_id).await?;
-                adjust(&txn, event_id, 0, 1).await?;
+                let ticket = next_ticket(&tx, event_id).await?;
+                adjust(&tx, event_id, 0, 1).await?;
                 (Status::Waitlisted, Some(ticket))
             }
         }
         (Response::No, Status::Going) => {
-            adjust(&txn, event_id, -1, 0).await?;
+            adjust(&tx, event_id, -1, 0).await?;
             (Status::NotGoing, None)
         }
         (Response::No, Status::Waitlisted) => {
-            adjust(&txn, event_id, 0, -1).await?;
+            adjust(&tx, event_id, 0, -1).await?;
             (Status::NotGoing, None)
         }
         (Response::No, Status::NotGoing) => (Status::NotGoing, None),
     };
-    let row = match existing {
+    let row = store_answer(&tx, existing, event_id, user_id, status, ticket, now).await?;
+    tx.effects()
+        .event_changed(event_id, EventChange::RsvpsChanged);
+    if before == Status::Going && status == Status::NotGoing {
+        let promoted = fill_places(&tx, event_id, now).await?;
+        notify_promoted(&mut tx, &event, &promoted, now).await?;
+    }
+    let effects = tx.commit().await?;
+    Ok(Committed::new(row, effects))
+}
+
+/// Writes the member's answer: a new RSVP, or the existing one changed.
+async fn store_answer(
+    tx: &Tx,
+    existing: Option<rsvp::Model>,
+    event_id: Uuid,
+    user_id: Uuid,
+    status: Status,
+    ticket: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<rsvp::Model> {
+    Ok(match existing {
         Some(existing) => {
             let mut row: rsvp::ActiveModel = existing.into();
             if status != Status::Going {
@@ -208,17 +205,17 @@ pub async fn respond(
                 row.check_in_method = Set(None);
                 row.checked_in_at = Set(None);
             }
-            row.status = Set(status.as_str().to_owned());
+            row.status = Set(status);
             row.waitlist_seq = Set(ticket);
             row.updated_at = Set(now);
-            row.update(&txn).await?
+            row.update(tx).await?
         }
         None => {
             rsvp::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 event_id: Set(event_id),
                 user_id: Set(user_id),
-                status: Set(status.as_str().to_owned()),
+                status: Set(status),
                 waitlist_seq: Set(ticket),
                 checked_in: Set(false),
                 check_in_method: Set(None),
@@ -226,80 +223,66 @@ pub async fn respond(
                 created_at: Set(now),
                 updated_at: Set(now),
             }
-            .insert(&txn)
+            .insert(tx)
             .await?
         }
-    };
-    let mut outbox = Outbox::default();
-    if before == Status::Going && status == Status::NotGoing {
-        let promoted = fill_places(&txn, event_id, now).await?;
-        outbox = notify_promoted(&txn, &event, &promoted, now).await?;
-    }
-    txn.commit().await?;
-    Ok((row, Some(outbox)))
+    })
 }
 
 /// Withdraws every answer of a member leaving Kith, inside the caller's transaction. The
 /// counts follow, and a place freed at an event still to come goes to the waitlist (with
-/// notifications) as a NO would. Returns the notifications and the events whose RSVPs
-/// changed.
-pub async fn withdraw_all(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<(Outbox, Vec<Uuid>)> {
+/// notifications) as a NO would; the events' subscribers hear it.
+pub async fn withdraw_all(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
     let rows = rsvp::Entity::find()
         .filter(rsvp::Column::UserId.eq(user_id))
         .order_by_asc(rsvp::Column::EventId)
-        .all(db)
+        .all(&*tx)
         .await?;
-    let mut outbox = Outbox::default();
-    let mut changed = Vec::new();
     for listed in rows {
         // The event first, as `respond` does; then the answer is deleted as it is now, under
         // that lock (it may have changed since it was listed).
         let event = event::Entity::find_by_id(listed.event_id)
             .lock_exclusive()
-            .one(db)
+            .one(&*tx)
             .await?
             .ok_or(AppError::NotFound("event"))?;
         let Some(row) = rsvp::Entity::delete_by_id(listed.id)
-            .exec_with_returning(db)
+            .exec_with_returning(&*tx)
             .await?
         else {
             continue;
         };
-        let status = Status::of(&row);
-        match status {
-            Status::Going => adjust(db, event.id, -1, 0).await?,
-            Status::Waitlisted => adjust(db, event.id, 0, -1).await?,
+        match row.status {
+            Status::Going => adjust(&*tx, event.id, -1, 0).await?,
+            Status::Waitlisted => adjust(&*tx, event.id, 0, -1).await?,
             Status::NotGoing => continue,
         }
-        if status == Status::Going
-            && EventStatus::of(&event) == EventStatus::Scheduled
+        tx.effects()
+            .event_changed(event.id, EventChange::RsvpsChanged);
+        if row.status == Status::Going
+            && event.status == EventStatus::Scheduled
             && event.ends_at > now
         {
-            let promoted = fill_places(db, event.id, now).await?;
-            outbox.extend(notify_promoted(db, &event, &promoted, now).await?);
+            let promoted = fill_places(&*tx, event.id, now).await?;
+            notify_promoted(tx, &event, &promoted, now).await?;
         }
-        changed.push(event.id);
     }
-    Ok((outbox, changed))
+    Ok(())
 }
 
 /// Tells each promoted member they have a place (inside the caller's transaction).
 pub async fn notify_promoted(
-    db: &impl ConnectionTrait,
+    tx: &mut Tx,
     event: &event::Model,
     promoted: &[rsvp::Model],
     now: DateTime<Utc>,
-) -> AppResult<Outbox> {
+) -> AppResult<()> {
     let users: Vec<Uuid> = promoted.iter().map(|r| r.user_id).collect();
     let message = format!("A place opened up: you are going to “{}”.", event.title);
     notifications::record(
-        db,
+        tx,
         &users,
-        Kind::WaitlistPromoted,
+        NotificationKind::WaitlistPromoted,
         &message,
         About::Event(event.id),
         now,
@@ -314,13 +297,13 @@ pub async fn waitlist_position(
 ) -> AppResult<Option<u64>> {
     let Some(ticket) = row
         .waitlist_seq
-        .filter(|_| Status::of(row) == Status::Waitlisted)
+        .filter(|_| row.status == Status::Waitlisted)
     else {
         return Ok(None);
     };
     let ahead = rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(row.event_id))
-        .filter(rsvp::Column::Status.eq(Status::Waitlisted.as_str()))
+        .filter(rsvp::Column::Status.eq(Status::Waitlisted))
         .filter(rsvp::Column::WaitlistSeq.lt(ticket))
         .count(db)
         .await?;
@@ -358,7 +341,7 @@ pub async fn going(
 ) -> AppResult<Vec<rsvp::Model>> {
     let mut select = rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event_id))
-        .filter(rsvp::Column::Status.eq(Status::Going.as_str()))
+        .filter(rsvp::Column::Status.eq(Status::Going))
         .filter(blocks::not_blocked_with(rsvp::Column::UserId, viewer));
     if let Some(after) = after {
         select = select.filter(rsvp::Column::Id.gt(after));

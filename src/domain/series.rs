@@ -10,15 +10,15 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{event, event_host, event_series};
 use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
-use crate::domain::events::Status;
+use crate::db::Tx;
 use crate::domain::zones::parse_time_zone;
 use crate::error::{AppError, AppResult};
+use entity::event::EventStatus;
 
 /// Most future occurrences a series holds at once.
 pub const MAX_OCCURRENCES: usize = 52;
@@ -122,7 +122,7 @@ pub fn occurrence(
         venue_cell: Set(template.venue_cell),
         online_url: Set(template.online_url.clone()),
         capacity: Set(template.capacity),
-        status: Set(Status::Scheduled.as_str().to_owned()),
+        status: Set(EventStatus::Scheduled),
         cancel_reason: Set(None),
         going_count: Set(0),
         waitlist_count: Set(0),
@@ -136,7 +136,7 @@ pub fn occurrence(
 
 /// Inserts occurrences at `starts`, each hosted by `hosts`.
 pub async fn insert_occurrences(
-    txn: &DatabaseTransaction,
+    tx: &impl ConnectionTrait,
     template: &event::Model,
     starts: &[DateTime<Utc>],
     hosts: &[Uuid],
@@ -144,13 +144,13 @@ pub async fn insert_occurrences(
 ) -> AppResult<Vec<event::Model>> {
     let mut made = Vec::with_capacity(starts.len());
     for starts_at in starts {
-        let event = occurrence(template, *starts_at, now).insert(txn).await?;
+        let event = occurrence(template, *starts_at, now).insert(tx).await?;
         for host in hosts {
             event_host::ActiveModel {
                 event_id: Set(event.id),
                 user_id: Set(*host),
             }
-            .insert(txn)
+            .insert(tx)
             .await?;
         }
         made.push(event);
@@ -183,10 +183,10 @@ pub async fn top_up_all(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResul
 /// Tops up one series: occurrences after its latest, until a year past `now` or 52 future
 /// ones. Marks the series complete when its rule has no more dates.
 pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> AppResult<usize> {
-    let txn = begin_write(db).await?;
+    let tx = Tx::begin(db).await?;
     let Some(series) = event_series::Entity::find_by_id(id)
         .lock(LockType::Update)
-        .one(&txn)
+        .one(&tx)
         .await?
     else {
         return Ok(0);
@@ -197,7 +197,7 @@ pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> Ap
     let of_series = || event::Entity::find().filter(event::Column::SeriesId.eq(id));
     let Some(latest) = of_series()
         .order_by_desc(event::Column::StartsAt)
-        .one(&txn)
+        .one(&tx)
         .await?
     else {
         return Ok(0);
@@ -205,13 +205,13 @@ pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> Ap
     let horizon = now + HORIZON;
     let future = of_series()
         .filter(event::Column::StartsAt.gt(now))
-        .count(&txn)
+        .count(&tx)
         .await? as usize;
     let room = MAX_OCCURRENCES.saturating_sub(future);
     if room == 0 || latest.starts_at >= horizon {
         return Ok(0);
     }
-    let made = of_series().count(&txn).await?;
+    let made = of_series().count(&tx).await?;
     let tz = parse_time_zone("timeZone", &series.time_zone)?;
     let (exhausted, starts) = match continued(&series.recurrence, made) {
         None => (true, Vec::new()),
@@ -230,9 +230,9 @@ pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> Ap
         event_series::Entity::update_many()
             .col_expr(event_series::Column::Complete, Expr::value(true))
             .filter(event_series::Column::Id.eq(id))
-            .exec(&txn)
+            .exec(&tx)
             .await?;
-        txn.commit().await?;
+        tx.commit().await?.expect_none();
         return Ok(0);
     }
     if starts.is_empty() {
@@ -243,10 +243,10 @@ pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> Ap
         .column(event_host::Column::UserId)
         .filter(event_host::Column::EventId.eq(latest.id))
         .into_tuple()
-        .all(&txn)
+        .all(&tx)
         .await?;
-    let made = insert_occurrences(&txn, &latest, &starts, &hosts, now).await?;
-    txn.commit().await?;
+    let made = insert_occurrences(&tx, &latest, &starts, &hosts, now).await?;
+    tx.commit().await?.expect_none();
     Ok(made.len())
 }
 

@@ -6,16 +6,17 @@
 //! thief's) ends the whole family, and both must sign in again.
 
 use chrono::{DateTime, Utc};
-use entity::{refresh_token, session};
+use entity::{refresh_token, session, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    QueryFilter, QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
 use crate::auth::secrets::{random_token, token_hash};
-use crate::db::begin_write;
+use crate::db::Tx;
+use crate::effects::{Committed, Effects};
 use crate::error::{AppError, AppResult};
 
 const INVALID_REFRESH: AppError =
@@ -80,11 +81,11 @@ pub async fn refresh(
     presented: &str,
     now: DateTime<Utc>,
 ) -> AppResult<IssuedRefresh> {
-    let txn = begin_write(db).await?;
-    let outcome = rotate(&txn, presented, now).await?;
+    let tx = Tx::begin(db).await?;
+    let outcome = rotate(&tx, presented, now).await?;
     // Committed whatever the outcome: a reuse must revoke the session although the
     // client is answered with an error.
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     outcome
 }
 
@@ -134,22 +135,31 @@ async fn rotate(
     }))
 }
 
-/// Ends the session that `presented` belongs to; returns its member when it ended now, None
-/// when the token is unknown or its session had already ended.
+/// Ends the session that `presented` belongs to: true when it ended now, false when the
+/// token is unknown or its session had already ended.
 pub async fn end_by_token(
     db: &impl ConnectionTrait,
     presented: &str,
     now: DateTime<Utc>,
-) -> AppResult<Option<Uuid>> {
+) -> AppResult<Committed<bool>> {
     let Some((token, Some(session))) = refresh_token::Entity::find_by_id(token_hash(presented))
         .find_also_related(session::Entity)
         .one(db)
         .await?
     else {
-        return Ok(None);
+        return Ok(Committed::new(false, Effects::default()));
     };
     let ended = revoke(db, token.session_id, now).await?;
-    Ok(ended.then_some(session.user_id))
+    Ok(ended_now(ended, session.user_id))
+}
+
+/// `ended`, with the word that the member's sessions ended when they did.
+fn ended_now(ended: bool, user_id: Uuid) -> Committed<bool> {
+    let mut effects = Effects::default();
+    if ended {
+        effects.sessions_ended(user_id);
+    }
+    Committed::new(ended, effects)
 }
 
 /// Ends a session: its refresh tokens stop working at once.
@@ -206,13 +216,14 @@ pub async fn revoke_own(
     user_id: Uuid,
     session_id: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<bool> {
+) -> AppResult<Committed<bool>> {
     session::Entity::find_by_id(session_id)
         .one(db)
         .await?
         .filter(|s| s.user_id == user_id)
         .ok_or(AppError::NotFound("session"))?;
-    revoke(db, session_id, now).await
+    let ended = revoke(db, session_id, now).await?;
+    Ok(ended_now(ended, user_id))
 }
 
 /// Ends every session of the member but `keep`.
@@ -232,17 +243,41 @@ pub async fn revoke_others(
     Ok(result.rows_affected)
 }
 
-/// True while the member's session has not ended: an access token is honoured only then,
-/// so ending a session (or changing the password, or deleting the account) turns away its
-/// access tokens at once rather than when they lapse.
-pub async fn is_live(
+/// Where a session stands, for admitting its access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Signed in: its access tokens are honoured.
+    Live,
+    /// Ended (logged out, revoked, a password changed or reset, the account deleted), or
+    /// never the member's.
+    Ended,
+    /// The member is banned.
+    Banned,
+}
+
+/// Where the member's session stands, in one statement: an access token is honoured only
+/// while it is `Live`, so ending a session turns away its access tokens at once rather than
+/// when they lapse.
+pub async fn standing(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     user_id: Uuid,
-) -> AppResult<bool> {
-    Ok(find(db, session_id)
-        .await?
-        .is_some_and(|s| s.user_id == user_id && s.revoked_at.is_none()))
+) -> AppResult<Standing> {
+    type Row = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let row: Option<Row> = session::Entity::find_by_id(session_id)
+        .select_only()
+        .column(session::Column::UserId)
+        .column(session::Column::RevokedAt)
+        .column(user::Column::BannedAt)
+        .join(JoinType::InnerJoin, session::Relation::User.def())
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match row {
+        Some((owner, _, Some(_))) if owner == user_id => Standing::Banned,
+        Some((owner, None, None)) if owner == user_id => Standing::Live,
+        _ => Standing::Ended,
+    })
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<session::Model>> {

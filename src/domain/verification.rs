@@ -22,12 +22,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::begin_write;
-use crate::domain::checkins::{self, Method};
-use crate::domain::meetings::{self, Status as MeetingStatus};
-use crate::domain::memberships::{Role, Status as MembershipStatus};
+use crate::db::Tx;
+use crate::domain::checkins;
+use crate::domain::meetings;
 use crate::domain::trust::{self, MeetingGraph};
 use crate::error::AppResult;
+use entity::meeting_confirmation::MeetingStatus;
+use entity::membership::{MembershipStatus, Role};
+use entity::rsvp::CheckInMethod;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -120,7 +122,7 @@ pub async fn of_many(
             .column(rsvp::Column::UserId)
             .filter(rsvp::Column::EventId.is_in(event_ids))
             .filter(rsvp::Column::UserId.is_in(involved))
-            .filter(rsvp::Column::CheckInMethod.eq(Method::Host.as_str()))
+            .filter(rsvp::Column::CheckInMethod.eq(CheckInMethod::Host))
             .filter(rsvp::Column::CheckedIn.eq(true))
             .into_tuple::<(Uuid, Uuid)>()
             .all(db)
@@ -225,8 +227,8 @@ pub async fn seeds(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<V
         .select_only()
         .column(membership::Column::UserId)
         .filter(membership::Column::GroupId.is_in(seed_groups))
-        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
-        .filter(membership::Column::Role.eq(Role::Organizer.as_str()))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active))
+        .filter(membership::Column::Role.eq(Role::Organizer))
         .into_tuple()
         .all(db)
         .await?)
@@ -242,7 +244,7 @@ pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> App
         .select_only()
         .column(meeting_confirmation::Column::UserLow)
         .column(meeting_confirmation::Column::UserHigh)
-        .filter(meeting_confirmation::Column::Status.eq(MeetingStatus::Confirmed.as_str()))
+        .filter(meeting_confirmation::Column::Status.eq(MeetingStatus::Confirmed))
         .into_tuple()
         .all(db)
         .await?;
@@ -262,9 +264,9 @@ pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> App
     };
     let now_trusted = trust::trusted(&graph);
 
-    let txn = begin_write(db).await?;
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_raw(Statement::from_string(
+    let tx = Tx::begin(db).await?;
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        tx.execute_raw(Statement::from_string(
             DatabaseBackend::Postgres,
             "SELECT pg_advisory_xact_lock(7120551)",
         ))
@@ -275,7 +277,7 @@ pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> App
         .column(user::Column::Id)
         .filter(user::Column::Trusted.eq(true))
         .into_tuple::<Uuid>()
-        .all(&txn)
+        .all(&tx)
         .await?
         .into_iter()
         .collect();
@@ -286,11 +288,11 @@ pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> App
             user::Entity::update_many()
                 .col_expr(user::Column::Trusted, Expr::value(value))
                 .filter(user::Column::Id.is_in(chunk.to_vec()))
-                .exec(&txn)
+                .exec(&tx)
                 .await?;
         }
     }
-    txn.commit().await?;
+    tx.commit().await?.expect_none();
     Ok(now_trusted.len())
 }
 

@@ -7,13 +7,11 @@ use entity::user;
 use crate::domain::accounts::{self, ProfileUpdate, SignUp};
 use crate::domain::calendars;
 use crate::domain::sessions::{self, IssuedRefresh};
-use crate::error::{AppError, AppResult};
-use crate::graphql::context::{member_id, request, state};
+use crate::error::AppResult;
+use crate::graphql::context::{deliver, member_id, request, state};
 use crate::graphql::geo::GeoPointInput;
 use crate::graphql::inputs::{keep_or_set, nullable};
 use crate::graphql::users::{User, Viewer};
-use crate::live;
-use crate::notify::mail;
 use crate::state::AppState;
 
 /// A signed-in session: a short-lived access token and the refresh token that renews it.
@@ -172,12 +170,9 @@ impl AccountMutation {
     /// token was unknown or its session had already ended. The session's access tokens are
     /// refused from then on.
     async fn log_out(&self, ctx: &Context<'_>, input: LogOutInput) -> async_graphql::Result<bool> {
-        let state = state(ctx);
-        let ended = sessions::end_by_token(&state.db, &input.refresh_token, Utc::now()).await?;
-        if let Some(user_id) = ended {
-            live::sessions_ended(state, user_id);
-        }
-        Ok(ended.is_some())
+        let ended =
+            sessions::end_by_token(&state(ctx).db, &input.refresh_token, Utc::now()).await?;
+        Ok(deliver(ctx, ended))
     }
 
     /// Mails a 6-digit code to the viewer's address, valid 15 minutes; only the newest code
@@ -185,18 +180,10 @@ impl AccountMutation {
     async fn request_email_verification(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let state = state(ctx);
         let viewer = member_id(ctx)?;
-        let (user, code) =
+        let requested =
             accounts::request_email_code(&state.db, &state.keys.one_time_code, viewer, Utc::now())
                 .await?;
-        state
-            .mailer
-            .send(mail::verification_code(
-                &user.email,
-                &user.display_name,
-                &code,
-            ))
-            .await
-            .map_err(AppError::internal)?;
+        deliver(ctx, requested);
         Ok(true)
     }
 

@@ -1,30 +1,54 @@
-//! What a resolver may know about the request, and the one way to read the signed-in member.
+//! What a resolver may know about the request, the one way to read the signed-in member, and
+//! the one way to finish a change.
 
 use async_graphql::Context;
 use uuid::Uuid;
 
+use crate::admission::Admission;
 use crate::auth::AccessClaims;
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
-use crate::graphql::loaders::Loaders;
+use crate::graphql::loaders::{self, Loaders};
 use crate::state::AppState;
 
-/// Who is asking, as the HTTP layer found it in the `Authorization` header.
+/// Who is asking, as admission found them.
 #[derive(Debug, Clone)]
 pub enum Auth {
     Anonymous,
     Member(AccessClaims),
-    /// A token was presented but is bad or expired: the app should refresh, not be told
-    /// it is signed out, so this is UNAUTHENTICATED rather than anonymous.
+    /// A token was presented but is bad, expired or of an ended session: the app should
+    /// refresh, not be told it is signed out, so this is UNAUTHENTICATED rather than
+    /// anonymous.
     Invalid,
 }
 
-/// Facts about the HTTP request that resolvers need.
+impl From<Admission> for Auth {
+    fn from(admission: Admission) -> Self {
+        match admission {
+            Admission::Anonymous => Auth::Anonymous,
+            Admission::Member(claims) => Auth::Member(claims),
+            Admission::Refused(_) => Auth::Invalid,
+        }
+    }
+}
+
+/// Facts about the request that resolvers need, whatever transport carried it.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
     pub auth: Auth,
     /// The client's address, for per-client rate limits.
     pub client: String,
     pub user_agent: Option<String>,
+}
+
+/// The one builder of a request's context, for HTTP and WebSocket alike: who asks, and the
+/// request's own data loaders.
+pub fn prepare(
+    request: async_graphql::Request,
+    state: &AppState,
+    info: RequestInfo,
+) -> async_graphql::Request {
+    request.data(info).data(loaders::loaders(state.db.clone()))
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
@@ -38,6 +62,11 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 
 pub fn request<'a>(ctx: &Context<'a>) -> &'a RequestInfo {
     ctx.data_unchecked::<RequestInfo>()
+}
+
+/// The value of a committed change; its effects (live updates, mail) go on their way.
+pub fn deliver<T>(ctx: &Context<'_>, committed: Committed<T>) -> T {
+    state(ctx).outlets.deliver(committed)
 }
 
 /// The signed-in member, if any; a bad token is UNAUTHENTICATED.

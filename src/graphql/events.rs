@@ -1,7 +1,4 @@
 //! Events and RSVPs.
-//!
-//! Unfinished (issue 4): recurrence and `scope`, `searchEvents`, upcoming-event lists,
-//! calendars (`calendarUrl`) and notifications are not here yet.
 
 use async_graphql::connection::EmptyFields;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -11,14 +8,12 @@ use uuid::Uuid;
 
 use crate::connection_name;
 use crate::domain::events::{
-    self, EventSearch, EventUpdate, NewEvent, StartKey, Status as DomainEventStatus,
-    Venue as DomainVenue,
+    self, EventSearch, EventUpdate, NewEvent, StartKey, Venue as DomainVenue,
 };
-use crate::domain::memberships;
-use crate::domain::rsvps::{self, Response, Status as DomainRsvpStatus};
-use crate::domain::series;
+use crate::domain::rsvps;
+use crate::domain::{series, visibility};
 use crate::error::AppError;
-use crate::graphql::context::{loaders, member_id, optional_member, state};
+use crate::graphql::context::{deliver, loaders, member_id, optional_member, state};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
@@ -27,10 +22,10 @@ use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::meetings::{PersonToMeet, people_to_meet};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::users::User;
-use crate::live::{Change, EventChange, after_commit};
 
 /// Whether an event takes place.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::event::EventStatus")]
 pub enum EventStatus {
     /// It takes place as described.
     Scheduled,
@@ -40,6 +35,7 @@ pub enum EventStatus {
 
 /// Where a member stands for an event.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::rsvp::RsvpStatus")]
 pub enum RsvpStatus {
     /// Has a place.
     Going,
@@ -51,6 +47,7 @@ pub enum RsvpStatus {
 
 /// A member's answer to an event.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::rsvps::Response")]
 pub enum RsvpResponse {
     /// Going: a place while places remain, else the end of the waitlist.
     Yes,
@@ -138,10 +135,7 @@ impl Event {
 
     /// Whether it takes place.
     async fn status(&self) -> EventStatus {
-        match DomainEventStatus::of(&self.0) {
-            DomainEventStatus::Scheduled => EventStatus::Scheduled,
-            DomainEventStatus::Cancelled => EventStatus::Cancelled,
-        }
+        self.0.status.into()
     }
 
     /// Why it was cancelled, when the organisers said.
@@ -224,9 +218,7 @@ impl Event {
     ) -> async_graphql::Result<RsvpConnection> {
         let db = &state(ctx).db;
         let viewer = member_id(ctx)?;
-        if !memberships::is_active_member(db, self.0.group_id, viewer).await? {
-            return Err(AppError::forbidden("only members of the group see who is going").into());
-        }
+        visibility::attendees(db, &self.0, viewer).await?;
         let page = PageRequest::<Uuid>::parse(first, after)?;
         let rows = rsvps::going(db, viewer, self.0.id, page.after, page.fetch_limit()).await?;
         Ok(connection(
@@ -285,11 +277,7 @@ impl Rsvp {
 
     /// Where the member stands.
     async fn status(&self) -> RsvpStatus {
-        match DomainRsvpStatus::of(&self.0) {
-            DomainRsvpStatus::Going => RsvpStatus::Going,
-            DomainRsvpStatus::Waitlisted => RsvpStatus::Waitlisted,
-            DomainRsvpStatus::NotGoing => RsvpStatus::NotGoing,
-        }
+        self.0.status.into()
     }
 
     /// 1-based place in the waitlist, first come first served; null unless WAITLISTED.
@@ -408,20 +396,12 @@ pub struct UpdateEventInput {
 
 /// Which occurrences of a series a change reaches.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::events::Scope")]
 pub enum EditScope {
     /// Only this event.
     ThisEvent,
     /// This event and every later occurrence of its series.
     ThisAndFollowing,
-}
-
-impl From<EditScope> for events::Scope {
-    fn from(scope: EditScope) -> Self {
-        match scope {
-            EditScope::ThisEvent => events::Scope::ThisEvent,
-            EditScope::ThisAndFollowing => events::Scope::ThisAndFollowing,
-        }
-    }
 }
 
 /// The event to cancel.
@@ -580,7 +560,7 @@ impl EventMutation {
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),
         };
-        let (event, changed, outbox) = events::update(
+        let updated = events::update(
             &state(ctx).db,
             viewer,
             event_id,
@@ -590,15 +570,7 @@ impl EventMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        let changes = changed
-            .into_iter()
-            .map(|id| Change::Event {
-                id,
-                kind: EventChange::Updated,
-            })
-            .collect();
-        after_commit(state(ctx), outbox, changes);
-        Ok(Event(event))
+        Ok(Event(deliver(ctx, updated)))
     }
 
     /// Cancels an event (status CANCELLED, with the reason); nothing is deleted. Its hosts
@@ -610,18 +582,10 @@ impl EventMutation {
     ) -> async_graphql::Result<Event> {
         let viewer = member_id(ctx)?;
         let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
-        let (event, outbox) =
-            events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
-                .await
-                .map_err(|e| e.under("input"))?;
-        if let Some(outbox) = outbox {
-            let cancelled = Change::Event {
-                id: event.id,
-                kind: EventChange::Cancelled,
-            };
-            after_commit(state(ctx), outbox, vec![cancelled]);
-        }
-        Ok(Event(event))
+        let cancelled = events::cancel(&state(ctx).db, viewer, event_id, input.reason, Utc::now())
+            .await
+            .map_err(|e| e.under("input"))?;
+        Ok(Event(deliver(ctx, cancelled)))
     }
 
     /// Answers an event. ACTIVE members of the group only (FORBIDDEN); a cancelled or ended
@@ -631,19 +595,14 @@ impl EventMutation {
     async fn rsvp(&self, ctx: &Context<'_>, input: RsvpInput) -> async_graphql::Result<Rsvp> {
         let viewer = member_id(ctx)?;
         let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
-        let response = match input.response {
-            RsvpResponse::Yes => Response::Yes,
-            RsvpResponse::No => Response::No,
-        };
-        let (rsvp, outbox) =
-            rsvps::respond(&state(ctx).db, viewer, event_id, response, Utc::now()).await?;
-        if let Some(outbox) = outbox {
-            let changed = Change::Event {
-                id: event_id,
-                kind: EventChange::RsvpsChanged,
-            };
-            after_commit(state(ctx), outbox, vec![changed]);
-        }
-        Ok(Rsvp(rsvp))
+        let answered = rsvps::respond(
+            &state(ctx).db,
+            viewer,
+            event_id,
+            input.response.into(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(Rsvp(deliver(ctx, answered)))
     }
 }

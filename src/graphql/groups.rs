@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::connection_name;
 use crate::domain::accounts;
 use crate::domain::events::{self, StartKey};
-use crate::domain::groups::{self, GroupUpdate, JoinPolicy as DomainJoinPolicy, NewGroup};
-use crate::domain::memberships::{self, Role, Status};
+use crate::domain::groups::{self, GroupUpdate, NewGroup};
+use crate::domain::{memberships, visibility};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, optional_member, state};
 use crate::graphql::events::{EventConnection, event_page};
@@ -24,6 +24,7 @@ use crate::graphql::users::User;
 
 /// How people join a group.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::group::JoinPolicy")]
 pub enum JoinPolicy {
     /// Anyone may join at once.
     Open,
@@ -31,26 +32,9 @@ pub enum JoinPolicy {
     Approval,
 }
 
-impl From<DomainJoinPolicy> for JoinPolicy {
-    fn from(policy: DomainJoinPolicy) -> Self {
-        match policy {
-            DomainJoinPolicy::Open => JoinPolicy::Open,
-            DomainJoinPolicy::Approval => JoinPolicy::Approval,
-        }
-    }
-}
-
-impl From<JoinPolicy> for DomainJoinPolicy {
-    fn from(policy: JoinPolicy) -> Self {
-        match policy {
-            JoinPolicy::Open => DomainJoinPolicy::Open,
-            JoinPolicy::Approval => DomainJoinPolicy::Approval,
-        }
-    }
-}
-
 /// A member's role in a group.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::membership::Role")]
 pub enum GroupRole {
     /// Runs the group: everything a co-organiser may do, and names roles.
     Organizer,
@@ -62,30 +46,9 @@ pub enum GroupRole {
     Member,
 }
 
-impl From<Role> for GroupRole {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Organizer => GroupRole::Organizer,
-            Role::CoOrganizer => GroupRole::CoOrganizer,
-            Role::EventHost => GroupRole::EventHost,
-            Role::Member => GroupRole::Member,
-        }
-    }
-}
-
-impl From<GroupRole> for Role {
-    fn from(role: GroupRole) -> Self {
-        match role {
-            GroupRole::Organizer => Role::Organizer,
-            GroupRole::CoOrganizer => Role::CoOrganizer,
-            GroupRole::EventHost => Role::EventHost,
-            GroupRole::Member => Role::Member,
-        }
-    }
-}
-
 /// Where a membership stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::membership::MembershipStatus")]
 pub enum MembershipStatus {
     /// A member of the group.
     Active,
@@ -152,7 +115,7 @@ impl Group {
 
     /// How people join.
     async fn join_policy(&self) -> JoinPolicy {
-        DomainJoinPolicy::of(&self.0).into()
+        self.0.join_policy.into()
     }
 
     /// ACTIVE members, organisers included.
@@ -191,9 +154,7 @@ impl Group {
     ) -> async_graphql::Result<MembershipConnection> {
         let db = &state(ctx).db;
         let viewer = member_id(ctx)?;
-        if !memberships::is_active_member(db, self.0.id, viewer).await? {
-            return Err(AppError::forbidden("only members of the group see its members").into());
-        }
+        visibility::members(db, self.0.id, viewer).await?;
         let page = PageRequest::<Uuid>::parse(first, after)?;
         let rows =
             memberships::active_in_group(db, viewer, self.0.id, page.after, page.fetch_limit())
@@ -278,16 +239,12 @@ impl Membership {
 
     /// What the member may do in the group.
     async fn role(&self) -> GroupRole {
-        Role::of(&self.0).into()
+        self.0.role.into()
     }
 
     /// ACTIVE or PENDING (DECLINED only in the answer to a declined request).
     async fn status(&self) -> MembershipStatus {
-        match Status::of(&self.0) {
-            Status::Active => MembershipStatus::Active,
-            Status::Pending => MembershipStatus::Pending,
-            Status::Declined => MembershipStatus::Declined,
-        }
+        self.0.status.into()
     }
 
     /// When the membership became ACTIVE; null while PENDING.

@@ -8,10 +8,10 @@ use entity::meeting_confirmation;
 use crate::connection_name;
 use crate::domain::checkins::{self, Who};
 use crate::domain::geo::GeoPoint;
-use crate::domain::meetings::{self, Presented, Status as DomainStatus};
+use crate::domain::meetings::{self, Presented};
 use crate::domain::{people, reports};
 use crate::error::AppError;
-use crate::graphql::context::{loaders, member_id, state};
+use crate::graphql::context::{deliver, loaders, member_id, state};
 use crate::graphql::events::{Event, Rsvp};
 use crate::graphql::geo::GeoPointInput;
 use crate::graphql::ids::{self, Kind};
@@ -19,7 +19,6 @@ use crate::graphql::interests::Interest;
 use crate::graphql::loaders::{EventById, UserById};
 use crate::graphql::pagination::{Conn, TotalCount};
 use crate::graphql::users::User;
-use crate::live::{Change, EventChange, after_commit};
 
 /// What the member's phone shows to someone they meet: as a QR code (`token`) or to type
 /// (`code`). It lives under a minute and confirms one meeting.
@@ -36,6 +35,7 @@ pub struct MeetingToken {
 
 /// Where a meeting confirmation stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::meeting_confirmation::MeetingStatus")]
 pub enum MeetingStatus {
     /// Scanned; waiting for the person who showed the token to answer.
     Pending,
@@ -80,12 +80,7 @@ impl MeetingConfirmation {
 
     /// Where it stands. A scanner whose confirmation was declined sees DECLINED, no reason.
     async fn status(&self) -> MeetingStatus {
-        match DomainStatus::of(&self.0) {
-            DomainStatus::Pending => MeetingStatus::Pending,
-            DomainStatus::Confirmed => MeetingStatus::Confirmed,
-            DomainStatus::Declined => MeetingStatus::Declined,
-            DomainStatus::Withdrawn => MeetingStatus::Withdrawn,
-        }
+        self.0.status.into()
     }
 
     /// When the token was scanned.
@@ -230,7 +225,7 @@ impl MeetingMutation {
                 .into());
             }
         };
-        let (rsvp, changed) = checkins::check_in(
+        let checked_in = checkins::check_in(
             &state(ctx).db,
             viewer,
             event_id,
@@ -239,14 +234,7 @@ impl MeetingMutation {
             Utc::now(),
         )
         .await?;
-        if changed {
-            let changed = Change::Event {
-                id: event_id,
-                kind: EventChange::RsvpsChanged,
-            };
-            after_commit(state(ctx), Default::default(), vec![changed]);
-        }
-        Ok(Rsvp(rsvp))
+        Ok(Rsvp(deliver(ctx, checked_in)))
     }
 
     /// A meeting token for the viewer, who must be checked in at the event (FORBIDDEN),
@@ -298,7 +286,7 @@ impl MeetingMutation {
                 .into());
             }
         };
-        let (row, outbox) = meetings::confirm(
+        let confirmed = meetings::confirm(
             &state(ctx).db,
             &state(ctx).meeting_tokens,
             viewer,
@@ -307,8 +295,7 @@ impl MeetingMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        after_commit(state(ctx), outbox, Vec::new());
-        Ok(MeetingConfirmation(row))
+        Ok(MeetingConfirmation(deliver(ctx, confirmed)))
     }
 
     /// The person who showed the token answers: accepting makes the meeting CONFIRMED and it

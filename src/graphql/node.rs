@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::domain::{accounts, events, groups, interests, memberships, rsvps, series};
-use crate::domain::{meetings, notifications, sessions};
+use crate::domain::{meetings, notifications, sessions, visibility};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, EventSeries, Rsvp};
 use crate::graphql::groups::{Group, Membership};
@@ -35,77 +35,57 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object by its global ID; null when it does not exist or the viewer may not see it
-    /// (a membership is visible to its member and to the group's ACTIVE members; a meeting
-    /// confirmation to its two people).
+    /// Any object by its global ID; null when it does not exist or the viewer may not see it:
+    /// a membership is visible to its member and to the group's ACTIVE members, an RSVP to
+    /// its member and to the group's ACTIVE members, each unless the two blocked each other
+    /// (as in `Group.members` and `Event.attendees`); a meeting confirmation to its two
+    /// people; a notification and a session to their member. Profiles, groups, events,
+    /// series and interests are public.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let Some((kind, uuid)) = ids::decode_any(&id) else {
             return Ok(None);
         };
         let db = &state(ctx).db;
+        let viewer = optional_member(ctx)?;
+        let viewer_id = viewer.map(|v| v.sub);
         Ok(match kind {
             Kind::User => accounts::find(db, uuid).await?.map(|u| Node::User(User(u))),
             Kind::Interest => interests::find(db, uuid)
                 .await?
                 .map(|i| Node::Interest(Interest(i))),
             Kind::Group => groups::find(db, uuid).await?.map(|g| Node::Group(Group(g))),
-            // Who belongs to a group is for its members (and the member) to see.
-            Kind::Membership => match (memberships::find(db, uuid).await?, optional_member(ctx)?) {
-                (Some(m), Some(viewer))
-                    if m.user_id == viewer.sub
-                        || memberships::is_active_member(db, m.group_id, viewer.sub).await? =>
-                {
-                    Some(Node::Membership(Membership(m)))
-                }
-                _ => None,
-            },
             Kind::Event => events::find(db, uuid).await?.map(|e| Node::Event(Event(e))),
             Kind::EventSeries => series::find(db, uuid)
                 .await?
                 .map(|s| Node::EventSeries(EventSeries(s))),
-            // Who confirmed meeting whom is for those two people alone.
-            Kind::MeetingConfirmation => match optional_member(ctx)? {
-                Some(viewer) => meetings::find_for(db, viewer.sub, uuid)
-                    .await?
-                    .map(|c| Node::MeetingConfirmation(MeetingConfirmation(c))),
-                None => None,
-            },
-            // A member's devices are theirs alone.
-            Kind::Session => match optional_member(ctx)? {
-                Some(viewer) => sessions::find(db, uuid)
-                    .await?
-                    .filter(|s| s.user_id == viewer.sub)
-                    .map(|row| {
-                        Node::Session(Session {
-                            current: row.id == viewer.sid,
-                            row,
-                        })
-                    }),
-                None => None,
-            },
-            Kind::Report => None,
-            // Notifications are their member's alone.
-            Kind::Notification => {
-                match (notifications::find(db, uuid).await?, optional_member(ctx)?) {
-                    (Some(n), Some(viewer)) if n.user_id == viewer.sub => {
-                        Some(Node::Notification(Notification(n)))
-                    }
-                    _ => None,
+            Kind::Membership => match memberships::find(db, uuid).await? {
+                Some(m) if visibility::membership(db, &m, viewer_id).await? => {
+                    Some(Node::Membership(Membership(m)))
                 }
-            }
-            // An answer is for the member and the group's members to see, like the attendee list.
-            Kind::Rsvp => match (rsvps::find(db, uuid).await?, optional_member(ctx)?) {
-                (Some(r), Some(viewer)) if r.user_id == viewer.sub => Some(Node::Rsvp(Rsvp(r))),
-                (Some(r), Some(viewer)) => match events::find(db, r.event_id).await? {
-                    Some(e)
-                        if memberships::is_active_member(db, e.group_id, viewer.sub).await? =>
-                    {
-                        Some(Node::Rsvp(Rsvp(r)))
-                    }
-                    _ => None,
-                },
                 _ => None,
             },
+            Kind::Rsvp => match rsvps::find(db, uuid).await? {
+                Some(r) if visibility::rsvp(db, &r, viewer_id).await? => Some(Node::Rsvp(Rsvp(r))),
+                _ => None,
+            },
+            Kind::MeetingConfirmation => meetings::find(db, uuid)
+                .await?
+                .filter(|c| visibility::meeting_confirmation(c, viewer_id))
+                .map(|c| Node::MeetingConfirmation(MeetingConfirmation(c))),
+            Kind::Notification => notifications::find(db, uuid)
+                .await?
+                .filter(|n| visibility::notification(n, viewer_id))
+                .map(|n| Node::Notification(Notification(n))),
+            Kind::Session => sessions::find(db, uuid)
+                .await?
+                .filter(|s| visibility::session(s, viewer_id))
+                .map(|row| {
+                    Node::Session(Session {
+                        current: viewer.is_some_and(|v| v.sid == row.id),
+                        row,
+                    })
+                }),
+            Kind::Report => None,
         })
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::notification;
 
 use crate::connection_name;
-use crate::domain::notifications::{self, Kind as DomainKind};
+use crate::domain::notifications;
 use crate::graphql::context::{loaders, member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::groups::Group;
@@ -15,6 +15,7 @@ use crate::graphql::pagination::Conn;
 
 /// What happened.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::notification::NotificationKind")]
 pub enum NotificationKind {
     /// A place opened up and the member moved from the waitlist to GOING.
     WaitlistPromoted,
@@ -43,13 +44,7 @@ impl Notification {
 
     /// What happened.
     async fn kind(&self) -> NotificationKind {
-        match DomainKind::of(&self.0) {
-            DomainKind::WaitlistPromoted => NotificationKind::WaitlistPromoted,
-            DomainKind::EventChanged => NotificationKind::EventChanged,
-            DomainKind::EventCancelled => NotificationKind::EventCancelled,
-            DomainKind::MeetingRequested => NotificationKind::MeetingRequested,
-            DomainKind::GroupHandedOver => NotificationKind::GroupHandedOver,
-        }
+        self.0.kind.into()
     }
 
     /// A sentence for the member.

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::domain::deletion;
 use crate::domain::export::{self, MyData};
-use crate::domain::{deletion, memberships, rsvps};
-use crate::graphql::context::{member_id, state};
+use crate::graphql::context::{deliver, member_id, state};
 use crate::graphql::ids::{self, Kind};
-use crate::live::{self, Change, EventChange};
+use sea_orm::ActiveEnum;
 
 #[derive(Default)]
 pub struct OwnDataQuery;
@@ -60,20 +60,7 @@ impl OwnDataMutation {
         let deleted =
             deletion::delete_account(&state.db, &state.hasher, viewer, input.password, Utc::now())
                 .await?;
-        let changes = deleted
-            .rsvps_changed
-            .iter()
-            .map(|&id| Change::Event {
-                id,
-                kind: EventChange::RsvpsChanged,
-            })
-            .chain(deleted.cancelled.iter().map(|&id| Change::Event {
-                id,
-                kind: EventChange::Cancelled,
-            }))
-            .collect();
-        live::after_commit(state, deleted.outbox, changes);
-        live::sessions_ended(state, viewer);
+        deliver(ctx, deleted);
         Ok(true)
     }
 }
@@ -132,21 +119,21 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
                 "id": id(Kind::Group, m.group_id),
                 "name": data.groups.get(&m.group_id).map(|g| &g.name),
             },
-            "role": memberships::Role::of(m).as_str(),
-            "status": memberships::Status::of(m).as_str(),
+            "role": m.role.to_value(),
+            "status": m.status.to_value(),
             "requestedAt": time(m.created_at),
             "joinedAt": m.joined_at.map(time),
         })).collect::<Vec<_>>(),
         "rsvps": data.rsvps.iter().map(|r| json!({
             "event": event(data, r.event_id),
-            "status": rsvps::Status::of(r).as_str(),
+            "status": r.status.to_value(),
             "createdAt": time(r.created_at),
             "updatedAt": time(r.updated_at),
         })).collect::<Vec<_>>(),
         "hostedEvents": data.hosting.iter().map(|&e| event(data, e)).collect::<Vec<_>>(),
         "checkIns": data.rsvps.iter().filter(|r| r.checked_in).map(|r| json!({
             "event": event(data, r.event_id),
-            "method": r.check_in_method,
+            "method": r.check_in_method.map(|m| m.to_value()),
             "at": r.checked_in_at.map(time),
         })).collect::<Vec<_>>(),
         "meetingConfirmations": data.confirmations.iter().map(|c| json!({
@@ -154,14 +141,14 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "event": event(data, c.event_id),
             "scanner": member(data, c.scanner_id),
             "subject": member(data, c.subject_id),
-            "status": c.status,
+            "status": c.status.to_value(),
             "createdAt": time(c.created_at),
             "respondedAt": c.responded_at.map(time),
             "withdrawnAt": c.withdrawn_at.map(time),
         })).collect::<Vec<_>>(),
         "notifications": data.notifications.iter().map(|n| json!({
             "id": id(Kind::Notification, n.id),
-            "kind": n.kind,
+            "kind": n.kind.to_value(),
             "message": n.message,
             "eventId": n.event_id.map(|e| id(Kind::Event, e)),
             "groupId": n.group_id.map(|g| id(Kind::Group, g)),

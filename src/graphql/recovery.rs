@@ -5,9 +5,7 @@ use chrono::Utc;
 
 use crate::domain::password_reset;
 use crate::graphql::accounts::{AuthPayload, auth_payload};
-use crate::graphql::context::{request, state};
-use crate::live;
-use crate::notify::mail;
+use crate::graphql::context::{deliver, request, state};
 
 /// The address of the account.
 #[derive(InputObject)]
@@ -43,23 +41,16 @@ impl RecoveryMutation {
         input: RequestPasswordResetInput,
     ) -> async_graphql::Result<bool> {
         let state = state(ctx);
-        let email =
-            password_reset::request(&state.db, &input.email, &request(ctx).client, Utc::now())
-                .await
-                .map_err(|e| e.under("input"))?;
-        let state = state.clone();
-        tokio::spawn(async move {
-            match password_reset::issue(&state.db, &state.keys.one_time_code, &email, Utc::now())
-                .await
-            {
-                Ok(Some(code)) => {
-                    let mail = mail::reset_code(&code.to, &code.display_name, &code.code);
-                    state.mailer.send_or_log(mail).await;
-                }
-                Ok(None) => {}
-                Err(err) => tracing::error!(error = ?err, "reset code not made"),
-            }
-        });
+        let requested = password_reset::request(
+            &state.db,
+            &state.keys.one_time_code,
+            &input.email,
+            &request(ctx).client,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| e.under("input"))?;
+        deliver(ctx, requested);
         Ok(true)
     }
 
@@ -77,7 +68,7 @@ impl RecoveryMutation {
     ) -> async_graphql::Result<AuthPayload> {
         let state = state(ctx);
         let now = Utc::now();
-        let (user, refresh) = password_reset::reset(
+        let reset = password_reset::reset(
             &state.db,
             &state.hasher,
             &state.keys.one_time_code,
@@ -91,7 +82,7 @@ impl RecoveryMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        live::sessions_ended(state, user.id);
+        let (user, refresh) = deliver(ctx, reset);
         Ok(auth_payload(state, user, refresh, now)?)
     }
 }

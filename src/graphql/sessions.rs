@@ -5,11 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::session;
 
 use crate::domain::{accounts, sessions};
-use crate::graphql::context::{member, state};
+use crate::graphql::context::{deliver, member, state};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::users::Viewer;
-use crate::live;
-use crate::notify::mail;
 
 pub struct Session {
     pub row: session::Model,
@@ -88,10 +86,7 @@ impl SessionMutation {
         let id = ids::decode(Kind::Session, "input.sessionId", &input.session_id)?;
         let state = state(ctx);
         let ended = sessions::revoke_own(&state.db, viewer.sub, id, Utc::now()).await?;
-        if ended {
-            live::sessions_ended(state, viewer.sub);
-        }
-        Ok(ended)
+        Ok(deliver(ctx, ended))
     }
 
     /// Changes the viewer's password. The current one must be right (UNAUTHENTICATED); the
@@ -104,7 +99,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<bool> {
         let viewer = member(ctx)?;
         let state = state(ctx);
-        accounts::change_password(
+        let changed = accounts::change_password(
             &state.db,
             &state.hasher,
             viewer.sub,
@@ -115,7 +110,7 @@ impl SessionMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        live::sessions_ended(state, viewer.sub);
+        deliver(ctx, changed);
         Ok(true)
     }
 
@@ -142,11 +137,6 @@ impl SessionMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        let user = &changed.user;
-        state.mailer.send_later(vec![
-            mail::verification_code(&user.email, &user.display_name, &changed.code),
-            mail::email_changed(&changed.old_email, &user.email, &user.display_name),
-        ]);
-        Ok(Viewer(changed.user))
+        Ok(Viewer(deliver(ctx, changed)))
     }
 }

@@ -11,10 +11,11 @@ use crate::graphql::context::{member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::notifications::Notification;
-use crate::live::{Bus, Change, EventChange as DomainChange, Heard};
+use crate::live::{Bus, Change, Heard};
 
 /// What changed about an event.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::live::EventChange")]
 pub enum EventChangeKind {
     /// Its details: time, place, capacity, title or description.
     Updated,
@@ -68,7 +69,7 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = EventChange> + use<>> {
         member_id(ctx)?;
         let id = ids::decode(Kind::Event, "eventId", &event_id)?;
-        let bus = state(ctx).bus.clone();
+        let bus = state(ctx).bus().clone();
         events::find(&state(ctx).db, id)
             .await?
             .ok_or(AppError::NotFound("event"))?;
@@ -83,11 +84,7 @@ impl Subscription {
                 }
                 let event = bus.event_after(&heard, id).await?;
                 Some(EventChange {
-                    kind: match kind {
-                        DomainChange::Updated => EventChangeKind::Updated,
-                        DomainChange::Cancelled => EventChangeKind::Cancelled,
-                        DomainChange::RsvpsChanged => EventChangeKind::RsvpsChanged,
-                    },
+                    kind: kind.into(),
                     event: Event(event),
                 })
             }
@@ -101,7 +98,7 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
         let viewer = member_id(ctx)?;
         let db = state(ctx).db.clone();
-        Ok(changes(&state(ctx).bus).filter_map(move |heard| {
+        Ok(changes(state(ctx).bus()).filter_map(move |heard| {
             let db = db.clone();
             async move {
                 match heard.change {

@@ -8,7 +8,7 @@ use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
 use crate::domain::events::{self, StartKey};
-use crate::domain::{accounts, blocks, meetings, memberships, sessions, verification};
+use crate::domain::{accounts, blocks, meetings, memberships, sessions};
 use crate::domain::{calendars, notifications};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, optional_member, state};
@@ -87,6 +87,7 @@ pub struct Verification {
 
 /// Verification levels, each including the ones before.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::verification::Level")]
 pub enum VerificationLevel {
     /// Nothing is verified yet.
     Unverified,
@@ -102,17 +103,6 @@ pub enum VerificationLevel {
     /// another never get there, however many; a banned member's meetings count for no one.
     /// Recomputed every minute.
     Trusted,
-}
-
-impl From<verification::Level> for VerificationLevel {
-    fn from(level: verification::Level) -> Self {
-        match level {
-            verification::Level::Unverified => VerificationLevel::Unverified,
-            verification::Level::Email => VerificationLevel::Email,
-            verification::Level::InPerson => VerificationLevel::InPerson,
-            verification::Level::Trusted => VerificationLevel::Trusted,
-        }
-    }
 }
 
 pub struct Viewer(pub user::Model);

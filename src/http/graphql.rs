@@ -15,10 +15,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures::FutureExt;
 use serde::Deserialize;
+use tracing::Instrument;
+use tracing::field::Empty;
 
-use crate::domain::sessions;
+use crate::admission;
 use crate::error::code;
-use crate::graphql::context::{Auth, RequestInfo};
+use crate::graphql::context::{self, Auth, RequestInfo};
 use crate::http::Http;
 
 const MISSING_QUERY: &str =
@@ -37,26 +39,21 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Who is asking. A token is honoured only while its session lasts: one statement per
-/// signed-in request buys that a revoked session, a password change or a deleted account
-/// turns its access tokens away at once.
+/// Who is asking, by the `Authorization` header (see `admission`). A header that is not a
+/// bearer token is a bad token, not no token: the app is told to sign in again.
 async fn auth(http: &Http, headers: &HeaderMap) -> Result<Auth, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Auth::Anonymous);
+    let token = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(admission::bearer)
+                .unwrap_or(""),
+        ),
     };
-    // The scheme is case-insensitive (RFC 9110).
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token);
-    let Some(Ok(claims)) = token.map(|t| http.state.access_tokens.verify(t.trim())) else {
-        return Ok(Auth::Invalid);
-    };
-    match sessions::is_live(&http.state.db, claims.sid, claims.sub).await {
-        Ok(true) => Ok(Auth::Member(claims)),
-        Ok(false) => Ok(Auth::Invalid),
+    match admission::admit(&http.state, token).await {
+        Ok(admitted) => Ok(admitted.into()),
         Err(err) => {
             tracing::error!(error = ?err, "checking a session");
             Err(refuse(
@@ -142,10 +139,14 @@ async fn execute(
         return response;
     }
     let operation = selected.map_or_else(|| "anonymous".to_owned(), |(_, name)| name);
-    let auth = match auth(http, headers).await {
+    let span = tracing::info_span!("graphql", operation = %operation, member = Empty);
+    let auth = match auth(http, headers).instrument(span.clone()).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
+    if let Auth::Member(claims) = &auth {
+        span.record("member", tracing::field::display(claims.sub));
+    }
     let info = RequestInfo {
         auth,
         client: peer.ip().to_string(),
@@ -154,13 +155,11 @@ async fn execute(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
-    let request = request
-        .data(info)
-        .data(crate::graphql::loaders::loaders(http.state.db.clone()));
-    let response = match catch_panic(http.schema.execute(request)).await {
+    let request = context::prepare(request, &http.state, info);
+    let response = match catch_panic(http.schema.execute(request).instrument(span.clone())).await {
         Ok(response) => with_codes(response),
         Err(panic) => {
-            tracing::error!(operation, panic, "a resolver panicked");
+            span.in_scope(|| tracing::error!(panic, "a resolver panicked"));
             http.state
                 .metrics
                 .observe(&operation, false, started.elapsed().as_secs_f64());

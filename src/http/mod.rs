@@ -3,7 +3,6 @@
 pub mod calendar;
 pub mod graphql;
 pub mod health;
-pub mod metrics;
 pub mod ws;
 
 use axum::Router;

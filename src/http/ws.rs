@@ -31,25 +31,24 @@ use axum::response::Response;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use uuid::Uuid;
+use tracing::Instrument;
+use tracing::field::Empty;
 
+use crate::admission::{self, Admission, Refusal};
 use crate::auth::AccessClaims;
-use crate::domain::{accounts, sessions};
-use crate::error::code;
-use crate::graphql::context::{Auth, RequestInfo};
+use crate::error::{AppResult, code};
+use crate::graphql::context::{self, Auth, RequestInfo};
 use crate::http::Http;
 use crate::http::graphql::with_codes;
-use crate::live::Change;
-use crate::state::AppState;
+use crate::live::Slot;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const KEEPALIVE: Duration = Duration::from_secs(15);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_SUBSCRIPTIONS: usize = 20;
-pub const MAX_CONNECTIONS_PER_MEMBER: usize = 10;
 /// Messages queued for one connection before its operations wait (and skip changes).
 const QUEUE: usize = 64;
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -64,6 +63,8 @@ pub mod close {
     pub const INIT_TIMEOUT: u16 = 4408;
     pub const DUPLICATE_ID: u16 = 4409;
     pub const TOO_MANY: u16 = 4429;
+    /// WebSocket's own code for a server fault (RFC 6455).
+    pub const INTERNAL: u16 = 1011;
 }
 
 #[derive(Deserialize)]
@@ -109,84 +110,6 @@ pub async fn upgrade(
         })
 }
 
-/// A member's open connections in this process, and the signal that some of their
-/// sessions ended (a counter each connection watches).
-pub struct Open {
-    count: usize,
-    sessions_ended: watch::Sender<u64>,
-}
-
-impl Default for Open {
-    fn default() -> Self {
-        Open {
-            count: 0,
-            sessions_ended: watch::channel(0).0,
-        }
-    }
-}
-
-/// Relays "sessions ended" from the change bus to the connections of that member in this
-/// process, which then check their own session: one listener for all connections, so a
-/// change wakes only the connections it concerns. When changes were missed, every
-/// connection checks.
-pub fn watch_sessions(state: AppState) {
-    let mut heard = state.bus.subscribe();
-    tokio::spawn(async move {
-        loop {
-            let member = match heard.recv().await {
-                Ok(heard) => match heard.change {
-                    Change::SessionsEnded { user_id } => Some(user_id),
-                    _ => continue,
-                },
-                Err(broadcast::error::RecvError::Lagged(_)) => None,
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            let open = state.live_connections.lock().expect("not poisoned");
-            for (id, connections) in open.iter() {
-                if member.is_none_or(|m| m == *id) {
-                    connections.sessions_ended.send_modify(|n| *n += 1);
-                }
-            }
-        }
-    });
-}
-
-/// Counts a member's open connections; gives the place back when dropped.
-struct Slot {
-    state: AppState,
-    member: Uuid,
-    /// Changes when some session of the member ends.
-    sessions_ended: watch::Receiver<u64>,
-}
-
-impl Slot {
-    fn take(state: &AppState, member: Uuid) -> Option<Slot> {
-        let mut open = state.live_connections.lock().expect("not poisoned");
-        let entry = open.entry(member).or_default();
-        if entry.count >= MAX_CONNECTIONS_PER_MEMBER {
-            return None;
-        }
-        entry.count += 1;
-        Some(Slot {
-            state: state.clone(),
-            member,
-            sessions_ended: entry.sessions_ended.subscribe(),
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut open = self.state.live_connections.lock().expect("not poisoned");
-        if let Some(entry) = open.get_mut(&self.member) {
-            entry.count -= 1;
-            if entry.count == 0 {
-                open.remove(&self.member);
-            }
-        }
-    }
-}
-
 struct Connection {
     http: Http,
     socket: WebSocket,
@@ -194,8 +117,50 @@ struct Connection {
     user_agent: Option<String>,
 }
 
-/// Why a connection ends: a close frame to send, or nothing (the client left).
-type End = Option<(u16, String)>;
+/// How a connection ends.
+enum Close {
+    /// The client left, or stopped reading: nothing more to say.
+    Gone,
+    /// A close frame with the protocol's code and a reason.
+    With(u16, &'static str),
+}
+
+impl Close {
+    fn unauthorized(why: &'static str) -> Close {
+        Close::With(close::UNAUTHORIZED, why)
+    }
+
+    /// The close of an admission refused (or of a database that does not answer).
+    fn refused(admission: AppResult<Admission>) -> Result<AccessClaims, Close> {
+        match admission {
+            Ok(Admission::Member(claims)) => Ok(claims),
+            Ok(Admission::Anonymous) => Err(Close::unauthorized(
+                "Unauthorized: no accessToken in connection_init",
+            )),
+            Ok(Admission::Refused(Refusal::BadToken)) => Err(Close::unauthorized(
+                "Unauthorized: invalid or expired access token",
+            )),
+            Ok(Admission::Refused(Refusal::SessionEnded)) => {
+                Err(Close::unauthorized(SESSION_ENDED))
+            }
+            Ok(Admission::Refused(Refusal::Banned)) => {
+                Err(Close::With(close::FORBIDDEN, "Forbidden"))
+            }
+            Err(_) => Err(Close::With(close::INTERNAL, "Internal error")),
+        }
+    }
+}
+
+const SESSION_ENDED: &str = "Unauthorized: the session has ended";
+
+/// What the connection loop does with one message from the client.
+enum Step {
+    Continue,
+    Send(Value),
+    Start(String, Box<async_graphql::Request>),
+    Stop(String),
+    End(Close),
+}
 
 impl Connection {
     async fn open(http: Http, socket: WebSocket, peer: SocketAddr, user_agent: Option<String>) {
@@ -205,14 +170,22 @@ impl Connection {
             peer,
             user_agent,
         };
-        let end = match connection.handshake().await {
-            Ok((claims, mut slot)) => connection.serve(claims, &mut slot.sessions_ended).await,
-            Err(end) => end,
-        };
-        if let Some((code, reason)) = end {
+        let span = tracing::info_span!("ws", peer = %peer, member = Empty);
+        let end = async {
+            match connection.handshake().await {
+                Ok((claims, mut slot)) => {
+                    tracing::Span::current().record("member", tracing::field::display(claims.sub));
+                    connection.serve(claims, &mut slot.sessions_ended).await
+                }
+                Err(end) => end,
+            }
+        }
+        .instrument(span)
+        .await;
+        if let Close::With(code, reason) = end {
             let frame = CloseFrame {
                 code,
-                reason: Utf8Bytes::from(reason),
+                reason: Utf8Bytes::from_static(reason),
             };
             let _ = tokio::time::timeout(
                 WRITE_TIMEOUT,
@@ -222,7 +195,7 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, message: Value) -> Result<(), End> {
+    async fn send(&mut self, message: Value) -> Result<(), Close> {
         match tokio::time::timeout(
             WRITE_TIMEOUT,
             self.socket.send(Message::Text(message.to_string().into())),
@@ -230,66 +203,45 @@ impl Connection {
         .await
         {
             Ok(Ok(())) => Ok(()),
-            _ => Err(None),
+            _ => Err(Close::Gone),
         }
     }
 
-    /// Waits for `connection_init` and checks its token.
-    async fn handshake(&mut self) -> Result<(AccessClaims, Slot), End> {
-        let unauthorized = |why: &str| Some((close::UNAUTHORIZED, why.to_owned()));
+    /// Waits for `connection_init` and admits its token.
+    async fn handshake(&mut self) -> Result<(AccessClaims, Slot), Close> {
         let first = match tokio::time::timeout(INIT_TIMEOUT, self.socket.next()).await {
             Err(_) => {
-                return Err(Some((
+                return Err(Close::With(
                     close::INIT_TIMEOUT,
-                    "Connection initialisation timeout".into(),
-                )));
+                    "Connection initialisation timeout",
+                ));
             }
-            Ok(None | Some(Err(_))) => return Err(None),
+            Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return Err(Close::Gone),
             Ok(Some(Ok(Message::Text(text)))) => text,
-            Ok(Some(Ok(Message::Close(_)))) => return Err(None),
             Ok(Some(Ok(_))) => {
-                return Err(unauthorized("Unauthorized: send connection_init first"));
+                return Err(Close::unauthorized(
+                    "Unauthorized: send connection_init first",
+                ));
             }
         };
         let payload = match serde_json::from_str::<ClientMessage>(&first) {
             Ok(ClientMessage::ConnectionInit { payload }) => payload.unwrap_or_default(),
-            Ok(_) => return Err(unauthorized("Unauthorized: send connection_init first")),
-            Err(_) => return Err(Some((close::BAD_MESSAGE, "Invalid message".into()))),
+            Ok(_) => {
+                return Err(Close::unauthorized(
+                    "Unauthorized: send connection_init first",
+                ));
+            }
+            Err(_) => return Err(Close::With(close::BAD_MESSAGE, "Invalid message")),
         };
+        // `{"accessToken": "..."}`, or an `Authorization` value with or without its scheme.
         let token = ["accessToken", "Authorization", "authorization"]
             .iter()
             .find_map(|key| payload.get(*key).and_then(Value::as_str))
-            .map(|t| {
-                t.trim()
-                    .strip_prefix("Bearer ")
-                    .or_else(|| t.trim().strip_prefix("bearer "))
-                    .unwrap_or(t.trim())
-                    .to_owned()
-            });
-        let Some(token) = token else {
-            return Err(unauthorized(
-                "Unauthorized: no accessToken in connection_init",
-            ));
-        };
+            .map(|t| admission::bearer(t).unwrap_or(t));
         let state = &self.http.state;
-        let Ok(claims) = state.access_tokens.verify(&token) else {
-            return Err(unauthorized(
-                "Unauthorized: invalid or expired access token",
-            ));
-        };
-        match accounts::find(&state.db, claims.sub).await {
-            Ok(Some(user)) if user.banned_at.is_none() => {}
-            Ok(Some(_)) => return Err(Some((close::FORBIDDEN, "Forbidden".into()))),
-            Ok(None) => return Err(unauthorized("Unauthorized: no such member")),
-            Err(_) => return Err(Some((1011, "Internal error".into()))),
-        }
-        match sessions::is_live(&state.db, claims.sid, claims.sub).await {
-            Ok(true) => {}
-            Ok(false) => return Err(unauthorized("Unauthorized: the session has ended")),
-            Err(_) => return Err(Some((1011, "Internal error".into()))),
-        }
-        let Some(slot) = Slot::take(state, claims.sub) else {
-            return Err(Some((close::TOO_MANY, "Too many connections".into())));
+        let claims = Close::refused(admission::admit(state, token).await)?;
+        let Some(slot) = state.connections.take(claims.sub) else {
+            return Err(Close::With(close::TOO_MANY, "Too many connections"));
         };
         self.send(json!({ "type": "connection_ack" })).await?;
         Ok((claims, slot))
@@ -300,7 +252,7 @@ impl Connection {
         &mut self,
         claims: AccessClaims,
         sessions_ended: &mut watch::Receiver<u64>,
-    ) -> End {
+    ) -> Close {
         let (queue, mut outgoing) = mpsc::channel::<Value>(QUEUE);
         let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
         let mut keepalive = tokio::time::interval(KEEPALIVE);
@@ -311,95 +263,49 @@ impl Connection {
             );
         let mut last_heard = tokio::time::Instant::now();
         let end = loop {
-            tokio::select! {
+            let step = tokio::select! {
                 incoming = self.socket.next() => {
                     last_heard = tokio::time::Instant::now();
-                    let text = match incoming {
-                        Some(Ok(Message::Text(text))) => text,
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Binary(_))) => {
-                            break Some((close::BAD_MESSAGE, "Invalid message".into()));
-                        }
-                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
-                    };
-                    match serde_json::from_str::<ClientMessage>(&text) {
-                        Ok(ClientMessage::Ping { payload }) => {
-                            let mut pong = json!({ "type": "pong" });
-                            if let Some(payload) = payload {
-                                pong["payload"] = payload;
-                            }
-                            if let Err(end) = self.send(pong).await {
-                                break end;
-                            }
-                        }
-                        Ok(ClientMessage::Pong {}) => {}
-                        Ok(ClientMessage::ConnectionInit { .. }) => {
-                            break Some((close::TOO_MANY, "Too many initialisation requests".into()));
-                        }
-                        Ok(ClientMessage::Complete { id }) => {
-                            if let Some(task) = running.remove(&id) {
-                                task.abort();
-                            }
-                        }
-                        Ok(ClientMessage::Subscribe { id, payload }) => {
-                            running.retain(|_, task| !task.is_finished());
-                            if id.is_empty() || id.len() > MAX_ID_BYTES {
-                                break Some((close::BAD_MESSAGE, "Invalid operation id".into()));
-                            }
-                            if running.contains_key(&id) {
-                                break Some((close::DUPLICATE_ID, "Subscriber for this id already exists".into()));
-                            }
-                            if running.len() >= MAX_SUBSCRIPTIONS {
-                                let refused = json!({
-                                    "type": "error",
-                                    "id": id,
-                                    "payload": [{
-                                        "message": format!("at most {MAX_SUBSCRIPTIONS} operations at once on a connection"),
-                                        "extensions": { "code": code::RATE_LIMITED },
-                                    }],
-                                });
-                                if let Err(end) = self.send(refused).await {
-                                    break end;
-                                }
-                                continue;
-                            }
-                            // An ended session (revoked, password changed or reset, account
-                            // deleted) starts nothing more.
-                            match sessions::is_live(&self.http.state.db, claims.sid, claims.sub).await {
-                                Ok(true) => {}
-                                Ok(false) => break Some((close::UNAUTHORIZED, "Unauthorized: the session has ended".into())),
-                                Err(_) => break Some((1011, "Internal error".into())),
-                            }
-                            let task = self.run(id.clone(), *payload, &claims, queue.clone());
-                            running.insert(id, task);
-                        }
-                        Err(_) => break Some((close::BAD_MESSAGE, "Invalid message".into())),
-                    }
+                    read(&self.http, incoming, &mut running, &claims).await
                 }
-                Some(message) = outgoing.recv() => {
-                    if let Err(end) = self.send(message).await {
-                        break end;
-                    }
-                }
+                Some(message) = outgoing.recv() => Step::Send(message),
                 _ = keepalive.tick() => {
                     // A client answers pings with pongs: one silent for two rounds is gone
                     // (a phone that changed networks) and gives its place back.
                     if last_heard.elapsed() > 2 * KEEPALIVE + WRITE_TIMEOUT {
-                        break Some((close::INIT_TIMEOUT, "No answer to pings".into()));
-                    }
-                    if let Err(end) = self.send(json!({ "type": "ping" })).await {
-                        break end;
+                        Step::End(Close::With(close::INIT_TIMEOUT, "No answer to pings"))
+                    } else {
+                        Step::Send(json!({ "type": "ping" }))
                     }
                 }
                 Ok(()) = sessions_ended.changed() => {
                     // A session of this member ended: is it this one?
-                    if matches!(sessions::is_live(&self.http.state.db, claims.sid, claims.sub).await, Ok(false)) {
-                        break Some((close::UNAUTHORIZED, "Unauthorized: the session has ended".into()));
+                    match admission::still_admitted(&self.http.state, claims.clone()).await {
+                        Ok(Admission::Refused(_)) => Step::End(Close::unauthorized(SESSION_ENDED)),
+                        _ => Step::Continue,
                     }
                 }
                 () = tokio::time::sleep_until(expires) => {
-                    break Some((close::UNAUTHORIZED, "Unauthorized: the access token expired".into()));
+                    Step::End(Close::unauthorized("Unauthorized: the access token expired"))
                 }
+            };
+            match step {
+                Step::Continue => {}
+                Step::Send(message) => {
+                    if let Err(end) = self.send(message).await {
+                        break end;
+                    }
+                }
+                Step::Start(id, request) => {
+                    let task = self.run(id.clone(), *request, &claims, queue.clone());
+                    running.insert(id, task);
+                }
+                Step::Stop(id) => {
+                    if let Some(task) = running.remove(&id) {
+                        task.abort();
+                    }
+                }
+                Step::End(close) => break close,
             }
         };
         for task in running.into_values() {
@@ -421,25 +327,103 @@ impl Connection {
             client: self.peer.ip().to_string(),
             user_agent: self.user_agent.clone(),
         };
-        let request = request
-            .data(info)
-            .data(crate::graphql::loaders::loaders(self.http.state.db.clone()));
+        let operation = request
+            .operation_name
+            .clone()
+            .unwrap_or_else(|| "anonymous".into());
+        let span = tracing::info_span!("graphql", operation = %operation, member = %claims.sub);
+        let request = context::prepare(request, &self.http.state, info);
         let schema = self.http.schema.clone();
-        tokio::spawn(async move {
-            let mut results = schema.execute_stream(request);
-            while let Some(response) = results.next().await {
-                let response = with_codes(response);
-                let failed = response.data == async_graphql::Value::Null && response.is_err();
-                let message = if failed {
-                    json!({ "type": "error", "id": id, "payload": response.errors })
-                } else {
-                    json!({ "type": "next", "id": id, "payload": response })
-                };
-                if queue.send(message).await.is_err() || failed {
-                    return;
+        tokio::spawn(
+            async move {
+                let mut results = schema.execute_stream(request);
+                while let Some(response) = results.next().await {
+                    let response = with_codes(response);
+                    let failed = response.data == async_graphql::Value::Null && response.is_err();
+                    let message = if failed {
+                        json!({ "type": "error", "id": id, "payload": response.errors })
+                    } else {
+                        json!({ "type": "next", "id": id, "payload": response })
+                    };
+                    if queue.send(message).await.is_err() || failed {
+                        return;
+                    }
                 }
+                let _ = queue.send(json!({ "type": "complete", "id": id })).await;
             }
-            let _ = queue.send(json!({ "type": "complete", "id": id })).await;
-        })
+            .instrument(span),
+        )
+    }
+}
+
+/// What to do with one message from the client.
+async fn read(
+    http: &Http,
+    incoming: Option<Result<Message, axum::Error>>,
+    running: &mut HashMap<String, JoinHandle<()>>,
+    claims: &AccessClaims,
+) -> Step {
+    let text = match incoming {
+        Some(Ok(Message::Text(text))) => text,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Step::Continue,
+        Some(Ok(Message::Binary(_))) => {
+            return Step::End(Close::With(close::BAD_MESSAGE, "Invalid message"));
+        }
+        Some(Ok(Message::Close(_)) | Err(_)) | None => return Step::End(Close::Gone),
+    };
+    match serde_json::from_str::<ClientMessage>(&text) {
+        Ok(ClientMessage::Ping { payload }) => {
+            let mut pong = json!({ "type": "pong" });
+            if let Some(payload) = payload {
+                pong["payload"] = payload;
+            }
+            Step::Send(pong)
+        }
+        Ok(ClientMessage::Pong {}) => Step::Continue,
+        Ok(ClientMessage::ConnectionInit { .. }) => Step::End(Close::With(
+            close::TOO_MANY,
+            "Too many initialisation requests",
+        )),
+        Ok(ClientMessage::Complete { id }) => Step::Stop(id),
+        Ok(ClientMessage::Subscribe { id, payload }) => {
+            subscribe(http, id, payload, running, claims).await
+        }
+        Err(_) => Step::End(Close::With(close::BAD_MESSAGE, "Invalid message")),
+    }
+}
+
+/// Checks a `subscribe` against the protocol's limits and the session.
+async fn subscribe(
+    http: &Http,
+    id: String,
+    payload: Box<async_graphql::Request>,
+    running: &mut HashMap<String, JoinHandle<()>>,
+    claims: &AccessClaims,
+) -> Step {
+    running.retain(|_, task| !task.is_finished());
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Step::End(Close::With(close::BAD_MESSAGE, "Invalid operation id"));
+    }
+    if running.contains_key(&id) {
+        return Step::End(Close::With(
+            close::DUPLICATE_ID,
+            "Subscriber for this id already exists",
+        ));
+    }
+    if running.len() >= MAX_SUBSCRIPTIONS {
+        return Step::Send(json!({
+            "type": "error",
+            "id": id,
+            "payload": [{
+                "message": format!("at most {MAX_SUBSCRIPTIONS} operations at once on a connection"),
+                "extensions": { "code": code::RATE_LIMITED },
+            }],
+        }));
+    }
+    // An ended session (revoked, password changed or reset, account deleted) starts
+    // nothing more.
+    match Close::refused(admission::still_admitted(&http.state, claims.clone()).await) {
+        Ok(_) => Step::Start(id, payload),
+        Err(close) => Step::End(close),
     }
 }

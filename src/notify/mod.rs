@@ -1,5 +1,6 @@
-//! What leaves the server on its own: mail now; notifications and the change bus later.
+//! What leaves the server on its own: mail, and the outbox that keeps it from being lost.
 
 pub mod mail;
+pub mod outbox;
 
 pub use mail::{Mail, Mailer};

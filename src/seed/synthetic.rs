@@ -5,6 +5,9 @@
 //! gives the same data. Rows go in with multi-row inserts inside large transactions.
 
 use chrono::{Duration, Utc};
+use entity::event::EventStatus;
+use entity::group::JoinPolicy;
+use entity::membership::{MembershipStatus, Role};
 use entity::{event, event_host, group, group_interest, membership, user};
 use migration::interests::{TAXONOMY, id as interest_id, slug as interest_slug};
 use rand::{Rng, SeedableRng};
@@ -13,7 +16,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::auth::PasswordHasher;
-use crate::db::begin_write;
+use crate::db::Tx;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::error::AppError;
 use crate::seed::CITIES;
@@ -91,7 +94,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
     let users = options.users.max(1);
     let mut user_ids = Vec::with_capacity(users as usize);
     let mut batch = Vec::with_capacity(CHUNK);
-    let txn = begin_write(db).await?;
+    let txn = Tx::begin(db).await?;
     for i in 0..users {
         let id = uuid_from(&mut rng);
         user_ids.push(id);
@@ -122,9 +125,9 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             .exec(&txn)
             .await?;
     }
-    txn.commit().await?;
+    txn.commit().await?.expect_none();
 
-    let mut txn = begin_write(db).await?;
+    let mut txn = Tx::begin(db).await?;
     let (mut groups, mut links, mut members) = (Vec::new(), Vec::new(), Vec::new());
     let mut placed: Vec<(Uuid, GeoPoint, &str, &str)> = Vec::new();
     let mut organisers: Vec<Uuid> = Vec::new();
@@ -171,11 +174,10 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             city: Set(city.0.to_owned()),
             time_zone: Set(city.3.to_owned()),
             join_policy: Set(if rng.random_bool(0.8) {
-                "OPEN"
+                JoinPolicy::Open
             } else {
-                "APPROVAL"
-            }
-            .to_owned()),
+                JoinPolicy::Approval
+            }),
             member_count: Set(1),
             closed_at: Set(None),
             created_at: Set(created),
@@ -196,8 +198,8 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             id: Set(uuid_from(&mut rng)),
             group_id: Set(id),
             user_id: Set(organiser),
-            role: Set("ORGANIZER".to_owned()),
-            status: Set("ACTIVE".to_owned()),
+            role: Set(Role::Organizer),
+            status: Set(MembershipStatus::Active),
             created_at: Set(created),
             joined_at: Set(Some(created)),
         });
@@ -213,9 +215,9 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
                 .await?;
         }
         if (i + 1) % 50_000 == 0 {
-            txn.commit().await?;
+            txn.commit().await?.expect_none();
             tracing::info!("{} groups written", i + 1);
-            txn = begin_write(db).await?;
+            txn = Tx::begin(db).await?;
         }
     }
     if !groups.is_empty() {
@@ -225,7 +227,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             .await?;
         membership::Entity::insert_many(members).exec(&txn).await?;
     }
-    txn.commit().await?;
+    txn.commit().await?.expect_none();
     if !placed.is_empty() {
         write_events(db, &mut rng, options.events, &placed, &organisers).await?;
     }
@@ -242,7 +244,7 @@ async fn write_events(
     organisers: &[Uuid],
 ) -> anyhow::Result<()> {
     let now = Utc::now();
-    let mut txn = begin_write(db).await?;
+    let mut txn = Tx::begin(db).await?;
     let (mut rows, mut hosts) = (Vec::new(), Vec::new());
     for i in 0..count {
         let g = rng.random_range(0..groups.len());
@@ -273,7 +275,7 @@ async fn write_events(
             venue_cell: Set(venue.map(|v| index_cell(&v))),
             online_url: Set(venue.is_none().then(|| format!("https://meet.example/{i}"))),
             capacity: Set(rng.random_bool(0.5).then(|| rng.random_range(5..60))),
-            status: Set("SCHEDULED".to_owned()),
+            status: Set(EventStatus::Scheduled),
             cancel_reason: Set(None),
             going_count: Set(0),
             waitlist_count: Set(0),
@@ -296,14 +298,14 @@ async fn write_events(
                 .await?;
         }
         if (i + 1) % 50_000 == 0 {
-            txn.commit().await?;
-            txn = begin_write(db).await?;
+            txn.commit().await?.expect_none();
+            txn = Tx::begin(db).await?;
         }
     }
     if !rows.is_empty() {
         event::Entity::insert_many(rows).exec(&txn).await?;
         event_host::Entity::insert_many(hosts).exec(&txn).await?;
     }
-    txn.commit().await?;
+    txn.commit().await?.expect_none();
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! topped up as time passes, and notification mail retried until it is sent.
 
 use chrono::{DateTime, Duration, Utc};
-use kith::domain::{notifications, series};
+use kith::domain::series;
+use kith::notify::outbox;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -143,8 +144,8 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
     assert!(mail_arrives(&app, "cy@example.com", "Pottery Evening").await);
     // The file appears a moment before the send marks the mail sent; wait for the mark.
     for _ in 0..100 {
-        let owed = entity::notification::Entity::find()
-            .filter(entity::notification::Column::MailDueAt.is_not_null())
+        let owed = entity::mail_outbox::Entity::find()
+            .filter(entity::mail_outbox::Column::DueAt.is_not_null())
             .count(&app.state.db)
             .await
             .unwrap();
@@ -153,9 +154,9 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let later = Utc::now() + notifications::MAIL_GRACE + Duration::seconds(1);
+    let later = Utc::now() + outbox::GRACE + Duration::seconds(1);
     assert_eq!(
-        notifications::retry_mail(&app.state.db, &app.state.mailer, later)
+        outbox::retry(&app.state.db, &app.state.outlets.mailer, later)
             .await
             .unwrap(),
         0
@@ -182,23 +183,27 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
 
     // Not before its grace period: the send after the commit has that long.
     assert_eq!(
-        notifications::retry_mail(&app.state.db, &app.state.mailer, Utc::now())
+        outbox::retry(&app.state.db, &app.state.outlets.mailer, Utc::now())
             .await
             .unwrap(),
         0
     );
-    let later = Utc::now() + notifications::MAIL_GRACE + Duration::seconds(1);
+    let later = Utc::now() + outbox::GRACE + Duration::seconds(1);
     assert_eq!(
-        notifications::retry_mail(&app.state.db, &app.state.mailer, later)
+        outbox::retry(&app.state.db, &app.state.outlets.mailer, later)
             .await
             .unwrap(),
         1
     );
     assert_eq!(mails_to(&app, "dee@example.com", "Pottery Evening"), 1);
     assert_eq!(
-        notifications::retry_mail(&app.state.db, &app.state.mailer, later + Duration::hours(1))
-            .await
-            .unwrap(),
+        outbox::retry(
+            &app.state.db,
+            &app.state.outlets.mailer,
+            later + Duration::hours(1)
+        )
+        .await
+        .unwrap(),
         0,
         "sent, so no longer owed"
     );

@@ -142,11 +142,10 @@ async fn a_missing_or_bad_token_closes_the_connection_with_4401() {
     send(&mut ws, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut ws, WAIT).await.unwrap().unwrap()["type"], "pong");
     // A banned member's still-valid token is forbidden: 4403.
-    assert!(
-        kith::domain::reports::ban(&app.state.db, uuid_of(&ann.id), Utc::now())
-            .await
-            .unwrap()
-    );
+    let banned = kith::domain::reports::ban(&app.state.db, uuid_of(&ann.id), Utc::now())
+        .await
+        .unwrap();
+    assert!(app.state.outlets.deliver_now(banned).await);
     let (_, answer) = init(&app.address, json!({ "accessToken": ann.access_token })).await;
     assert_eq!(answer.unwrap_err().0, 4403);
 }
