@@ -12,7 +12,7 @@ pub enum Mode {
 }
 
 /// Where outgoing mail goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum MailTransport {
     /// Written to the log (the default: nothing to set up).
     Log,
@@ -22,7 +22,8 @@ pub enum MailTransport {
     Smtp(String),
 }
 
-#[derive(Clone, Debug)]
+/// The settings, checked. Its `Debug` leaves secrets out (the JWT secret, passwords in URLs).
+#[derive(Clone)]
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
@@ -65,6 +66,11 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAIL_FROM: &str = "Kith <no-reply@kith.invalid>";
 /// Shorter secrets make HS256 tokens guessable offline.
 const MIN_SECRET_BYTES: usize = 32;
+/// How long `/readyz` says 503 before a production server stops accepting connections.
+const PRODUCTION_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 300;
+pub const DEFAULT_CHECK_IN_RADIUS_METERS: f64 = 300.0;
+const CHECK_IN_RADIUS_METERS: std::ops::RangeInclusive<f64> = 10.0..=5000.0;
 
 impl Config {
     /// Reads the process environment.
@@ -74,20 +80,9 @@ impl Config {
 
     /// Reads settings through `get`, so tests can supply their own.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mode = match get("KITH_ENV").as_deref() {
-            None | Some("development") => Mode::Development,
-            Some("production") => Mode::Production,
-            Some(other) => {
-                return Err(bad(
-                    "KITH_ENV",
-                    format!("must be `development` or `production`, not `{other}`"),
-                ));
-            }
-        };
-
+        let mode = mode(get("KITH_ENV"))?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         validate_database_url(&database_url)?;
-
         let listen_text = get("KITH_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen = listen_text.parse().map_err(|_| {
             bad(
@@ -95,96 +90,47 @@ impl Config {
                 format!("`{listen_text}` is not an address and port such as 127.0.0.1:8080"),
             )
         })?;
-
-        let (jwt_secret, jwt_secret_generated) = match get("KITH_JWT_SECRET") {
-            Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret.into_bytes(), false),
-            Some(_) => {
-                return Err(bad(
-                    "KITH_JWT_SECRET",
-                    format!("must be at least {MIN_SECRET_BYTES} characters long"),
-                ));
-            }
-            None if mode == Mode::Production => {
-                return Err(bad(
-                    "KITH_JWT_SECRET",
-                    "is required when KITH_ENV=production",
-                ));
-            }
-            None => (rand::random::<[u8; 32]>().to_vec(), true),
-        };
-
-        let mail = match (get("KITH_MAIL_DIR"), get("KITH_SMTP_URL")) {
-            (Some(_), Some(_)) => {
-                return Err(bad(
-                    "KITH_SMTP_URL",
-                    "set either KITH_MAIL_DIR or KITH_SMTP_URL, not both",
-                ));
-            }
-            (Some(dir), None) => MailTransport::Dir(PathBuf::from(dir)),
-            (None, Some(smtp)) => {
-                let parsed = url::Url::parse(&smtp)
-                    .map_err(|e| bad("KITH_SMTP_URL", format!("not a URL: {e}")))?;
-                if !matches!(parsed.scheme(), "smtp" | "smtps") || parsed.host().is_none() {
-                    return Err(bad(
-                        "KITH_SMTP_URL",
-                        "must look like smtp://host:port or smtps://user:pass@host",
-                    ));
-                }
-                MailTransport::Smtp(smtp)
-            }
-            (None, None) => MailTransport::Log,
-        };
-
-        let public_url = match get("KITH_PUBLIC_URL") {
-            None => format!("http://{listen}"),
-            Some(text) => {
-                let parsed = url::Url::parse(&text)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                    .ok_or_else(|| {
-                        bad(
-                            "KITH_PUBLIC_URL",
-                            "must be an http(s) URL such as https://kith.example",
-                        )
-                    })?;
-                parsed.as_str().trim_end_matches('/').to_owned()
-            }
-        };
+        let (jwt_secret, jwt_secret_generated) = jwt_secret(get("KITH_JWT_SECRET"), mode)?;
         Ok(Config {
-            public_url,
+            public_url: public_url(get("KITH_PUBLIC_URL"), listen)?,
             database_url,
             listen,
             mode,
             jwt_secret,
             jwt_secret_generated,
-            mail,
+            mail: mail_transport(get("KITH_MAIL_DIR"), get("KITH_SMTP_URL"))?,
             mail_from: get("KITH_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
             shutdown_grace: match get("KITH_SHUTDOWN_GRACE_SECONDS") {
-                None => {
-                    std::time::Duration::from_secs(if mode == Mode::Production { 5 } else { 0 })
-                }
+                None if mode == Mode::Production => PRODUCTION_SHUTDOWN_GRACE,
+                None => std::time::Duration::ZERO,
                 Some(text) => text
                     .parse::<u64>()
                     .ok()
-                    .filter(|s| *s <= 300)
+                    .filter(|s| *s <= MAX_SHUTDOWN_GRACE_SECONDS)
                     .map(std::time::Duration::from_secs)
                     .ok_or_else(|| {
                         bad(
                             "KITH_SHUTDOWN_GRACE_SECONDS",
-                            "must be a whole number of seconds, 0 to 300",
+                            format!(
+                                "must be a whole number of seconds, 0 to {MAX_SHUTDOWN_GRACE_SECONDS}"
+                            ),
                         )
                     })?,
             },
             check_in_radius_meters: match get("KITH_CHECKIN_RADIUS_METERS") {
-                None => 300.0,
+                None => DEFAULT_CHECK_IN_RADIUS_METERS,
                 Some(text) => text
                     .parse::<f64>()
                     .ok()
-                    .filter(|m| (10.0..=5000.0).contains(m))
+                    .filter(|m| CHECK_IN_RADIUS_METERS.contains(m))
                     .ok_or_else(|| {
                         bad(
                             "KITH_CHECKIN_RADIUS_METERS",
-                            "must be a number of metres, 10 to 5000",
+                            format!(
+                                "must be a number of metres, {} to {}",
+                                CHECK_IN_RADIUS_METERS.start(),
+                                CHECK_IN_RADIUS_METERS.end()
+                            ),
                         )
                     })?,
             },
@@ -193,6 +139,109 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.mode == Mode::Production
+    }
+}
+
+fn mode(value: Option<String>) -> Result<Mode, ConfigError> {
+    match value.as_deref() {
+        None | Some("development") => Ok(Mode::Development),
+        Some("production") => Ok(Mode::Production),
+        Some(other) => Err(bad(
+            "KITH_ENV",
+            format!("must be `development` or `production`, not `{other}`"),
+        )),
+    }
+}
+
+/// The configured secret, or (in development only) a random one: `(secret, generated)`.
+fn jwt_secret(value: Option<String>, mode: Mode) -> Result<(Vec<u8>, bool), ConfigError> {
+    match value {
+        Some(secret) if secret.len() >= MIN_SECRET_BYTES => Ok((secret.into_bytes(), false)),
+        Some(_) => Err(bad(
+            "KITH_JWT_SECRET",
+            format!("must be at least {MIN_SECRET_BYTES} characters long"),
+        )),
+        None if mode == Mode::Production => Err(bad(
+            "KITH_JWT_SECRET",
+            "is required when KITH_ENV=production",
+        )),
+        None => Ok((rand::random::<[u8; 32]>().to_vec(), true)),
+    }
+}
+
+fn mail_transport(dir: Option<String>, smtp: Option<String>) -> Result<MailTransport, ConfigError> {
+    match (dir, smtp) {
+        (Some(_), Some(_)) => Err(bad(
+            "KITH_SMTP_URL",
+            "set either KITH_MAIL_DIR or KITH_SMTP_URL, not both",
+        )),
+        (Some(dir), None) => Ok(MailTransport::Dir(PathBuf::from(dir))),
+        (None, Some(smtp)) => {
+            let parsed = url::Url::parse(&smtp)
+                .map_err(|e| bad("KITH_SMTP_URL", format!("not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "smtp" | "smtps") || parsed.host().is_none() {
+                return Err(bad(
+                    "KITH_SMTP_URL",
+                    "must look like smtp://host:port or smtps://user:pass@host",
+                ));
+            }
+            Ok(MailTransport::Smtp(smtp))
+        }
+        (None, None) => Ok(MailTransport::Log),
+    }
+}
+
+fn public_url(value: Option<String>, listen: SocketAddr) -> Result<String, ConfigError> {
+    let Some(text) = value else {
+        return Ok(format!("http://{listen}"));
+    };
+    let parsed = url::Url::parse(&text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            bad(
+                "KITH_PUBLIC_URL",
+                "must be an http(s) URL such as https://kith.example",
+            )
+        })?;
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A URL with its password (if any) replaced, for logs and `Debug`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for MailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MailTransport::Log => f.write_str("Log"),
+            MailTransport::Dir(dir) => f.debug_tuple("Dir").field(dir).finish(),
+            MailTransport::Smtp(url) => f.debug_tuple("Smtp").field(&redact_url(url)).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("mode", &self.mode)
+            .field("jwt_secret", &"***")
+            .field("jwt_secret_generated", &self.jwt_secret_generated)
+            .field("mail", &self.mail)
+            .field("mail_from", &self.mail_from)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("public_url", &self.public_url)
+            .field("check_in_radius_meters", &self.check_in_radius_meters)
+            .finish()
     }
 }
 
@@ -252,6 +301,22 @@ mod tests {
             let err = config(pairs).unwrap_err();
             assert_eq!(err.setting, *setting, "{pairs:?}");
         }
+    }
+
+    #[test]
+    fn debug_output_keeps_secrets_out() {
+        let secret = "s3cret-".repeat(8);
+        let c = config(&[
+            ("KITH_JWT_SECRET", &secret),
+            ("DATABASE_URL", "postgres://kith:hunter2@db.internal/kith"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.internal"), "{shown}");
+        let smtp = MailTransport::Smtp("smtps://user:pa55word@mail.example".into());
+        assert!(!format!("{smtp:?}").contains("pa55word"));
     }
 
     #[test]

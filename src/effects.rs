@@ -82,16 +82,7 @@ impl Effects {
         self.follow_ups.push(work);
     }
 
-    pub fn extend(&mut self, other: Effects) {
-        for change in other.changes {
-            self.change(change);
-        }
-        self.queued_mail.extend(other.queued_mail);
-        self.code_mail.extend(other.code_mail);
-        self.follow_ups.extend(other.follow_ups);
-    }
-
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.changes.is_empty()
             && self.queued_mail.is_empty()
             && self.code_mail.is_empty()
@@ -111,11 +102,6 @@ impl Effects {
         if !self.changes.contains(&change) {
             self.changes.push(change);
         }
-    }
-
-    /// The changes recorded, in order (for the command line and tests).
-    pub fn changes(&self) -> &[Change] {
-        &self.changes
     }
 
     async fn apply(self, outlets: Outlets) {
@@ -141,19 +127,6 @@ pub struct Committed<T> {
 impl<T> Committed<T> {
     pub fn new(value: T, effects: Effects) -> Self {
         Committed { value, effects }
-    }
-
-    /// The same effects with another value.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Committed<U> {
-        Committed {
-            value: f(self.value),
-            effects: self.effects,
-        }
-    }
-
-    /// The value, for a look before delivery (the effects stay).
-    pub fn value(&self) -> &T {
-        &self.value
     }
 }
 

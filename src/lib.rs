@@ -4,7 +4,7 @@
 //! thing: `http` → `graphql` (parse, authorise, shape) → `domain` (decide, in one
 //! transaction) → `entity` (rows).
 
-pub mod admission;
+mod admission;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -12,8 +12,8 @@ pub mod domain;
 pub mod effects;
 pub mod error;
 pub mod graphql;
-pub mod http;
-pub mod jobs;
+mod http;
+mod jobs;
 pub mod live;
 pub mod metrics;
 pub mod notify;
@@ -50,7 +50,7 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
         .with_context(|| {
             format!(
                 "DATABASE_URL: cannot open the database at {}",
-                redact(&config.database_url)
+                config::redact_url(&config.database_url)
             )
         })?;
     db::migrate(&db)
@@ -61,17 +61,6 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
     state.connections.watch(state.bus());
     let router = http::router(state.clone());
     Ok(App { state, router })
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// Serves (and runs the background `jobs`) until `shutdown` completes; then `/readyz` turns 503, no new connection is

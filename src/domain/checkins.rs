@@ -106,9 +106,10 @@ fn check_open(event: &event::Model, now: DateTime<Utc>, closes: DateTime<Utc>) -
         return Err(AppError::conflict("the event is cancelled"));
     }
     if now < event.starts_at - OPENS_BEFORE_START || now > closes {
-        return Err(AppError::conflict(
-            "check-in is open from 30 minutes before the event until it ends",
-        ));
+        return Err(AppError::conflict(format!(
+            "check-in is open from {} minutes before the event until it ends",
+            OPENS_BEFORE_START.num_minutes()
+        )));
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=120;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 pub const MAX_LENGTH: Duration = Duration::days(14);
 pub const MAX_REASON_CHARS: usize = 1_000;
+pub const MAX_VENUE_NAME_CHARS: usize = 120;
+pub const MAX_ADDRESS_CHARS: usize = 300;
 
 /// A venue as given: name, address and where it is.
 #[derive(Debug, Clone)]
@@ -45,7 +47,11 @@ fn parse_title(raw: &str) -> AppResult<String> {
     if !TITLE_CHARS.contains(&title.chars().count()) {
         return Err(AppError::bad_input(
             "title",
-            "a title has 3 to 120 characters",
+            format!(
+                "a title has {} to {} characters",
+                TITLE_CHARS.start(),
+                TITLE_CHARS.end()
+            ),
         ));
     }
     Ok(title.to_owned())
@@ -56,7 +62,7 @@ fn parse_description(raw: &str) -> AppResult<String> {
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(AppError::bad_input(
             "description",
-            "a description has at most 20,000 characters",
+            format!("a description has at most {MAX_DESCRIPTION_CHARS} characters"),
         ));
     }
     Ok(description.to_owned())
@@ -78,17 +84,17 @@ fn parse_online_url(raw: &str) -> AppResult<String> {
 /// The stored columns of a venue, checked.
 fn parse_venue(venue: &Venue) -> AppResult<(String, String, GeoPoint)> {
     let name = venue.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
+    if name.is_empty() || name.chars().count() > MAX_VENUE_NAME_CHARS {
         return Err(AppError::bad_input(
             "venue.name",
-            "a venue name has 1 to 120 characters",
+            format!("a venue name has 1 to {MAX_VENUE_NAME_CHARS} characters"),
         ));
     }
     let address = venue.address.trim();
-    if address.chars().count() > 300 {
+    if address.chars().count() > MAX_ADDRESS_CHARS {
         return Err(AppError::bad_input(
             "venue.address",
-            "an address has at most 300 characters",
+            format!("an address has at most {MAX_ADDRESS_CHARS} characters"),
         ));
     }
     let point =
@@ -106,7 +112,7 @@ fn check_times(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> AppResult<()
     if ends_at - starts_at > MAX_LENGTH {
         return Err(AppError::bad_input(
             "endsAt",
-            "an event lasts at most 14 days",
+            format!("an event lasts at most {} days", MAX_LENGTH.num_days()),
         ));
     }
     Ok(())

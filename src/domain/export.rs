@@ -95,8 +95,40 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .all(db)
         .await?;
 
+    let mut data = MyData {
+        user,
+        interests,
+        memberships,
+        rsvps,
+        hosting,
+        confirmations,
+        notifications,
+        sessions,
+        reports,
+        blocks,
+        groups: HashMap::new(),
+        events: HashMap::new(),
+        names: HashMap::new(),
+    };
+    name_what_is_mentioned(db, &mut data).await?;
+    Ok(data)
+}
+
+/// Fills in the groups, events and other members `data` mentions, by name.
+async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) -> AppResult<()> {
+    let MyData {
+        user,
+        memberships,
+        rsvps,
+        hosting,
+        confirmations,
+        reports,
+        blocks,
+        ..
+    } = &*data;
+    let user_id = user.id;
     let group_ids: Vec<Uuid> = memberships.iter().map(|m| m.group_id).collect();
-    let groups = group::Entity::find()
+    let groups: HashMap<Uuid, group::Model> = group::Entity::find()
         .filter(group::Column::Id.is_in(group_ids))
         .all(db)
         .await?
@@ -109,7 +141,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .chain(hosting.iter().copied())
         .chain(confirmations.iter().map(|c| c.event_id))
         .collect();
-    let events = event::Entity::find()
+    let events: HashMap<Uuid, event::Model> = event::Entity::find()
         .filter(event::Column::Id.is_in(event_ids))
         .all(db)
         .await?
@@ -131,19 +163,8 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .map(|u| (u.id, u.display_name))
         .collect();
     names.insert(user.id, user.display_name.clone());
-    Ok(MyData {
-        user,
-        interests,
-        memberships,
-        rsvps,
-        hosting,
-        confirmations,
-        notifications,
-        sessions,
-        reports,
-        blocks,
-        groups,
-        events,
-        names,
-    })
+    data.groups = groups;
+    data.events = events;
+    data.names = names;
+    Ok(())
 }

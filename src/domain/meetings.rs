@@ -50,9 +50,11 @@ fn check_window(event: &event::Model, now: DateTime<Utc>) -> AppResult<()> {
     if now < event.starts_at - checkins::OPENS_BEFORE_START
         || now > event.ends_at + checkins::HOSTS_UNTIL_AFTER_END
     {
-        return Err(AppError::conflict(
-            "meetings are confirmed from 30 minutes before the event until 2 hours after it ends",
-        ));
+        return Err(AppError::conflict(format!(
+            "meetings are confirmed from {} minutes before the event until {} hours after it ends",
+            checkins::OPENS_BEFORE_START.num_minutes(),
+            checkins::HOSTS_UNTIL_AFTER_END.num_hours()
+        )));
     }
     Ok(())
 }

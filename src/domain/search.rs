@@ -104,7 +104,7 @@ pub async fn nearby_groups(
     if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
         return Err(AppError::bad_input(
             "radiusKm",
-            "radiusKm must be above 0 and at most 200",
+            format!("radiusKm must be above 0 and at most {MAX_RADIUS_KM}"),
         ));
     }
     let interest_ids = interests::known_ids(db, &filter.interest_ids, "interestIds").await?;

@@ -17,7 +17,7 @@ use crate::graphql::geo::GeoPointInput;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
 use crate::graphql::loaders::{EventById, UserById};
-use crate::graphql::pagination::{Conn, TotalCount};
+use crate::graphql::pagination::{Conn, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TotalCount};
 use crate::graphql::users::User;
 
 /// What the member's phone shows to someone they meet: as a QR code (`token`) or to type
@@ -121,9 +121,13 @@ pub async fn people_to_meet(
     first: Option<i32>,
 ) -> async_graphql::Result<Vec<PersonToMeet>> {
     let viewer = member_id(ctx)?;
-    let first = first.unwrap_or(20);
-    if !(1..=100).contains(&first) {
-        return Err(AppError::bad_input("first", "between 1 and 100").into());
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&first) {
+        return Err(AppError::bad_input(
+            "first",
+            format!("first must be between 1 and {MAX_PAGE_SIZE}"),
+        )
+        .into());
     }
     Ok(
         people::to_meet(&state(ctx).db, viewer, event_id, first as usize)

@@ -1,25 +1,25 @@
 //! The GraphQL API: thin resolvers and the contract's types, one module per area.
 
-pub mod accounts;
-pub mod blocks;
-pub mod context;
-pub mod events;
-pub mod geo;
-pub mod groups;
+pub(crate) mod accounts;
+pub(crate) mod blocks;
+pub(crate) mod context;
+pub(crate) mod events;
+pub(crate) mod geo;
+pub(crate) mod groups;
 pub mod ids;
-pub mod inputs;
-pub mod interests;
-pub mod loaders;
-pub mod meetings;
-pub mod node;
-pub mod notifications;
-pub mod own_data;
-pub mod pagination;
-pub mod recovery;
-pub mod search;
-pub mod sessions;
-pub mod subscriptions;
-pub mod users;
+pub(crate) mod inputs;
+pub(crate) mod interests;
+pub(crate) mod loaders;
+pub(crate) mod meetings;
+pub(crate) mod node;
+pub(crate) mod notifications;
+pub(crate) mod own_data;
+pub(crate) mod pagination;
+pub(crate) mod recovery;
+pub(crate) mod search;
+pub(crate) mod sessions;
+pub(crate) mod subscriptions;
+pub(crate) mod users;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 

@@ -1,9 +1,9 @@
 //! The HTTP surface: `/graphql`, `/graphql/ws`, calendars, health, metrics.
 
-pub mod calendar;
-pub mod graphql;
-pub mod health;
-pub mod ws;
+mod calendar;
+mod graphql;
+mod health;
+mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -63,27 +63,15 @@ impl Mailer {
             .body(mail.body.clone())?)
     }
 
-    /// Sends in the background, after the answer has gone: the client does not wait for
-    /// the mail server, and how long an answer takes does not tell whether a mail went. A
-    /// failure is logged.
-    pub fn send_later(&self, mails: Vec<Mail>) {
-        let mailer = self.clone();
-        tokio::spawn(async move {
-            for mail in mails {
-                mailer.send_or_log(mail).await;
-            }
-        });
-    }
-
     /// Sends, and logs a failure: for mail nobody waits on.
-    pub async fn send_or_log(&self, mail: Mail) {
+    pub(crate) async fn send_or_log(&self, mail: Mail) {
         let subject = mail.subject.clone();
         if let Err(err) = self.send(mail).await {
             tracing::error!(error = %format!("{err:#}"), subject, "mail not sent");
         }
     }
 
-    pub async fn send(&self, mail: Mail) -> anyhow::Result<()> {
+    pub(crate) async fn send(&self, mail: Mail) -> anyhow::Result<()> {
         match &*self.transport {
             Transport::Log => {
                 tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail (KITH_MAIL_DIR and KITH_SMTP_URL unset, so logged)");
