@@ -56,7 +56,7 @@ async fn main() {
             password: "correct horse battery".into(),
             display_name: format!("Member {i}"),
         };
-        accounts::sign_up(&db, &hasher, input, None, now)
+        accounts::sign_up(&db, &hasher, input, "bench", i32::MAX, None, now)
             .await
             .unwrap();
     }

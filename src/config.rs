@@ -44,6 +44,9 @@ pub struct Config {
     /// How far from the venue a member's phone may be to check in by location
     /// (`KITH_CHECKIN_RADIUS_METERS`, 300 unless set; 10 to 5,000).
     pub check_in_radius_meters: f64,
+    /// Accounts one client address may make in an hour (`KITH_SIGN_UPS_PER_HOUR`, 50 unless
+    /// set; 1 to 100,000).
+    pub sign_ups_per_hour: i32,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -70,6 +73,7 @@ const MIN_SECRET_BYTES: usize = 32;
 const PRODUCTION_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 300;
 pub const DEFAULT_CHECK_IN_RADIUS_METERS: f64 = 300.0;
+pub const DEFAULT_SIGN_UPS_PER_HOUR: i32 = 50;
 const CHECK_IN_RADIUS_METERS: std::ops::RangeInclusive<f64> = 10.0..=5000.0;
 
 impl Config {
@@ -116,6 +120,14 @@ impl Config {
                             ),
                         )
                     })?,
+            },
+            sign_ups_per_hour: match get("KITH_SIGN_UPS_PER_HOUR") {
+                None => DEFAULT_SIGN_UPS_PER_HOUR,
+                Some(text) => text
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| bad("KITH_SIGN_UPS_PER_HOUR", "must be a whole number, 1 to 100000"))?,
             },
             check_in_radius_meters: match get("KITH_CHECKIN_RADIUS_METERS") {
                 None => DEFAULT_CHECK_IN_RADIUS_METERS,
@@ -241,6 +253,7 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("public_url", &self.public_url)
             .field("check_in_radius_meters", &self.check_in_radius_meters)
+            .field("sign_ups_per_hour", &self.sign_ups_per_hour)
             .finish()
     }
 }

@@ -29,16 +29,26 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 60;
 pub const MAX_BIO_CHARS: usize = 2000;
 const MAX_EMAIL_CHARS: usize = 254;
 
-/// Log-in attempts that failed, for one email address and for one client address, in
-/// 15 minutes (successful attempts are given back).
-pub const LOGIN_FAILURES_PER_EMAIL: Limit = Limit {
-    max: 10,
-    window: Duration::minutes(15),
-};
+/// Failed log-ins from one client address, whatever the account, in 15 minutes: counted
+/// first, so a client over it counts against no account.
 pub const LOGIN_FAILURES_PER_CLIENT: Limit = Limit {
     max: 50,
     window: Duration::minutes(15),
 };
+/// Failed log-ins for one account from one client address, in 15 minutes.
+pub const LOGIN_FAILURES_PER_CLIENT_AND_EMAIL: Limit = Limit {
+    max: 10,
+    window: Duration::minutes(15),
+};
+/// Failed log-ins for one account from anywhere, in an hour (NIST SP 800-63B: at most 100
+/// in a row). Over it, only clients the account signed in from before may try; the owner on
+/// a known network is not locked out by strangers.
+pub const LOGIN_FAILURES_PER_EMAIL: Limit = Limit {
+    max: 100,
+    window: Duration::hours(1),
+};
+/// How long a client that signed in to an account stays known to it.
+pub const KNOWN_CLIENT_FOR: Duration = Duration::days(30);
 
 /// The key of the failed log-ins counted for an address.
 pub fn login_email_key(email: &str) -> String {
@@ -52,14 +62,21 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
-/// Trims, lower-cases and validates an email address.
+/// Trims, lower-cases and validates an email address: only one mail can be delivered to.
+/// Quoted local parts (`"x y"@example.com`) and address literals (`a@[127.0.0.1]`) are
+/// refused: they are valid in RFC 5322, but no member types them, and mail servers refuse
+/// them.
 pub fn parse_email(field: &str, raw: &str) -> AppResult<String> {
     let email = raw.trim().to_lowercase();
-    if email.chars().count() > MAX_EMAIL_CHARS
-        || !email_address::EmailAddress::is_valid(&email)
-        || !email.contains('.')
-        || email.chars().any(|c| c.is_control() || is_invisible(c))
-    {
+    let deliverable = email.chars().count() <= MAX_EMAIL_CHARS
+        && email_address::EmailAddress::is_valid(&email)
+        && email
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.'))
+        && !email.contains(['"', '[', ']', '(', ')', '\\', ' ', ',', ';', ':', '<', '>'])
+        && !email.chars().any(|c| c.is_control() || is_invisible(c))
+        && email.parse::<lettre::message::Mailbox>().is_ok();
+    if !deliverable {
         return Err(AppError::bad_input(field, "not a valid email address"));
     }
     Ok(email)
@@ -117,17 +134,31 @@ pub struct SignUp {
 }
 
 /// Creates an account and its first session, together or not at all. A taken email is
-/// CONFLICT.
+/// CONFLICT. Each attempt from a client is counted against `per_client_hourly` before the
+/// password is hashed, so neither hashing nor asking which addresses are taken runs
+/// unbounded.
 pub async fn sign_up(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
     input: SignUp,
+    client: &str,
+    per_client_hourly: i32,
     user_agent: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<(user::Model, IssuedRefresh)> {
     let email = parse_email("email", &input.email)?;
     check_password("password", &input.password)?;
     let display_name = parse_display_name("displayName", &input.display_name)?;
+    let tx = Tx::begin(db).await?;
+    let limit = Limit {
+        max: per_client_hourly,
+        window: Duration::hours(1),
+    };
+    let limited = rate_limit::hit(&tx, &format!("signup:client:{client}"), limit, now).await?;
+    tx.commit().await?.expect_none();
+    if let Some(limited) = limited {
+        return Err(limited);
+    }
     // Hashed before the transaction: no write lock is held across argon2.
     let password_hash = hasher.hash(input.password).await?;
     let tx = Tx::begin(db).await?;
@@ -158,8 +189,10 @@ pub async fn sign_up(
 /// Checks an email and password and starts a session.
 ///
 /// Unknown email and wrong password give the same error after the same work. Every attempt
-/// is counted before the password is checked, per email and per client, so that many
-/// attempts at once cannot slip past the limit; a success gives its attempts back.
+/// is counted before the password is checked (per client first, then per account and
+/// client, then per account), so that many attempts at once cannot slip past the limits; a
+/// success gives its attempts back. Credentials no account can have (over-long) are refused
+/// at once, without hashing.
 pub async fn log_in(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -171,19 +204,11 @@ pub async fn log_in(
 ) -> AppResult<(user::Model, IssuedRefresh)> {
     let email = email.trim().to_lowercase();
     if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
-        // No such account can exist; spend the same effort and say the same.
-        hasher.verify(String::new(), None).await?;
+        // No account has such credentials: wrong, without work or counting.
         return Err(WRONG_CREDENTIALS);
     }
-    let email_key = login_email_key(&email);
-    let client_key = format!("login:client:{client}");
-    let tx = Tx::begin(db).await?;
-    let per_email = rate_limit::hit(&tx, &email_key, LOGIN_FAILURES_PER_EMAIL, now).await?;
-    let per_client = rate_limit::hit(&tx, &client_key, LOGIN_FAILURES_PER_CLIENT, now).await?;
-    tx.commit().await?.expect_none();
-    if let Some(limited) = per_email.or(per_client) {
-        return Err(limited);
-    }
+    let keys = LogInKeys::new(&email, client);
+    count_log_in(db, &keys, now).await?;
 
     let user = find_by_email(db, &email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -195,11 +220,67 @@ pub async fn log_in(
         return Err(AppError::forbidden("this account is banned"));
     }
     let tx = Tx::begin(db).await?;
-    rate_limit::clear(&tx, &email_key).await?;
-    rate_limit::release(&tx, &client_key).await?;
+    rate_limit::clear(&tx, &keys.email).await?;
+    rate_limit::clear(&tx, &keys.pair).await?;
+    rate_limit::release(&tx, &keys.client).await?;
+    rate_limit::remember(&tx, &keys.known, now).await?;
     let refresh = sessions::start(&tx, user.id, user_agent, now).await?;
     tx.commit().await?.expect_none();
     Ok((user, refresh))
+}
+
+/// The counters of one log-in attempt.
+struct LogInKeys {
+    client: String,
+    pair: String,
+    email: String,
+    known: String,
+}
+
+impl LogInKeys {
+    fn new(email: &str, client: &str) -> Self {
+        let both = format!("{email}\n{client}");
+        LogInKeys {
+            client: format!("login:client:{client}"),
+            pair: format!("login:pair:{}", token_hash(&both)),
+            email: login_email_key(email),
+            known: format!("login:known:{}", token_hash(&both)),
+        }
+    }
+}
+
+/// Counts one log-in attempt in one write transaction, committed whatever the outcome.
+async fn count_log_in(
+    db: &DatabaseConnection,
+    keys: &LogInKeys,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let tx = Tx::begin(db).await?;
+    let outcome = count_in(&tx, keys, now).await;
+    tx.commit().await?.expect_none();
+    outcome
+}
+
+/// RATE_LIMITED when a limit is reached. A client over its own limit counts against no
+/// account; past the account's own limit, only clients it signed in from before may try.
+async fn count_in(tx: &Tx, keys: &LogInKeys, now: DateTime<Utc>) -> AppResult<()> {
+    if let Some(limited) = rate_limit::hit(tx, &keys.client, LOGIN_FAILURES_PER_CLIENT, now).await?
+    {
+        return Err(limited);
+    }
+    if let Some(limited) =
+        rate_limit::hit(tx, &keys.pair, LOGIN_FAILURES_PER_CLIENT_AND_EMAIL, now).await?
+    {
+        return Err(limited);
+    }
+    match rate_limit::hit(tx, &keys.email, LOGIN_FAILURES_PER_EMAIL, now).await? {
+        Some(limited)
+            if !rate_limit::remembered(tx, &keys.known, now - KNOWN_CLIENT_FOR).await? =>
+        {
+            Err(limited)
+        }
+        _ => Ok(()),
+    }
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {
@@ -443,6 +524,7 @@ pub async fn change_email(
     }
     let mut tx = Tx::begin(db).await?;
     let old_email = user.email.clone();
+    let was_verified = user.email_verified_at.is_some();
     let mut row: user::ActiveModel = user.into();
     row.email = Set(email.clone());
     row.email_verified_at = Set(None);
@@ -454,8 +536,40 @@ pub async fn change_email(
         &user.display_name,
         &code,
     ));
-    let notice = mail::email_changed(&old_email, &user.email, &user.display_name);
-    outbox::queue(&mut tx, vec![(Some(user.id), notice)], now).await?;
+    // The word to the old address is for whoever proved they read it; an address never
+    // verified (or one told too often this hour) is not written to.
+    if was_verified && codes::count_mail_to(&tx, &old_email, now).await?.is_none() {
+        let notice = mail::email_changed(&old_email, &user.email, &user.display_name);
+        outbox::queue(&mut tx, vec![(Some(user.id), notice)], now).await?;
+    }
     let effects = tx.commit().await?;
     Ok(Committed::new(user, effects))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_deliverable_addresses_are_accepted() {
+        for good in [
+            "ann@example.com",
+            " Bo.Smith+kith@Mail.Example.org ",
+            "jörg@bücher.de",
+        ] {
+            assert!(parse_email("email", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "\"x y\"@example.com",
+            "a@[127.0.0.1]",
+            "a@localhost",
+            "no-at-sign.example.com",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a\u{200B}b@example.com",
+            "(comment)a@example.com",
+        ] {
+            assert!(parse_email("email", bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{block, user};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::domain::accounts;
@@ -47,11 +49,17 @@ pub async fn unblock(db: &impl ConnectionTrait, actor: Uuid, other: Uuid) -> App
     Ok(())
 }
 
-/// The members `actor` blocked, most recent first.
-pub async fn blocked_by(db: &impl ConnectionTrait, actor: Uuid) -> AppResult<Vec<user::Model>> {
+/// The `limit` members `actor` blocked most recently, most recent first.
+pub async fn blocked_by(
+    db: &impl ConnectionTrait,
+    actor: Uuid,
+    limit: u64,
+) -> AppResult<Vec<user::Model>> {
     let ids: Vec<Uuid> = block::Entity::find()
         .filter(block::Column::BlockerId.eq(actor))
         .order_by_desc(block::Column::CreatedAt)
+        .order_by_desc(block::Column::BlockedId)
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()

@@ -15,11 +15,28 @@ use uuid::Uuid;
 use crate::auth::secrets::random_token;
 use crate::error::{AppError, AppResult};
 
+/// Text as iCalendar lines carry it: line breaks only as `\n`, which the writer escapes
+/// in text properties. A bare CR would otherwise end the line and start one the member's
+/// text chose, such as `BEGIN:VEVENT`.
+fn text(value: &str) -> String {
+    value.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// A value for a property the writer does not escape (the calendar's `NAME`), escaped as
+/// RFC 5545 escapes TEXT.
+fn escaped(value: &str) -> String {
+    text(value)
+        .replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(';', "\\;")
+        .replace('\n', "\\n")
+}
+
 fn vevent(e: &event::Model) -> icalendar::Event {
     let mut out = icalendar::Event::new();
     out.uid(&format!("{}@kith", e.id))
-        .summary(&e.title)
-        .description(&e.description)
+        .summary(&text(&e.title))
+        .description(&text(&e.description))
         .starts(e.starts_at)
         .ends(e.ends_at)
         .sequence(e.sequence.max(0) as u32)
@@ -28,15 +45,15 @@ fn vevent(e: &event::Model) -> icalendar::Event {
         .add_property("X-KITH-TZID", e.time_zone.as_str());
     match (&e.venue_name, &e.venue_address) {
         (Some(name), Some(address)) if !address.is_empty() => {
-            out.location(&format!("{name}, {address}"));
+            out.location(&text(&format!("{name}, {address}")));
         }
         (Some(name), _) => {
-            out.location(name);
+            out.location(&text(name));
         }
         _ => {}
     }
     if let Some(url) = &e.online_url {
-        out.url(url);
+        out.url(&text(url));
     }
     out.status(match e.status {
         Status::Scheduled => EventStatus::Confirmed,
@@ -47,7 +64,7 @@ fn vevent(e: &event::Model) -> icalendar::Event {
 
 fn calendar(name: &str, events: &[event::Model]) -> String {
     let mut cal = Calendar::new();
-    cal.name(name);
+    cal.name(&escaped(name));
     for e in events {
         cal.push(vevent(e));
     }
@@ -116,4 +133,20 @@ pub async fn replace_feed_token(db: &impl ConnectionTrait, member_id: Uuid) -> A
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_cannot_start_lines_of_its_own() {
+        let name = "Evil\r\nBEGIN:VEVENT\r\nSUMMARY:injected;x,y\\";
+        let ics = calendar(name, &[]);
+        assert!(!ics.contains("\r\nBEGIN:VEVENT"), "{ics}");
+        assert!(
+            ics.contains("NAME:Evil\\nBEGIN:VEVENT\\nSUMMARY:injected\\;x\\,y\\\\"),
+            "{ics}"
+        );
+    }
 }

@@ -50,6 +50,11 @@ pub async fn check_in(
         .ok_or(AppError::NotFound("event"))?;
     let (user_id, method) = match who {
         Who::Attendee(user_id) => {
+            if user_id == actor {
+                return Err(AppError::forbidden(
+                    "a host checks in others: check yourself in with your location",
+                ));
+            }
             if !events::is_manager(&tx, &event, actor).await? {
                 return Err(AppError::forbidden(
                     "only the event's hosts and the group's organizers check others in",

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::secrets::{hmac, hmac_matches};
+use crate::auth::secrets::{hmac, hmac_matches, token_hash};
 use crate::domain::rate_limit::{self, Limit};
 use crate::error::{AppError, AppResult};
 
@@ -40,7 +40,27 @@ fn requests_key(user_id: Uuid, purpose: Purpose) -> String {
     format!("code:{}:{user_id}", purpose.to_value())
 }
 
+/// Account mail (codes, the word to an old address) one address may receive in an hour,
+/// whichever accounts ask for it: nobody can flood someone else's inbox by making accounts
+/// with their address.
+pub const MAIL_PER_ADDRESS: Limit = Limit {
+    max: 10,
+    window: Duration::hours(1),
+};
+
+/// Counts one account mail to `address`; the RATE_LIMITED error to give when it is one too
+/// many.
+pub async fn count_mail_to(
+    db: &impl ConnectionTrait,
+    address: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<AppError>> {
+    let key = format!("mail:to:{}", token_hash(address));
+    rate_limit::hit(db, &key, MAIL_PER_ADDRESS, now).await
+}
+
 /// Makes a new code for `user_id`, to be mailed to `sent_to`. Returns the plain code.
+/// Limited per member and purpose, and per address (`MAIL_PER_ADDRESS`).
 pub async fn issue(
     db: &impl ConnectionTrait,
     key: &[u8],
@@ -52,6 +72,9 @@ pub async fn issue(
     if let Some(limited) =
         rate_limit::hit(db, &requests_key(user_id, purpose), REQUESTS, now).await?
     {
+        return Err(limited);
+    }
+    if let Some(limited) = count_mail_to(db, sent_to, now).await? {
         return Err(limited);
     }
     create(db, key, user_id, purpose, sent_to, now).await

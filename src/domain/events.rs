@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::event::{self, EventStatus};
-use entity::membership::Role;
+use entity::membership::{MembershipStatus, Role};
 use entity::notification::NotificationKind;
 use entity::rsvp::{self, RsvpStatus};
 use entity::{event_host, event_series, user};
@@ -31,6 +31,8 @@ pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=120;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 pub const MAX_LENGTH: Duration = Duration::days(14);
 pub const MAX_REASON_CHARS: usize = 1_000;
+/// Most hosts an event has: they are listed whole wherever the event is.
+pub const MAX_HOSTS: usize = 10;
 pub const MAX_VENUE_NAME_CHARS: usize = 120;
 pub const MAX_ADDRESS_CHARS: usize = 300;
 
@@ -44,6 +46,12 @@ pub struct Venue {
 
 fn parse_title(raw: &str) -> AppResult<String> {
     let title = raw.trim();
+    if title.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            "title",
+            "a title may not contain line breaks or other control characters",
+        ));
+    }
     if !TITLE_CHARS.contains(&title.chars().count()) {
         return Err(AppError::bad_input(
             "title",
@@ -84,6 +92,16 @@ fn parse_online_url(raw: &str) -> AppResult<String> {
 /// The stored columns of a venue, checked.
 fn parse_venue(venue: &Venue) -> AppResult<(String, String, GeoPoint)> {
     let name = venue.name.trim();
+    if name
+        .chars()
+        .chain(venue.address.chars())
+        .any(char::is_control)
+    {
+        return Err(AppError::bad_input(
+            "venue",
+            "a venue's name and address may not contain line breaks or other control characters",
+        ));
+    }
     if name.is_empty() || name.chars().count() > MAX_VENUE_NAME_CHARS {
         return Err(AppError::bad_input(
             "venue.name",
@@ -273,27 +291,28 @@ async fn find_for_change(
     Ok(event)
 }
 
-/// True for the event's hosts and its group's ORGANIZER and CO_ORGANIZERs: those who run it.
+/// True for those who run the event: its group's ACTIVE ORGANIZERs and CO_ORGANIZERs, and
+/// its hosts while they are ACTIVE EVENT_HOSTs of the group. A host who left the group or
+/// lost the role no longer runs the events they hosted.
 pub async fn is_manager(
     db: &impl ConnectionTrait,
     event: &event::Model,
     actor: Uuid,
 ) -> AppResult<bool> {
-    if event_host::Entity::find_by_id((event.id, actor))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(true);
+    let Some(membership) = memberships::of(db, event.group_id, actor).await? else {
+        return Ok(false);
+    };
+    if membership.status != MembershipStatus::Active {
+        return Ok(false);
     }
-    Ok(memberships::require_role(
-        db,
-        event.group_id,
-        actor,
-        &[Role::Organizer, Role::CoOrganizer],
-    )
-    .await
-    .is_ok())
+    Ok(match membership.role {
+        Role::Organizer | Role::CoOrganizer => true,
+        Role::EventHost => event_host::Entity::find_by_id((event.id, actor))
+            .one(db)
+            .await?
+            .is_some(),
+        Role::Member => false,
+    })
 }
 
 #[derive(Default, Clone)]
@@ -669,6 +688,7 @@ pub async fn hosts_of(
     }
     for hosts in by_event.values_mut() {
         hosts.sort_by_key(|u| u.id);
+        hosts.truncate(MAX_HOSTS);
     }
     Ok(by_event)
 }
@@ -758,6 +778,7 @@ pub async fn search(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FoundEvent>> {
     let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
+    crate::domain::search::check_query("query", filter.query.as_deref())?;
     let radius = filter.radius_km;
     if !(radius > 0.0 && radius <= crate::domain::search::MAX_RADIUS_KM) {
         return Err(AppError::bad_input(

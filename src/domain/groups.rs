@@ -29,6 +29,12 @@ pub const MAX_CITY_CHARS: usize = 100;
 
 fn parse_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
+    if name.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            "name",
+            "a group name may not contain line breaks or other control characters",
+        ));
+    }
     if !NAME_CHARS.contains(&name.chars().count()) {
         return Err(AppError::bad_input(
             "name",

@@ -19,6 +19,9 @@ use crate::domain::notifications::{self, About};
 use crate::error::{AppError, AppResult};
 use entity::group::JoinPolicy;
 
+/// Most ORGANIZERs a group has: they are listed whole on every group page.
+pub const MAX_ORGANIZERS: usize = 10;
+
 async fn adjust_member_count(db: &impl ConnectionTrait, group_id: Uuid, by: i32) -> AppResult<()> {
     group::Entity::update_many()
         .col_expr(
@@ -238,6 +241,14 @@ pub async fn set_role(
         .await?
         .filter(|m| m.status == Status::Active)
         .ok_or_else(|| AppError::bad_input("userId", "not an active member of this group"))?;
+    if target.role != Role::Organizer
+        && role == Role::Organizer
+        && active_organizer_count(&tx, group_id).await? >= MAX_ORGANIZERS as u64
+    {
+        return Err(AppError::conflict(format!(
+            "a group has at most {MAX_ORGANIZERS} organizers"
+        )));
+    }
     if target.role == Role::Organizer
         && role != Role::Organizer
         && active_organizer_count(&tx, group_id).await? <= 1
@@ -314,8 +325,11 @@ pub async fn organizers_of(
         .await?;
     let mut by_group: HashMap<Uuid, Vec<user::Model>> = HashMap::new();
     for (m, u) in rows {
-        if let Some(u) = u {
-            by_group.entry(m.group_id).or_default().push(u);
+        let listed = by_group.entry(m.group_id).or_default();
+        if let Some(u) = u
+            && listed.len() < MAX_ORGANIZERS
+        {
+            listed.push(u);
         }
     }
     Ok(by_group)

@@ -33,6 +33,11 @@ pub const REQUESTS_PER_CLIENT: Limit = Limit {
     max: 20,
     window: Duration::hours(1),
 };
+/// Tries from one client address, whatever the address tried.
+const TRIES_PER_CLIENT: Limit = Limit {
+    max: 20,
+    window: Duration::minutes(15),
+};
 /// Tries per address, known or not: the fifth wrong one locks it. Asking for a code starts
 /// the count again.
 const TRIES: Limit = Limit {
@@ -84,7 +89,11 @@ pub async fn request(
         now,
     )
     .await?;
-    if let Some(limited) = per_address.or(per_client) {
+    let limited = match per_address.or(per_client) {
+        Some(limited) => Some(limited),
+        None => codes::count_mail_to(&tx, &email, now).await?,
+    };
+    if let Some(limited) = limited {
         tx.commit().await?.expect_none();
         return Err(limited);
     }
@@ -139,6 +148,30 @@ pub async fn issue(
     }))
 }
 
+/// Counts a try at `tries_key` and from `client`, before any hashing: RATE_LIMITED past
+/// either limit.
+async fn count_try(
+    db: &DatabaseConnection,
+    tries_key: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let tx = Tx::begin(db).await?;
+    let per_client = rate_limit::hit(
+        &tx,
+        &format!("reset-try:client:{client}"),
+        TRIES_PER_CLIENT,
+        now,
+    )
+    .await?;
+    let limited = match per_client {
+        Some(limited) => Some(limited),
+        None => rate_limit::hit(&tx, tries_key, TRIES, now).await?,
+    };
+    tx.commit().await?.expect_none();
+    limited.map_or(Ok(()), Err)
+}
+
 /// What `resetPassword` is given.
 pub struct Reset {
     pub email: String,
@@ -154,21 +187,19 @@ pub async fn reset(
     hasher: &PasswordHasher,
     code_key: &[u8],
     input: Reset,
+    client: &str,
     user_agent: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<Committed<(user::Model, IssuedRefresh)>> {
     check_password("newPassword", &input.new_password)?;
     let email = parse_email("email", &input.email)?;
     let code = input.code;
-    // Hashed first, for every address: no write lock is held across argon2, and an unknown
-    // address takes as long as a known one.
+    let tries_key = address_key("reset-try", &email);
+    count_try(db, &tries_key, client, now).await?;
+    // Hashed once the try is counted, for every address: no write lock is held across
+    // argon2, and an unknown address takes as long as a known one.
     let hash = hasher.hash(input.new_password).await?;
     let mut tx = Tx::begin(db).await?;
-    let tries_key = address_key("reset-try", &email);
-    if let Some(limited) = rate_limit::hit(&tx, &tries_key, TRIES, now).await? {
-        tx.commit().await?.expect_none();
-        return Err(limited);
-    }
     // A wrong try: locked when it was the last one allowed.
     let refuse = || async {
         let wait = rate_limit::retry_after(&tx, &tries_key, TRIES, now).await?;

@@ -87,6 +87,36 @@ pub async fn release(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Notes that `key` happened at `now` (a client that signed in, say), to be asked about
+/// with `remembered`. Kept in the same table, as a row that counts nothing.
+pub async fn remember(db: &impl ConnectionTrait, key: &str, now: DateTime<Utc>) -> AppResult<()> {
+    Entity::insert(rate_limit::ActiveModel {
+        key: Set(key.to_owned()),
+        window_started_at: Set(now),
+        count: Set(0),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(Column::Key)
+            .update_column(Column::WindowStartedAt)
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether `key` was remembered since `since`.
+pub async fn remembered(
+    db: &impl ConnectionTrait,
+    key: &str,
+    since: DateTime<Utc>,
+) -> AppResult<bool> {
+    Ok(Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+        .is_some_and(|row| row.window_started_at > since))
+}
+
 /// Forgets the attempts of `key`.
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
     Entity::delete_by_id(key.to_owned()).exec(db).await?;

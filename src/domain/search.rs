@@ -20,6 +20,21 @@ const FIRST_RADIUS_KM: f64 = 0.3;
 /// How far `recommendedGroups` looks from the member's place.
 pub const RECOMMENDATION_RADIUS_KM: f64 = 100.0;
 
+/// The longest search text: longer ones find nothing a shorter one would not, and only
+/// cost the database (SQLite refuses `LIKE` patterns past 50,000 bytes).
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// BAD_USER_INPUT on `field` for a search text over `MAX_QUERY_CHARS`.
+pub fn check_query(field: &str, query: Option<&str>) -> AppResult<()> {
+    if query.is_some_and(|q| q.trim().chars().count() > MAX_QUERY_CHARS) {
+        return Err(AppError::bad_input(
+            field,
+            format!("a search text has at most {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// What a nearby search asks for; field names in errors are relative to the filter.
 pub struct NearbyFilter {
     pub near: (f64, f64),
@@ -100,6 +115,7 @@ pub async fn nearby_groups(
     limit: u64,
 ) -> AppResult<Vec<Nearby>> {
     let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
+    check_query("query", filter.query.as_deref())?;
     let radius = filter.radius_km;
     if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
         return Err(AppError::bad_input(

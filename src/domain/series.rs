@@ -164,7 +164,8 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event
 
 /// Tops up every unfinished series as of `now`; returns how many occurrences it made.
 /// Each series is its own transaction, with its row locked, so processes sharing a
-/// database may run this at the same time without making an occurrence twice.
+/// database may run this at the same time without making an occurrence twice. A series
+/// that fails is logged and skipped: it never stops the others.
 pub async fn top_up_all(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
     let ids: Vec<Uuid> = event_series::Entity::find()
         .select_only()
@@ -175,13 +176,19 @@ pub async fn top_up_all(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResul
         .await?;
     let mut made = 0;
     for id in ids {
-        made += top_up(db, id, now).await?;
+        match top_up(db, id, now).await {
+            Ok(count) => made += count,
+            Err(err) => {
+                tracing::error!(series = %id, error = ?err.into_anyhow(), "series not topped up")
+            }
+        }
     }
     Ok(made)
 }
 
 /// Tops up one series: occurrences after its latest, until a year past `now` or 52 future
-/// ones. Marks the series complete when its rule has no more dates.
+/// ones. Marks the series complete when its rule has no more dates, which includes a rule
+/// that cannot go on from where its latest occurrence was moved (past its `UNTIL`, say).
 pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> AppResult<usize> {
     let tx = Tx::begin(db).await?;
     let Some(series) = event_series::Entity::find_by_id(id)
@@ -215,16 +222,17 @@ pub async fn top_up(db: &DatabaseConnection, id: Uuid, now: DateTime<Utc>) -> Ap
     let tz = parse_time_zone("timeZone", &series.time_zone)?;
     let (exhausted, starts) = match continued(&series.recurrence, made) {
         None => (true, Vec::new()),
-        Some(rule) => {
-            let mut next = dates(&rule, latest.starts_at, tz)?
-                .filter(|d| *d > latest.starts_at)
-                .peekable();
-            let exhausted = next.peek().is_none();
-            (
-                exhausted,
-                next.take_while(|d| *d < horizon).take(room).collect(),
-            )
-        }
+        Some(rule) => match dates(&rule, latest.starts_at, tz) {
+            Err(_) => (true, Vec::new()),
+            Ok(dates) => {
+                let mut next = dates.filter(|d| *d > latest.starts_at).peekable();
+                let exhausted = next.peek().is_none();
+                (
+                    exhausted,
+                    next.take_while(|d| *d < horizon).take(room).collect(),
+                )
+            }
+        },
     };
     if exhausted {
         event_series::Entity::update_many()

@@ -192,11 +192,12 @@ pub async fn revoke_all(
     Ok(result.rows_affected)
 }
 
-/// A member's signed-in devices: sessions not ended and used within the idle lifetime,
-/// most recently used first.
+/// A member's signed-in devices: the `limit` sessions not ended and used within the idle
+/// lifetime, most recently used first.
 pub async fn active_of(
     db: &impl ConnectionTrait,
     user_id: Uuid,
+    limit: u64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<session::Model>> {
     use sea_orm::QueryOrder;
@@ -205,6 +206,8 @@ pub async fn active_of(
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::LastUsedAt.gt(now - REFRESH_IDLE_LIFETIME))
         .order_by_desc(session::Column::LastUsedAt)
+        .order_by_desc(session::Column::Id)
+        .limit(limit)
         .all(db)
         .await?)
 }

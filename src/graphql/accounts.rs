@@ -11,6 +11,7 @@ use crate::error::AppResult;
 use crate::graphql::context::{deliver, member_id, request, state};
 use crate::graphql::geo::GeoPointInput;
 use crate::graphql::inputs::{keep_or_set, nullable};
+use crate::graphql::scalars::Time;
 use crate::graphql::users::{User, Viewer};
 use crate::state::AppState;
 
@@ -20,7 +21,7 @@ pub struct AuthPayload {
     /// Send as `Authorization: Bearer <accessToken>`. Valid 15 minutes.
     pub access_token: String,
     /// When the access token stops working.
-    pub access_token_expires_at: DateTime<Utc>,
+    pub access_token_expires_at: Time,
     /// Exchange for a new pair with `refreshSession`. Each refresh token works once:
     /// presenting a used one again ends the whole session.
     pub refresh_token: String,
@@ -40,7 +41,7 @@ pub(crate) fn auth_payload(
             .issue(user.id, refresh.session_id, now)?;
     Ok(AuthPayload {
         access_token,
-        access_token_expires_at,
+        access_token_expires_at: Time(access_token_expires_at),
         refresh_token: refresh.token,
         user: User(user),
     })
@@ -106,7 +107,9 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Creates an account and signs it in. A taken email is CONFLICT.
+    /// Creates an account and signs it in. A taken email is CONFLICT. Sign-ups from one client
+    /// address are limited (50 an hour unless the server says otherwise; RATE_LIMITED), which
+    /// also keeps anyone from checking at scale which addresses have accounts.
     async fn sign_up(
         &self,
         ctx: &Context<'_>,
@@ -119,10 +122,18 @@ impl AccountMutation {
             password: input.password,
             display_name: input.display_name,
         };
-        let user_agent = request(ctx).user_agent.clone();
-        let (user, refresh) = accounts::sign_up(&state.db, &state.hasher, input, user_agent, now)
-            .await
-            .map_err(|e| e.under("input"))?;
+        let info = request(ctx);
+        let (user, refresh) = accounts::sign_up(
+            &state.db,
+            &state.hasher,
+            input,
+            &info.client,
+            state.config.sign_ups_per_hour,
+            info.user_agent.clone(),
+            now,
+        )
+        .await
+        .map_err(|e| e.under("input"))?;
         Ok(auth_payload(state, user, refresh, now)?)
     }
 

@@ -2,7 +2,7 @@
 
 use async_graphql::connection::EmptyFields;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{event, rsvp};
 use uuid::Uuid;
 
@@ -18,9 +18,11 @@ use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::{keep_or_set, nullable};
+use crate::graphql::limits;
 use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, UserById};
 use crate::graphql::meetings::{PersonToMeet, people_to_meet};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
+use crate::graphql::scalars::Time;
 use crate::graphql::users::User;
 
 /// Whether an event takes place.
@@ -96,13 +98,13 @@ impl Event {
     }
 
     /// When it starts (UTC).
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.starts_at
+    async fn starts_at(&self) -> Time {
+        Time(self.0.starts_at)
     }
 
     /// When it ends (UTC); at most 14 days after the start.
-    async fn ends_at(&self) -> DateTime<Utc> {
-        self.0.ends_at
+    async fn ends_at(&self) -> Time {
+        Time(self.0.ends_at)
     }
 
     /// The IANA time zone in which its wall-clock time is kept.
@@ -153,7 +155,8 @@ impl Event {
         self.0.waitlist_count
     }
 
-    /// The members who host it.
+    /// The members who host it (at most 10).
+    #[graphql(complexity = "limits::bounded(events::MAX_HOSTS, child_complexity)")]
     async fn hosts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
         Ok(loaders(ctx)
             .load_one(HostsOf(self.0.id))
@@ -197,7 +200,7 @@ impl Event {
     /// (1 to 100, default 20). Never the viewer, never someone who reported the viewer or
     /// whom the viewer reported, never someone blocked either way. FORBIDDEN for a member not GOING; UNAUTHENTICATED when
     /// signed out.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page_with(limits::SEARCH_COST, first, child_complexity)")]
     async fn people_to_meet(
         &self,
         ctx: &Context<'_>,
@@ -209,7 +212,7 @@ impl Event {
     /// The people GOING, in the order they answered, without anyone blocked either way. Only
     /// ACTIVE members of the group may see this list: FORBIDDEN for others, UNAUTHENTICATED
     /// when signed out.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn attendees(
         &self,
         ctx: &Context<'_>,
@@ -291,8 +294,8 @@ impl Rsvp {
     }
 
     /// When the answer last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Time {
+        Time(self.0.updated_at)
     }
 }
 
@@ -345,9 +348,9 @@ pub struct CreateEventInput {
     #[graphql(default)]
     pub description: String,
     /// In the future.
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: Time,
     /// After `startsAt`, at most 14 days later.
-    pub ends_at: DateTime<Utc>,
+    pub ends_at: Time,
     /// An IANA time zone; the group's when absent.
     pub time_zone: Option<String>,
     /// Where it takes place.
@@ -376,9 +379,9 @@ pub struct UpdateEventInput {
     /// Up to 20,000 characters.
     pub description: Option<String>,
     /// A new start.
-    pub starts_at: Option<DateTime<Utc>>,
+    pub starts_at: Option<Time>,
     /// A new end, after the start, at most 14 days later.
-    pub ends_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<Time>,
     /// An IANA time zone.
     pub time_zone: Option<String>,
     /// A new venue, or null for online only.
@@ -430,15 +433,15 @@ pub struct EventSearchInput {
     /// How far from `near`, in km: above 0 and at most 200. An event counts when its venue
     /// is this near; an online-only event, when its group meets this near.
     pub radius_km: f64,
-    /// Words the title or description must contain (any case).
+    /// Words the title or description must contain (any case); at most 100 characters.
     pub query: Option<String>,
     /// Keep events of groups with at least one of these interests.
     #[graphql(default)]
     pub interest_ids: Vec<ID>,
     /// Events starting at or after this time; now when absent.
-    pub starts_after: Option<DateTime<Utc>>,
+    pub starts_after: Option<Time>,
     /// Events starting before this time.
-    pub starts_before: Option<DateTime<Utc>>,
+    pub starts_before: Option<Time>,
 }
 
 /// A found event and how far it is.
@@ -464,7 +467,7 @@ impl EventQuery {
 
     /// Scheduled events near a place, soonest first (ties by ID); cancelled events are left
     /// out. A radius outside (0, 200] is BAD_USER_INPUT (`filter.radiusKm`).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page_with(limits::SEARCH_COST, first, child_complexity)")]
     async fn search_events(
         &self,
         ctx: &Context<'_>,
@@ -482,8 +485,8 @@ impl EventQuery {
                 "filter.interestIds",
                 &filter.interest_ids,
             )?,
-            starts_after: filter.starts_after,
-            starts_before: filter.starts_before,
+            starts_after: filter.starts_after.map(|t| t.0),
+            starts_before: filter.starts_before.map(|t| t.0),
         };
         let found = events::search(
             &state(ctx).db,
@@ -528,8 +531,8 @@ impl EventMutation {
             group_id: ids::decode(Kind::Group, "input.groupId", &input.group_id)?,
             title: input.title,
             description: input.description,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
+            starts_at: input.starts_at.0,
+            ends_at: input.ends_at.0,
             time_zone: input.time_zone,
             venue: input.venue.map(Into::into),
             online_url: input.online_url,
@@ -542,7 +545,8 @@ impl EventMutation {
         Ok(Event(event))
     }
 
-    /// Changes this event; its hosts and the group's ORGANIZER or CO_ORGANIZER.
+    /// Changes this event; the group's ORGANIZER or CO_ORGANIZER, and its hosts while they are
+    /// ACTIVE EVENT_HOSTs of the group (FORBIDDEN for others).
     async fn update_event(
         &self,
         ctx: &Context<'_>,
@@ -553,8 +557,8 @@ impl EventMutation {
         let update = EventUpdate {
             title: keep_or_set(input.title),
             description: keep_or_set(input.description),
-            starts_at: keep_or_set(input.starts_at),
-            ends_at: keep_or_set(input.ends_at),
+            starts_at: keep_or_set(input.starts_at.map(|t| t.0)),
+            ends_at: keep_or_set(input.ends_at.map(|t| t.0)),
             time_zone: keep_or_set(input.time_zone),
             venue: nullable(input.venue, Into::into),
             online_url: nullable(input.online_url, |u| u),

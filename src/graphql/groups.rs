@@ -2,7 +2,7 @@
 
 use async_graphql::connection::EmptyFields;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{group, membership};
 use uuid::Uuid;
 
@@ -18,8 +18,10 @@ use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::keep_or_set;
 use crate::graphql::interests::Interest;
+use crate::graphql::limits;
 use crate::graphql::loaders::{GroupById, InterestsOfGroup, MembershipOf, OrganizersOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
+use crate::graphql::scalars::Time;
 use crate::graphql::users::User;
 
 /// How people join a group.
@@ -127,11 +129,12 @@ impl Group {
     /// organiser deletes their account and it has no co-organiser to take over: searches no
     /// longer find it, its events still to start were cancelled, and joining it, changing it
     /// or creating events in it is CONFLICT. Its members and past events stay readable.
-    async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closed_at
+    async fn closed_at(&self) -> Option<Time> {
+        self.0.closed_at.map(Time)
     }
 
-    /// The members with role ORGANIZER, longest-standing first.
+    /// The members with role ORGANIZER, longest-standing first; a group has at most 10.
+    #[graphql(complexity = "limits::bounded(memberships::MAX_ORGANIZERS, child_complexity)")]
     async fn organizers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
         Ok(loaders(ctx)
             .load_one(OrganizersOf(self.0.id))
@@ -145,7 +148,7 @@ impl Group {
     /// ACTIVE members, in the order they joined, without anyone blocked either way. Only
     /// ACTIVE members of the group may see this list: FORBIDDEN for others, UNAUTHENTICATED
     /// when signed out.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -184,7 +187,7 @@ impl Group {
 
     /// The group's events that have not ended, soonest first. Cancelled ones stay listed,
     /// with status CANCELLED, until they would have ended.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn upcoming_events(
         &self,
         ctx: &Context<'_>,
@@ -204,8 +207,8 @@ impl Group {
     }
 
     /// When the group was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        Time(self.0.created_at)
     }
 }
 
@@ -248,8 +251,8 @@ impl Membership {
     }
 
     /// When the membership became ACTIVE; null while PENDING.
-    async fn joined_at(&self) -> Option<DateTime<Utc>> {
-        self.0.joined_at
+    async fn joined_at(&self) -> Option<Time> {
+        self.0.joined_at.map(Time)
     }
 }
 
@@ -454,8 +457,8 @@ impl GroupMutation {
     }
 
     /// Gives an ACTIVE member a role; ORGANIZER only. A group keeps at least one ORGANIZER
-    /// (CONFLICT when the last would step down). Someone who is not an ACTIVE member is
-    /// BAD_USER_INPUT (`input.userId`).
+    /// (CONFLICT when the last would step down) and at most 10 (CONFLICT for an eleventh).
+    /// Someone who is not an ACTIVE member is BAD_USER_INPUT (`input.userId`).
     async fn set_member_role(
         &self,
         ctx: &Context<'_>,

@@ -9,6 +9,7 @@ use crate::connection_name;
 use crate::domain::{accounts, interests};
 use crate::graphql::context::{member_id, state};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::limits;
 use crate::graphql::pagination::{Conn, PageRequest, TotalCount, connection};
 use crate::graphql::users::User;
 
@@ -54,8 +55,9 @@ pub struct InterestQuery;
 
 #[Object]
 impl InterestQuery {
-    /// The interest taxonomy by name; `query` keeps those whose name contains it, in any case.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    /// The interest taxonomy by name; `query` (at most 100 characters) keeps those whose name
+    /// contains it, in any case.
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn interests(
         &self,
         ctx: &Context<'_>,
@@ -64,6 +66,7 @@ impl InterestQuery {
         after: Option<String>,
     ) -> async_graphql::Result<InterestConnection> {
         let db = &state(ctx).db;
+        crate::domain::search::check_query("query", query.as_deref())?;
         let page = PageRequest::<(String, Uuid)>::parse(first, after)?;
         let rows =
             interests::list(db, query.as_deref(), page.after.clone(), page.fetch_limit()).await?;

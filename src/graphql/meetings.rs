@@ -2,7 +2,7 @@
 //! people to meet at an event.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::meeting_confirmation;
 
 use crate::connection_name;
@@ -18,6 +18,7 @@ use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
 use crate::graphql::loaders::{EventById, UserById};
 use crate::graphql::pagination::{Conn, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TotalCount};
+use crate::graphql::scalars::Time;
 use crate::graphql::users::User;
 
 /// What the member's phone shows to someone they meet: as a QR code (`token`) or to type
@@ -30,7 +31,7 @@ pub struct MeetingToken {
     /// spaces and dashes do not matter, and O reads as 0, I and L as 1.
     pub code: String,
     /// When the token stops working.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Time,
 }
 
 /// Where a meeting confirmation stands.
@@ -84,8 +85,8 @@ impl MeetingConfirmation {
     }
 
     /// When the token was scanned.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        Time(self.0.created_at)
     }
 }
 
@@ -206,8 +207,10 @@ impl MeetingMutation {
     /// minutes before the start until 2 hours after the end. Without it, the viewer checks
     /// in themselves with `location`, which must be within the venue's radius (300 m unless
     /// the server says otherwise), from 30 minutes before the start until the end: the weaker
-    /// kind. The location is not stored. FORBIDDEN for a non-host, a member not GOING, or a
-    /// phone away from the venue; CONFLICT outside the times or for a cancelled event.
+    /// kind. The location is not stored. FORBIDDEN for a non-host (a host who left the group
+    /// or is no longer an EVENT_HOST is not one), for a host checking in themselves this way,
+    /// for a member not GOING, or a phone away from the venue; CONFLICT outside the times or
+    /// for a cancelled event.
     /// Checking in again changes nothing (a host's check-in replaces one's own).
     async fn check_in(
         &self,
@@ -262,7 +265,7 @@ impl MeetingMutation {
         Ok(MeetingToken {
             token: issued.token,
             code: issued.code,
-            expires_at: issued.expires_at,
+            expires_at: Time(issued.expires_at),
         })
     }
 

@@ -9,6 +9,7 @@ pub(crate) mod groups;
 pub mod ids;
 pub(crate) mod inputs;
 pub(crate) mod interests;
+pub(crate) mod limits;
 pub(crate) mod loaders;
 pub(crate) mod meetings;
 pub(crate) mod node;
@@ -16,6 +17,7 @@ pub(crate) mod notifications;
 pub(crate) mod own_data;
 pub(crate) mod pagination;
 pub(crate) mod recovery;
+pub(crate) mod scalars;
 pub(crate) mod search;
 pub(crate) mod sessions;
 pub(crate) mod subscriptions;
@@ -57,12 +59,6 @@ pub struct Mutation(
 
 pub type KithSchema = Schema<Query, Mutation, Subscription>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 15;
-/// Most expensive query accepted: each field costs 1, and a list field costs its `first`
-/// times its children.
-pub const MAX_COMPLEXITY: usize = 2000;
-
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .register_output_type::<node::Node>()
@@ -94,8 +90,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 pub fn schema(state: AppState) -> KithSchema {
     let production = state.config.is_production();
     let mut builder = builder()
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .extension(limits::Limits)
         .data(state);
     if production {
         builder = builder.disable_introspection().disable_suggestions();

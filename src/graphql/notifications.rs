@@ -1,7 +1,7 @@
 //! What a member is told: a waitlist promotion, a moved or cancelled event.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::notification;
 
 use crate::connection_name;
@@ -12,6 +12,7 @@ use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{EventById, GroupById};
 use crate::graphql::pagination::Conn;
+use crate::graphql::scalars::Time;
 
 /// What happened.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -69,13 +70,13 @@ impl Notification {
     }
 
     /// When it was made.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Time {
+        Time(self.0.created_at)
     }
 
     /// When the member marked it read; null while unread.
-    async fn read_at(&self) -> Option<DateTime<Utc>> {
-        self.0.read_at
+    async fn read_at(&self) -> Option<Time> {
+        self.0.read_at.map(Time)
     }
 }
 

@@ -9,6 +9,7 @@ use crate::domain::deletion;
 use crate::domain::export::{self, MyData};
 use crate::graphql::context::{deliver, member_id, state};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::limits;
 use sea_orm::ActiveEnum;
 
 #[derive(Default)]
@@ -22,6 +23,7 @@ impl OwnDataQuery {
     /// list, with `exportedAt`. IDs are the API's own; times are RFC 3339; what is not known
     /// is null. Other members appear only as `{id, displayName}`. Secrets (the password
     /// hash, tokens) are keys to the data, not data, and are left out.
+    #[graphql(complexity = "limits::EXPORT_COST")]
     async fn export_my_data(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let viewer = member_id(ctx)?;
         let data = export::gather(&state(ctx).db, viewer).await?;

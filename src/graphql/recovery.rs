@@ -59,7 +59,7 @@ impl RecoveryMutation {
     /// an unverified address becomes verified: the code proved it. A wrong, expired or used
     /// code, or an address without an account, is the same BAD_USER_INPUT on `input.code`;
     /// the fifth wrong try at an address locks it (RATE_LIMITED) until a new code is
-    /// requested or 15 minutes pass. A new password
+    /// requested or 15 minutes pass, and a client may try 20 times in 15 minutes. A new password
     /// under 10 or over 1,024 characters is BAD_USER_INPUT on `input.newPassword`.
     async fn reset_password(
         &self,
@@ -77,6 +77,7 @@ impl RecoveryMutation {
                 code: input.code,
                 new_password: input.new_password,
             },
+            &request(ctx).client,
             request(ctx).user_agent.clone(),
             now,
         )

@@ -13,6 +13,7 @@ use crate::graphql::geo::GeoPointInput;
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
+use crate::graphql::limits;
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 
 /// Where to look for groups.
@@ -22,7 +23,8 @@ pub struct GroupSearchInput {
     pub near: GeoPointInput,
     /// How far from `near` to look, in km: above 0 and at most 200.
     pub radius_km: f64,
-    /// Words the group's name or description must contain (any case).
+    /// Words the group's name or description must contain (any case); at most 100
+    /// characters.
     pub query: Option<String>,
     /// Keep groups with at least one of these interests.
     #[graphql(default)]
@@ -64,7 +66,7 @@ impl SearchQuery {
     /// Groups within `filter.radiusKm` of `filter.near`, nearest first by great-circle
     /// distance (ties by ID), optionally matching text and interests. A radius outside
     /// (0, 200] is BAD_USER_INPUT (`filter.radiusKm`).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page_with(limits::SEARCH_COST, first, child_complexity)")]
     async fn search_groups(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +108,9 @@ impl SearchQuery {
     /// `score` = shared interests × 10 / (10 + distance in km), so a group 10 km away
     /// counts half as much as one next door; with no place known, `score` = shared
     /// interests. Ties go by ID. The member's home is used for ranking only and never shown.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(
+        complexity = "limits::page_with(limits::RECOMMENDATION_COST, first, child_complexity)"
+    )]
     async fn recommended_groups(
         &self,
         ctx: &Context<'_>,

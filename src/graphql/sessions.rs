@@ -1,12 +1,13 @@
 //! A member's signed-in devices, and the credentials that guard them: password and address.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::session;
 
 use crate::domain::{accounts, sessions};
 use crate::graphql::context::{deliver, member, state};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::scalars::Time;
 use crate::graphql::users::Viewer;
 
 pub struct Session {
@@ -24,13 +25,13 @@ impl Session {
     }
 
     /// When the member signed in on this device.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> Time {
+        Time(self.row.created_at)
     }
 
     /// When its refresh token was last used (or the session began).
-    async fn last_used_at(&self) -> DateTime<Utc> {
-        self.row.last_used_at
+    async fn last_used_at(&self) -> Time {
+        Time(self.row.last_used_at)
     }
 
     /// The `User-Agent` the device signed in with, if it sent one.

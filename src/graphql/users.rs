@@ -1,7 +1,7 @@
 //! Members as others see them (`User`) and as they see themselves (`Viewer`).
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::user;
 
 use async_graphql::connection::EmptyFields;
@@ -17,10 +17,12 @@ use crate::graphql::geo::GeoPoint;
 use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
+use crate::graphql::limits;
 use crate::graphql::loaders::{InterestsOfUser, VerificationOf};
 use crate::graphql::meetings::{MeetingConfirmation, MeetingConfirmationConnection};
 use crate::graphql::notifications::{Notification, NotificationConnection};
 use crate::graphql::pagination::{PageRequest, TotalCount, connection};
+use crate::graphql::scalars::Time;
 use crate::graphql::sessions::Session;
 
 pub struct User(pub user::Model);
@@ -55,8 +57,8 @@ impl User {
     }
 
     /// When the account was made.
-    async fn member_since(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn member_since(&self) -> Time {
+        Time(self.0.created_at)
     }
 
     /// How far the profile is shown to belong to a real person. Anyone may see this; who
@@ -135,7 +137,7 @@ impl Viewer {
 
     /// Events that have not ended which the viewer is GOING or WAITLISTED to, soonest first
     /// (cancelled ones included, with status CANCELLED).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn upcoming_events(
         &self,
         ctx: &Context<'_>,
@@ -154,21 +156,34 @@ impl Viewer {
         Ok(event_page(&page, rows))
     }
 
-    /// The members the viewer blocked, most recent first.
-    async fn blocked_users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
-        Ok(blocks::blocked_by(&state(ctx).db, self.0.id)
+    /// The members the viewer blocked, most recent first: the `first` of them (1 to 100,
+    /// default 20).
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn blocked_users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<User>> {
+        let page = PageRequest::<()>::parse(first, None)?;
+        Ok(blocks::blocked_by(&state(ctx).db, self.0.id, page.first)
             .await?
             .into_iter()
             .map(User)
             .collect())
     }
 
-    /// The viewer's signed-in devices, most recently used first; `current` marks this one.
-    /// `revokeSession` ends one.
-    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+    /// The viewer's signed-in devices, most recently used first: the `first` of them (1 to
+    /// 100, default 20); `current` marks this one. `revokeSession` ends one.
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Session>> {
         let viewer = crate::graphql::context::member(ctx)?;
+        let page = PageRequest::<()>::parse(first, None)?;
         Ok(
-            sessions::active_of(&state(ctx).db, self.0.id, chrono::Utc::now())
+            sessions::active_of(&state(ctx).db, self.0.id, page.first, chrono::Utc::now())
                 .await?
                 .into_iter()
                 .map(|row| Session {
@@ -181,7 +196,7 @@ impl Viewer {
 
     /// Meeting confirmations awaiting the viewer's answer (`respondToMeeting`), newest
     /// first: someone scanned the viewer's token and says they met.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn pending_meeting_confirmations(
         &self,
         ctx: &Context<'_>,
@@ -202,7 +217,7 @@ impl Viewer {
     }
 
     /// What the viewer was told, newest first; `unreadOnly` keeps the unread ones.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -238,7 +253,7 @@ impl Viewer {
     }
 
     /// The viewer's memberships, ACTIVE and PENDING, in the order they were made.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn memberships(
         &self,
         ctx: &Context<'_>,

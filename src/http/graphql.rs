@@ -21,6 +21,7 @@ use tracing::field::Empty;
 use crate::admission;
 use crate::error::code;
 use crate::graphql::context::{self, Auth, RequestInfo};
+use crate::graphql::limits;
 use crate::http::Http;
 
 const MISSING_QUERY: &str =
@@ -156,9 +157,11 @@ async fn execute(
             .map(str::to_owned),
     };
     let request = context::prepare(request, &http.state, info);
-    let response = match catch_panic(http.schema.execute(request).instrument(span.clone())).await {
-        Ok(response) => with_codes(response),
-        Err(panic) => {
+    let running = catch_panic(http.schema.execute(request).instrument(span.clone()));
+    let outcome = tokio::time::timeout(limits::REQUEST_BUDGET, running).await;
+    let response = match outcome {
+        Ok(Ok(response)) => with_codes(response),
+        Ok(Err(panic)) => {
             span.in_scope(|| tracing::error!(panic, "a resolver panicked"));
             http.state
                 .metrics
@@ -168,6 +171,24 @@ async fn execute(
                 code::INTERNAL_SERVER_ERROR,
                 "internal server error",
             );
+        }
+        Err(_) => {
+            span.in_scope(|| tracing::warn!("stopped: over the request's time budget"));
+            http.state
+                .metrics
+                .observe(&operation, false, started.elapsed().as_secs_f64());
+            let mut response = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::INTERNAL_SERVER_ERROR,
+                &format!(
+                    "the request did not finish within {} seconds and was stopped; try again, or ask for less at once",
+                    limits::REQUEST_BUDGET.as_secs()
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            return response;
         }
     };
     http.state.metrics.observe(

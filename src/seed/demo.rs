@@ -212,7 +212,7 @@ pub async fn run(db: &DatabaseConnection) -> anyhow::Result<()> {
             password: DEMO_PASSWORD.into(),
             display_name: (*name).into(),
         };
-        let (user, _) = accounts::sign_up(db, &hasher, input, None, now)
+        let (user, _) = accounts::sign_up(db, &hasher, input, "seed", i32::MAX, None, now)
             .await
             .map_err(AppError::into_anyhow)?;
         let mut verified: user::ActiveModel = user.into();

@@ -1,0 +1,189 @@
+//! What one request may ask of the server: its depth, its cost, its page sizes, how many of
+//! its root fields run at once, and how long it may take.
+//!
+//! The cost of a query is counted before anything runs. Each field costs 1; a list costs
+//! what it can return (`first` × its children); fields that do real work besides (a
+//! search, a recommendation, an export) cost that work too. Every `first` is checked to be
+//! 1–100 before any cost is computed, and the arithmetic saturates, so no argument can make
+//! a huge query look cheap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
+};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
+use async_graphql::{
+    ErrorExtensionValues, Positioned, ServerError, ServerResult, Value, Variables,
+};
+use tokio::sync::Semaphore;
+
+use crate::error::code;
+use crate::graphql::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 15;
+/// Most expensive query accepted (see the module's doc).
+pub const MAX_COMPLEXITY: usize = 2000;
+/// A search (`searchGroups`, `searchEvents`): several range scans of the spatial index.
+pub const SEARCH_COST: usize = 50;
+/// `recommendedGroups`: reads every group sharing an interest within 100 km.
+pub const RECOMMENDATION_COST: usize = 100;
+/// `exportMyData`: a dozen reads of everything a member ever did.
+pub const EXPORT_COST: usize = 500;
+/// Root fields of one query that run at once; the rest wait their turn, so one request
+/// holds only a few of the pool's connections.
+pub const ROOT_FIELDS_AT_ONCE: usize = 4;
+/// How long a request may take before it is stopped.
+pub const REQUEST_BUDGET: Duration = Duration::from_secs(10);
+
+/// The cost of a list that holds at most `most` items, each costing `child`.
+pub fn bounded(most: usize, child: usize) -> usize {
+    most.saturating_mul(child).min(MAX_COMPLEXITY + 1)
+}
+
+/// The cost of a page of `first` items, each costing `child`. Saturates: never more than
+/// one over the limit, whatever the numbers.
+pub fn page(first: Option<i32>, child: usize) -> usize {
+    let first = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE) as usize;
+    first.saturating_mul(child).min(MAX_COMPLEXITY + 1)
+}
+
+/// The cost of a page that also does `work` to find its items.
+pub fn page_with(work: usize, first: Option<i32>, child: usize) -> usize {
+    work.saturating_add(page(first, child))
+        .min(MAX_COMPLEXITY + 1)
+}
+
+/// The request's limits, as an async-graphql extension: one instance per request.
+pub struct Limits;
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestLimits {
+            root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
+        })
+    }
+}
+
+struct RequestLimits {
+    root_fields: Semaphore,
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestLimits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        check_page_sizes(&document, variables)?;
+        Ok(document)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if info.path_node.parent.is_some() || info.is_for_introspection {
+            return next.run(ctx, info).await;
+        }
+        let _turn = self
+            .root_fields
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        next.run(ctx, info).await
+    }
+}
+
+/// Every `first` argument of the document, literal or variable (given, or its default), is
+/// 1–100. Fragments are checked where they are defined, once each.
+fn check_page_sizes(document: &ExecutableDocument, given: &Variables) -> ServerResult<()> {
+    let mut variables = given.clone();
+    for (_, operation) in document.operations.iter() {
+        for definition in &operation.node.variable_definitions {
+            let name = &definition.node.name.node;
+            if let (None, Some(default)) = (variables.get(name), &definition.node.default_value) {
+                variables.insert(name.clone(), default.node.clone());
+            }
+        }
+    }
+    let fragments = document.fragments.values().map(|f| &f.node.selection_set);
+    let operations = document
+        .operations
+        .iter()
+        .map(|(_, op)| &op.node.selection_set);
+    for set in operations.chain(fragments) {
+        check_selection_set(set, &variables)?;
+    }
+    Ok(())
+}
+
+fn check_selection_set(set: &Positioned<SelectionSet>, variables: &Variables) -> ServerResult<()> {
+    for selection in &set.node.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                check_field(field, variables)?;
+                check_selection_set(&field.node.selection_set, variables)?;
+            }
+            Selection::InlineFragment(fragment) => {
+                check_selection_set(&fragment.node.selection_set, variables)?;
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_field(field: &Positioned<Field>, variables: &Variables) -> ServerResult<()> {
+    let Some(value) = field.node.get_argument("first") else {
+        return Ok(());
+    };
+    let value = value
+        .node
+        .clone()
+        .into_const_with(|name| variables.get(&name).cloned().ok_or(()))
+        .ok();
+    let within = match value {
+        None | Some(Value::Null) => true,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .is_some_and(|n| (1..=i64::from(MAX_PAGE_SIZE)).contains(&n)),
+        // Any other type is the validator's to refuse, with its own message.
+        Some(_) => true,
+    };
+    if within {
+        return Ok(());
+    }
+    let mut error = ServerError::new(
+        format!("first must be between 1 and {MAX_PAGE_SIZE}"),
+        Some(field.pos),
+    );
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code::BAD_USER_INPUT);
+    extensions.set("field", "first");
+    error.extensions = Some(extensions);
+    Err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_saturate_instead_of_wrapping() {
+        assert_eq!(page(Some(10), 3), 30);
+        assert_eq!(page(None, 2), 40);
+        assert_eq!(page(Some(i32::MAX), usize::MAX), MAX_COMPLEXITY + 1);
+        assert_eq!(page(Some(-5), 7), 7, "clamped to 1");
+        assert_eq!(page_with(usize::MAX, Some(1), 1), MAX_COMPLEXITY + 1);
+        assert_eq!(page_with(SEARCH_COST, Some(20), 2), SEARCH_COST + 40);
+    }
+}
