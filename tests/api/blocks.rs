@@ -1,10 +1,8 @@
 //! Blocking: silent, both ways invisible in lists, and no meeting confirmations between the
 //! two.
 
-use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::events::{answer, event_input, member_of};
 use crate::helpers::*;
 
 const BLOCK: &str = "mutation($u: ID!) { blockUser(input: { userId: $u }) }";
@@ -42,33 +40,16 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
     let group = app
         .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
         .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
-    let cy = member_of(&app, &group_id, "cy@example.com").await;
-    let starts = Utc::now() + Duration::minutes(10);
-    let input = event_input(
-        &group_id,
-        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
-    );
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-            json!({ "input": input }),
-        )
-        .await;
-    let event = body["data"]["createEvent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let group_id = group.id.clone();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let cy = app.member_of(&group_id, "cy@example.com").await;
+    let event = app
+        .create_event(&ann, starting_soon(&group_id, json!({})))
+        .await
+        .id;
     for m in [&ann, &bo, &cy] {
-        answer(&app, m, &event, "YES").await;
-        app.graphql(
-            Some(&ann.access_token),
-            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
-            json!({ "e": event, "u": m.id }),
-        )
-        .await;
+        app.going(m, &event).await;
+        app.host_checks_in(&ann, &event, m).await;
     }
     for list in seen_by(&app, &bo, &event, &group_id).await {
         assert!(list.contains(&cy.id), "{list:?}");
@@ -116,21 +97,8 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
 
     // No meeting confirmations between them, either way.
     for (shows, scans) in [(&bo, &cy), (&cy, &bo)] {
-        let token = app
-            .graphql(
-                Some(&shows.access_token),
-                "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
-                json!({ "e": event }),
-            )
-            .await["data"]["createMeetingToken"]["token"]
-            .clone();
-        let body = app
-            .graphql(
-                Some(&scans.access_token),
-                "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
-                json!({ "t": token }),
-            )
-            .await;
+        let token = app.meeting_token(shows, &event).await;
+        let body = app.confirm_token(scans, &token.token).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     }
 

@@ -6,10 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde_json::{Value, json};
 
-use crate::events::{answer, event_input};
 use crate::helpers::*;
 
 const DELETE: &str = "mutation($p: String!) { deleteAccount(input: { password: $p }) }";
@@ -17,11 +16,6 @@ const EXPORT: &str = "{ exportMyData }";
 const VIEWER: &str = "{ viewer { email } }";
 const REFRESH: &str =
     "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }";
-const SET_ROLE: &str = "mutation($g: ID!, $u: ID!, $r: GroupRole!) { setMemberRole(input: { groupId: $g, userId: $u, role: $r }) { role } }";
-const CREATE_EVENT: &str =
-    "mutation($input: CreateEventInput!) { createEvent(input: $input) { id title startsAt } }";
-const CHECK_IN: &str =
-    "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }";
 const GROUP: &str = "query($id: ID!) { group(id: $id) { memberCount closedAt organizers { id } viewerMembership { role } } }";
 const MEMBERS: &str =
     "query($id: ID!) { group(id: $id) { members(first: 50) { nodes { user { id } } } } }";
@@ -29,138 +23,19 @@ const EVENT: &str = "query($id: ID!) { event(id: $id) { status goingCount waitli
 const ATTENDEES: &str =
     "query($id: ID!) { event(id: $id) { attendees(first: 50) { nodes { user { id } } } } }";
 const SEARCH: &str = "{ searchGroups(filter: { near: { lat: 52.51, lng: 13.40 }, radiusKm: 50 }, first: 50) { nodes { id } } }";
-const IN_PERSON: &str = "query($id: ID!) { user(id: $id) { verification { inPersonCount } } }";
-const NOTIFICATIONS: &str = "{ viewer { notifications(first: 50) { nodes { id kind message createdAt readAt event { id } group { id } } } } }";
 const UPDATE_PROFILE: &str =
     "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { id } }";
 
 // ---- Helpers ----
 
-/// Runs an operation as `member` that must succeed, and returns its `data`.
-async fn ok(app: &TestApp, member: &Member, query: &str, variables: Value) -> Value {
-    let body = app
-        .graphql(Some(&member.access_token), query, variables)
-        .await;
-    assert!(body["errors"].is_null(), "{query}: {body}");
-    body["data"].clone()
-}
-
-/// A new member (email verified when `verified`) who joins the group and is ACTIVE.
-async fn joins(app: &TestApp, group_id: &str, email: &str, name: &str, verified: bool) -> Member {
-    let member = if verified {
-        app.verified_member(email, name).await
-    } else {
-        app.sign_up(email, name).await
-    };
-    let body = app.join_group(&member, group_id).await;
-    assert_eq!(body["data"]["joinGroup"]["status"], "ACTIVE", "{body}");
-    member
-}
-
-async fn set_role(app: &TestApp, organiser: &Member, group_id: &str, member: &Member, role: &str) {
-    let data = ok(
-        app,
-        organiser,
-        SET_ROLE,
-        json!({ "g": group_id, "u": member.id, "r": role }),
-    )
-    .await;
-    assert_eq!(data["setMemberRole"]["role"], role, "{data}");
-}
-
-/// Creates an event (panics when refused): `{ id title startsAt }`.
-async fn create_event(app: &TestApp, host: &Member, input: Value) -> Value {
-    let data = ok(app, host, CREATE_EVENT, json!({ "input": input })).await;
-    data["createEvent"].clone()
-}
-
-/// An event of the group that starts in ten minutes: check-in and meetings are open.
-fn starting_soon(group_id: &str, title: &str) -> Value {
-    let starts = Utc::now() + Duration::minutes(10);
-    event_input(
-        group_id,
-        json!({ "title": title, "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
-    )
-}
-
-/// The member answers YES and gets `status` (GOING or WAITLISTED).
-async fn says_yes(app: &TestApp, member: &Member, event_id: &str, status: &str) {
-    let body = answer(app, member, event_id, "YES").await;
-    assert_eq!(body["data"]["rsvp"]["status"], status, "{body}");
-}
-
-async fn host_checks_in(app: &TestApp, host: &Member, event_id: &str, member: &Member) {
-    let data = ok(
-        app,
-        host,
-        CHECK_IN,
-        json!({ "e": event_id, "u": member.id }),
-    )
-    .await;
-    assert_eq!(data["checkIn"]["checkedIn"], true, "{data}");
-}
-
-/// `scanner` scans `subject`'s meeting token at the event and `subject` accepts: a
-/// CONFIRMED meeting. Returns the confirmation's id.
-async fn meet(app: &TestApp, scanner: &Member, subject: &Member, event_id: &str) -> String {
-    let data = ok(
-        app,
-        subject,
-        "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
-        json!({ "e": event_id }),
-    )
-    .await;
-    let token = data["createMeetingToken"]["token"].clone();
-    let data = ok(
-        app,
-        scanner,
-        "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
-        json!({ "t": token }),
-    )
-    .await;
-    let id = data["confirmMeeting"]["id"].as_str().unwrap().to_owned();
-    let data = ok(
-        app,
-        subject,
-        "mutation($c: ID!) { respondToMeeting(input: { confirmationId: $c, accept: true }) { status } }",
-        json!({ "c": id }),
-    )
-    .await;
-    assert_eq!(data["respondToMeeting"]["status"], "CONFIRMED", "{data}");
-    id
-}
-
-async fn in_person_count(app: &TestApp, member: &Member) -> i64 {
-    let body = app
-        .graphql(None, IN_PERSON, json!({ "id": member.id }))
-        .await;
-    body["data"]["user"]["verification"]["inPersonCount"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{body}"))
-}
-
-async fn notifications_of(app: &TestApp, member: &Member) -> Vec<Value> {
-    let data = ok(app, member, NOTIFICATIONS, json!({})).await;
-    data["viewer"]["notifications"]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{data}"))
-        .clone()
-}
-
 /// The member's notifications as (kind, id of the event or group, or "").
 async fn told(app: &TestApp, member: &Member) -> Vec<(String, String)> {
-    notifications_of(app, member)
+    app.notifications(member, false)
         .await
-        .iter()
+        .into_iter()
         .map(|n| {
-            (
-                n["kind"].as_str().unwrap().to_owned(),
-                n["event"]["id"]
-                    .as_str()
-                    .or(n["group"]["id"].as_str())
-                    .unwrap_or("")
-                    .to_owned(),
-            )
+            let about = n.event.or(n.group).map(|r| r.id).unwrap_or_default();
+            (n.kind, about)
         })
         .collect()
 }
@@ -176,11 +51,11 @@ fn user_ids(nodes: &Value) -> BTreeSet<String> {
 }
 
 async fn group_as(app: &TestApp, member: &Member, group_id: &str) -> Value {
-    ok(app, member, GROUP, json!({ "id": group_id })).await["group"].clone()
+    app.data_as(member, GROUP, json!({ "id": group_id })).await["group"].clone()
 }
 
 async fn event_as(app: &TestApp, member: &Member, event_id: &str) -> Value {
-    ok(app, member, EVENT, json!({ "id": event_id })).await["event"].clone()
+    app.data_as(member, EVENT, json!({ "id": event_id })).await["event"].clone()
 }
 
 async fn found_groups(app: &TestApp) -> BTreeSet<String> {
@@ -260,7 +135,7 @@ async fn a_stolen_access_token_buys_few_password_guesses() {
         .graphql(Some(&ann.access_token), DELETE, json!({ "p": PASSWORD }))
         .await;
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
-    let data = ok(&app, &ann, VIEWER, json!({})).await;
+    let data = app.data_as(&ann, VIEWER, json!({})).await;
     assert_eq!(
         data["viewer"]["email"], "ann@example.com",
         "still there: {data}"
@@ -273,11 +148,11 @@ async fn a_wrong_password_deletes_nothing() {
     let ann = app.verified_member("ann@example.com", "Ann").await;
     let group_id = app
         .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let bo = joins(&app, &group_id, "bo@example.com", "Bo", false).await;
+        .await
+        .id;
+    let bo = app
+        .new_member_of(&group_id, "bo@example.com", "Bo", Address::Unverified)
+        .await;
 
     let body = app.graphql(None, DELETE, json!({ "p": PASSWORD })).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
@@ -291,7 +166,7 @@ async fn a_wrong_password_deletes_nothing() {
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
 
     // Ann is still there, signed in, and runs her group.
-    let data = ok(&app, &ann, VIEWER, json!({})).await;
+    let data = app.data_as(&ann, VIEWER, json!({})).await;
     assert_eq!(data["viewer"]["email"], "ann@example.com", "{data}");
     let group = group_as(&app, &bo, &group_id).await;
     assert_eq!(group["memberCount"], 2, "{group}");
@@ -322,58 +197,61 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
     let dee = app.verified_member("dee@example.com", "Dee").await;
     let hack = app
         .create_group(&dee, group_input("Hack Nights", 52.52, 13.405))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await
+        .id;
     let chess = app
         .create_group(&dee, group_input("Chess Club", 52.50, 13.39))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let cai = joins(&app, &hack, "cai@example.com", "Cai", true).await;
-    let cole = joins(&app, &hack, "cole@example.com", "Cole", false).await;
-    let wren = joins(&app, &hack, "wren@example.com", "Wren", false).await;
-    set_role(&app, &dee, &hack, &cole, "CO_ORGANIZER").await;
-    set_role(&app, &dee, &hack, &cai, "CO_ORGANIZER").await;
-    let mo = joins(&app, &chess, "mo@example.com", "Mo", false).await;
+        .await
+        .id;
+    let cai = app
+        .new_member_of(&hack, "cai@example.com", "Cai", Address::Verified)
+        .await;
+    let cole = app
+        .new_member_of(&hack, "cole@example.com", "Cole", Address::Unverified)
+        .await;
+    let wren = app
+        .new_member_of(&hack, "wren@example.com", "Wren", Address::Unverified)
+        .await;
+    app.give_role(&dee, &hack, &cole, "CO_ORGANIZER").await;
+    app.give_role(&dee, &hack, &cai, "CO_ORGANIZER").await;
+    let mo = app
+        .new_member_of(&chess, "mo@example.com", "Mo", Address::Unverified)
+        .await;
 
-    let workshop = create_event(
-        &app,
-        &dee,
-        event_input(&hack, json!({ "title": "Small Workshop", "capacity": 1 })),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    says_yes(&app, &dee, &workshop, "GOING").await;
-    says_yes(&app, &wren, &workshop, "WAITLISTED").await;
-    says_yes(&app, &cole, &workshop, "WAITLISTED").await;
+    let workshop = app
+        .create_event(
+            &dee,
+            event_input(&hack, json!({ "title": "Small Workshop", "capacity": 1 })),
+        )
+        .await
+        .id;
+    app.says_yes(&dee, &workshop, "GOING").await;
+    app.says_yes(&wren, &workshop, "WAITLISTED").await;
+    app.says_yes(&cole, &workshop, "WAITLISTED").await;
 
-    let meetup = create_event(&app, &dee, starting_soon(&hack, "Meet-up Today")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let meetup = app
+        .create_event(
+            &dee,
+            starting_soon(&hack, json!({ "title": "Meet-up Today" })),
+        )
+        .await
+        .id;
     for member in [&dee, &cai] {
-        says_yes(&app, member, &meetup, "GOING").await;
-        host_checks_in(&app, &dee, &meetup, member).await;
+        app.says_yes(member, &meetup, "GOING").await;
+        app.host_checks_in(&dee, &meetup, member).await;
     }
-    meet(&app, &dee, &cai, &meetup).await;
-    assert_eq!(in_person_count(&app, &cai).await, 1);
+    app.meet_and_accept(&dee, &cai, &meetup).await;
+    assert_eq!(app.verification(&cai).await.0, 1);
 
-    let game = create_event(
-        &app,
-        &dee,
-        event_input(&chess, json!({ "title": "Blitz Evening" })),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    says_yes(&app, &mo, &game, "GOING").await;
-    set_role(&app, &dee, &chess, &mo, "EVENT_HOST").await;
+    let game = app
+        .create_event(
+            &dee,
+            event_input(&chess, json!({ "title": "Blitz Evening" })),
+        )
+        .await
+        .id;
+    app.says_yes(&mo, &game, "GOING").await;
+    app.give_role(&dee, &chess, &mo, "EVENT_HOST").await;
 
     assert_eq!(
         found_groups(&app).await,
@@ -382,7 +260,7 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
     assert_eq!(group_as(&app, &cai, &hack).await["memberCount"], 4);
     assert!(group_as(&app, &mo, &chess).await["closedAt"].is_null());
 
-    let data = ok(&app, &dee, DELETE, json!({ "p": PASSWORD })).await;
+    let data = app.data_as(&dee, DELETE, json!({ "p": PASSWORD })).await;
     assert_eq!(data["deleteAccount"], true, "{data}");
 
     // Dee's place goes to Wren, first in the queue, who is told; Cole moves up.
@@ -394,7 +272,9 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
     let seen = event_as(&app, &cole, &workshop).await;
     assert_eq!(seen["viewerRsvp"]["status"], "WAITLISTED", "{seen}");
     assert_eq!(seen["viewerRsvp"]["waitlistPosition"], 1, "{seen}");
-    let attendees = ok(&app, &wren, ATTENDEES, json!({ "id": workshop })).await;
+    let attendees = app
+        .data_as(&wren, ATTENDEES, json!({ "id": workshop }))
+        .await;
     assert_eq!(
         user_ids(&attendees["event"]["attendees"]["nodes"]),
         BTreeSet::from([wren.id.clone()]),
@@ -412,8 +292,8 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
     );
 
     // Their meeting no longer counts for Cai; Dee is gone from the meet-up's list.
-    assert_eq!(in_person_count(&app, &cai).await, 0);
-    let attendees = ok(&app, &cai, ATTENDEES, json!({ "id": meetup })).await;
+    assert_eq!(app.verification(&cai).await.0, 0);
+    let attendees = app.data_as(&cai, ATTENDEES, json!({ "id": meetup })).await;
     assert_eq!(
         user_ids(&attendees["event"]["attendees"]["nodes"]),
         BTreeSet::from([cai.id.clone()]),
@@ -428,7 +308,7 @@ async fn a_deleted_account_passes_on_its_place_and_groups_and_leaves_no_trace_in
     assert!(group["closedAt"].is_null(), "{group}");
     let group = group_as(&app, &cole, &hack).await;
     assert_eq!(group["viewerMembership"]["role"], "CO_ORGANIZER", "{group}");
-    let members = ok(&app, &cai, MEMBERS, json!({ "id": hack })).await;
+    let members = app.data_as(&cai, MEMBERS, json!({ "id": hack })).await;
     assert_eq!(
         user_ids(&members["group"]["members"]["nodes"]),
         BTreeSet::from([cai.id.clone(), cole.id.clone(), wren.id.clone()]),
@@ -478,20 +358,20 @@ async fn a_deleted_account_signs_in_nowhere_and_its_address_is_free_again() {
     let olga = app.verified_member("olga@example.com", "Olga").await;
     let group_id = app
         .create_group(&olga, group_input("Hack Nights", 52.52, 13.405))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let event_id = create_event(&app, &olga, event_input(&group_id, json!({}))).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ann = joins(&app, &group_id, "ann@example.com", "Ann", false).await;
+        .await
+        .id;
+    let event_id = app
+        .create_event(&olga, event_input(&group_id, json!({})))
+        .await
+        .id;
+    let ann = app
+        .new_member_of(&group_id, "ann@example.com", "Ann", Address::Unverified)
+        .await;
     let phone = app
         .log_in_from("ann@example.com", PASSWORD, "Kith/1.0 (Pixel 8)")
         .await;
 
-    let data = ok(&app, &ann, DELETE, json!({ "p": PASSWORD })).await;
+    let data = app.data_as(&ann, DELETE, json!({ "p": PASSWORD })).await;
     assert_eq!(data["deleteAccount"], true, "{data}");
 
     for device in [&ann, &phone] {
@@ -500,7 +380,7 @@ async fn a_deleted_account_signs_in_nowhere_and_its_address_is_free_again() {
             .graphql(Some(&device.access_token), VIEWER, json!({}))
             .await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
-        let body = answer(&app, device, &event_id, "YES").await;
+        let body = app.answer(device, &event_id, "YES").await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
         let body = app.join_group(device, &group_id).await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
@@ -520,7 +400,7 @@ async fn a_deleted_account_signs_in_nowhere_and_its_address_is_free_again() {
     // The address is free: a new account, someone new.
     let again = app.sign_up("ann@example.com", "Ann").await;
     assert_ne!(again.id, ann.id);
-    let data = ok(&app, &again, VIEWER, json!({})).await;
+    let data = app.data_as(&again, VIEWER, json!({})).await;
     assert_eq!(data["viewer"]["email"], "ann@example.com", "{data}");
     let group = group_as(&app, &again, &group_id).await;
     assert!(group["viewerMembership"].is_null(), "{group}");
@@ -533,62 +413,54 @@ async fn a_deleted_account_signs_in_nowhere_and_its_address_is_free_again() {
 async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_others() {
     let app = spawn_app().await;
     let olga = app.verified_member("olga@example.com", "Olga").await;
-    ok(
-        &app,
-        &olga,
+    app.data_as(&olga,
         UPDATE_PROFILE,
-        json!({ "input": { "bio": "Olga's own words", "homeLocation": { "lat": 48.1351, "lng": 11.582 }, "timeZone": "Europe/Vienna" } }),
-    )
+        json!({ "input": { "bio": "Olga's own words", "homeLocation": { "lat": 48.1351, "lng": 11.582 }, "timeZone": "Europe/Vienna" } }))
     .await;
     let group = app
         .create_group(&olga, group_input("Hack Nights", 52.52, 13.405))
         .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
+    let group_id = group.id.clone();
 
     // Ann: a profile, interests, a membership, an answer, a check-in by a host, a meeting
     // with Olga (Olga scanned, Ann accepted), its notification read, a second device, a
     // report and a block.
-    let ann = joins(&app, &group_id, "ann@example.com", "Ann", true).await;
-    ok(
-        &app,
-        &ann,
+    let ann = app
+        .new_member_of(&group_id, "ann@example.com", "Ann", Address::Verified)
+        .await;
+    app.data_as(&ann,
         UPDATE_PROFILE,
-        json!({ "input": { "bio": "Climbs on Sundays.", "homeLocation": { "lat": 52.52, "lng": 13.405 }, "timeZone": "Europe/Berlin" } }),
-    )
+        json!({ "input": { "bio": "Climbs on Sundays.", "homeLocation": { "lat": 52.52, "lng": 13.405 }, "timeZone": "Europe/Berlin" } }))
     .await;
     let interests = app.interest_ids(&["Chess", "Hiking"]).await;
     app.set_interests(&ann, &interests).await;
-    let event = create_event(&app, &olga, starting_soon(&group_id, "Thursday Hack Night")).await;
-    let event_id = event["id"].as_str().unwrap().to_owned();
+    let event = app
+        .create_event(
+            &olga,
+            starting_soon(&group_id, json!({ "title": "Thursday Hack Night" })),
+        )
+        .await;
+    let event_id = event.id.clone();
     for member in [&olga, &ann] {
-        says_yes(&app, member, &event_id, "GOING").await;
-        host_checks_in(&app, &olga, &event_id, member).await;
+        app.says_yes(member, &event_id, "GOING").await;
+        app.host_checks_in(&olga, &event_id, member).await;
     }
-    let confirmation = meet(&app, &olga, &ann, &event_id).await;
-    let notifications = notifications_of(&app, &ann).await;
+    let confirmation = app.meet_and_accept(&olga, &ann, &event_id).await;
+    let notifications = app.notifications(&ann, false).await;
     assert_eq!(notifications.len(), 1, "{notifications:?}");
     let notification = notifications[0].clone();
-    ok(
-        &app,
-        &ann,
-        "mutation($ids: [ID!]!) { markNotificationsRead(input: { ids: $ids }) }",
-        json!({ "ids": [notification["id"]] }),
-    )
-    .await;
+    app.data_as(&ann, MARK_READ, json!({ "ids": [notification.id] }))
+        .await;
     let phone = app
         .log_in_from("ann@example.com", PASSWORD, "Kith/1.0 (Pixel 8)")
         .await;
     let cy = app.sign_up("cy@example.com", "Cy").await;
-    ok(
-        &app,
-        &ann,
+    app.data_as(&ann,
         "mutation($u: ID!, $e: ID) { reportUser(input: { userId: $u, reason: \"Kept asking for my number\", eventId: $e }) }",
-        json!({ "u": cy.id, "e": event_id }),
-    )
+        json!({ "u": cy.id, "e": event_id }))
     .await;
     let dan = app.sign_up("dan@example.com", "Dan").await;
-    ok(
-        &app,
+    app.data_as(
         &ann,
         "mutation($u: ID!) { blockUser(input: { userId: $u }) }",
         json!({ "u": dan.id }),
@@ -596,12 +468,9 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
     .await;
 
     // What the API shows Ann, to hold the export against.
-    let shown = ok(
-        &app,
-        &ann,
+    let shown = app.data_as(&ann,
         "{ viewer { calendarFeedUrl sessions { id createdAt userAgent } notifications(first: 50) { nodes { id kind message readAt event { id } } } memberships { nodes { role status joinedAt } } } }",
-        json!({}),
-    )
+        json!({}))
     .await;
     let viewer = &shown["viewer"];
 
@@ -695,11 +564,7 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
         );
         assert_eq!(value["id"], event_id.as_str(), "{value}");
         assert_eq!(value["title"], "Thursday Hack Night", "{value}");
-        assert_eq!(
-            time(&value["startsAt"]),
-            time(&event["startsAt"]),
-            "{value}"
-        );
+        assert_eq!(time(&value["startsAt"]), event.starts_at, "{value}");
     };
     let rsvps = doc["rsvps"].as_array().unwrap();
     assert_eq!(rsvps.len(), 1, "{rsvps:?}");
@@ -738,7 +603,7 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
     assert_eq!(exported.len(), 1, "{exported:?}");
     let n = &exported[0];
     let read = &viewer["notifications"]["nodes"][0];
-    assert_eq!(n["id"], notification["id"], "{n}");
+    assert_eq!(n["id"], notification.id.as_str(), "{n}");
     assert_eq!(n["kind"], "MEETING_REQUESTED", "{n}");
     assert_eq!(n["kind"], read["kind"], "{n}");
     assert_eq!(n["message"], read["message"], "{n}");
@@ -832,13 +697,13 @@ async fn export_my_data_holds_what_is_stored_about_the_member_and_only_names_of_
     assert!(!raw.to_ascii_lowercase().contains("argon2"), "{raw}");
 
     // And Olga's export names Ann, and tells nothing else of her.
-    let data = ok(&app, &olga, EXPORT, json!({})).await;
+    let data = app.data_as(&olga, EXPORT, json!({})).await;
     let hers = data["exportMyData"].as_str().unwrap();
     assert!(hers.contains(&ann.id), "{hers}");
     let hosted: Value = serde_json::from_str(hers).unwrap();
     assert_eq!(
         hosted["hostedEvents"],
-        json!([{ "id": event_id, "title": event["title"], "startsAt": hosted["hostedEvents"][0]["startsAt"] }]),
+        json!([{ "id": event_id, "title": event.title, "startsAt": hosted["hostedEvents"][0]["startsAt"] }]),
         "Olga hosts the event she made"
     );
     time(&hosted["hostedEvents"][0]["startsAt"]);
@@ -863,49 +728,59 @@ async fn deletions_and_answers_at_the_same_time_leave_every_count_true() {
                 &ann,
                 group_input(&format!("Race Club {round}"), 52.52, 13.405),
             )
-            .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let bo = joins(&app, &group, &format!("bo{round}@example.com"), "Bo", false).await;
-        let cy = joins(&app, &group, &format!("cy{round}@example.com"), "Cy", false).await;
-        let dot = joins(
-            &app,
-            &group,
-            &format!("dot{round}@example.com"),
-            "Dot",
-            false,
-        )
-        .await;
-        let eve = joins(
-            &app,
-            &group,
-            &format!("eve{round}@example.com"),
-            "Eve",
-            false,
-        )
-        .await;
-        set_role(&app, &ann, &group, &bo, "ORGANIZER").await;
-        set_role(&app, &ann, &group, &cy, "CO_ORGANIZER").await;
+            .await
+            .id;
+        let bo = app
+            .new_member_of(
+                &group,
+                &format!("bo{round}@example.com"),
+                "Bo",
+                Address::Unverified,
+            )
+            .await;
+        let cy = app
+            .new_member_of(
+                &group,
+                &format!("cy{round}@example.com"),
+                "Cy",
+                Address::Unverified,
+            )
+            .await;
+        let dot = app
+            .new_member_of(
+                &group,
+                &format!("dot{round}@example.com"),
+                "Dot",
+                Address::Unverified,
+            )
+            .await;
+        let eve = app
+            .new_member_of(
+                &group,
+                &format!("eve{round}@example.com"),
+                "Eve",
+                Address::Unverified,
+            )
+            .await;
+        app.give_role(&ann, &group, &bo, "ORGANIZER").await;
+        app.give_role(&ann, &group, &cy, "CO_ORGANIZER").await;
         // One place: Dot goes, Eve waits. Dot deletes her account, which gives Eve the
         // place, while Cy answers YES.
-        let event = create_event(
-            &app,
-            &cy,
-            event_input(&group, json!({ "title": "One Seat", "capacity": 1 })),
-        )
-        .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        says_yes(&app, &dot, &event, "GOING").await;
-        says_yes(&app, &eve, &event, "WAITLISTED").await;
+        let event = app
+            .create_event(
+                &cy,
+                event_input(&group, json!({ "title": "One Seat", "capacity": 1 })),
+            )
+            .await
+            .id;
+        app.says_yes(&dot, &event, "GOING").await;
+        app.says_yes(&eve, &event, "WAITLISTED").await;
 
         let (a, b, c, d) = tokio::join!(
             app.graphql(Some(&ann.access_token), DELETE, json!({ "p": PASSWORD })),
             app.graphql(Some(&bo.access_token), DELETE, json!({ "p": PASSWORD })),
             app.graphql(Some(&dot.access_token), DELETE, json!({ "p": PASSWORD })),
-            answer(&app, &cy, &event, "YES"),
+            app.answer(&cy, &event, "YES"),
         );
         for body in [&a, &b, &c] {
             assert_eq!(body["data"]["deleteAccount"], true, "round {round}: {body}");
@@ -919,21 +794,21 @@ async fn deletions_and_answers_at_the_same_time_leave_every_count_true() {
         );
         assert!(seen["closedAt"].is_null(), "{seen}");
         assert_eq!(seen["memberCount"], 2, "Cy and Eve: {seen}");
-        let members = ok(&app, &cy, MEMBERS, json!({ "id": group })).await;
+        let members = app.data_as(&cy, MEMBERS, json!({ "id": group })).await;
         assert_eq!(
             user_ids(&members["group"]["members"]["nodes"]),
             BTreeSet::from([cy.id.clone(), eve.id.clone()]),
             "{members}"
         );
         // Eve, first in the queue, has Dot's place; Cy, whenever she answered, waits.
-        let seen = ok(&app, &cy, EVENT, json!({ "id": event })).await;
+        let seen = app.data_as(&cy, EVENT, json!({ "id": event })).await;
         assert_eq!(seen["event"]["goingCount"], 1, "{seen}");
         assert_eq!(seen["event"]["waitlistCount"], 1, "{seen}");
         assert_eq!(
             seen["event"]["viewerRsvp"]["status"], "WAITLISTED",
             "{seen}"
         );
-        let going = ok(&app, &cy, ATTENDEES, json!({ "id": event })).await;
+        let going = app.data_as(&cy, ATTENDEES, json!({ "id": event })).await;
         assert_eq!(
             user_ids(&going["event"]["attendees"]["nodes"]),
             BTreeSet::from([eve.id.clone()]),

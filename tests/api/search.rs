@@ -96,8 +96,7 @@ async fn organiser(app: &TestApp) -> Member {
 }
 
 async fn group_at(app: &TestApp, by: &Member, name: &str, at: (f64, f64)) -> String {
-    let group = app.create_group(by, group_input(name, at.0, at.1)).await;
-    group["id"].as_str().unwrap().to_owned()
+    app.create_group(by, group_input(name, at.0, at.1)).await.id
 }
 
 async fn group_with(
@@ -107,10 +106,9 @@ async fn group_with(
     at: (f64, f64),
     extra: Value,
 ) -> String {
-    let group = app
-        .create_group(by, group_input_with(name, at.0, at.1, extra))
-        .await;
-    group["id"].as_str().unwrap().to_owned()
+    app.create_group(by, group_input_with(name, at.0, at.1, extra))
+        .await
+        .id
 }
 
 fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {

@@ -53,10 +53,7 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
             13.405,
             json!({ "interestIds": likes }),
         );
-        group_id = app.create_group(&ann, input).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        group_id = app.create_group(&ann, input).await.id;
     }
     // How many statements the search itself takes depends on how far it must widen its
     // circle to fill the page; what each result adds must not depend on the page size.

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+use super::Member;
+
 pub const TEST_SECRET: &str = "a test secret that is long enough for HS256 keys";
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -111,6 +113,15 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Runs an operation as `member` that must succeed, and returns its `data`.
+    pub async fn data_as(&self, member: &Member, query: &str, variables: Value) -> Value {
+        let body = self
+            .graphql(Some(&member.access_token), query, variables)
+            .await;
+        assert!(body["errors"].is_null(), "{query}: {body}");
+        body["data"].clone()
     }
 
     /// POSTs one operation and returns the JSON body.

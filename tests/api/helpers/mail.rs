@@ -90,3 +90,25 @@ pub fn mail_text(mail: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+impl TestApp {
+    /// How many mails to exactly `to` so far contain `text`.
+    pub fn count_mails(&self, to: &str, text: &str) -> usize {
+        self.mails_to(to)
+            .iter()
+            .filter(|m| m.contains(text))
+            .count()
+    }
+
+    /// Waits (at most 5 s) for a mail to `to` that contains `text`: mail goes out after
+    /// the answer, in the background.
+    pub async fn mail_arrives(&self, to: &str, text: &str) -> bool {
+        for _ in 0..100 {
+            if self.count_mails(to, text) > 0 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+}

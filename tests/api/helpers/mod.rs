@@ -3,14 +3,22 @@
 
 mod accounts;
 mod app;
+mod events;
 mod groups;
 mod interests;
+mod jwt;
 mod mail;
+mod meetings;
+mod notifications;
 mod places;
 
 pub use accounts::*;
 pub use app::*;
+pub use events::*;
 pub use groups::*;
 pub use interests::*;
+pub use jwt::*;
 pub use mail::*;
+pub use meetings::*;
+pub use notifications::*;
 pub use places::*;
