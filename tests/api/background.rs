@@ -38,14 +38,7 @@ async fn create_series(app: &TestApp, ann: &Member, group_id: &str, rule: &str) 
             "timeZone": "Europe/Berlin", "recurrence": rule,
         }),
     );
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-            json!({ "input": input }),
-        )
-        .await;
-    assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+    app.create_event(ann, input).await;
 }
 
 #[tokio::test]

@@ -14,8 +14,6 @@ use crate::helpers::*;
 const DELETE: &str = "mutation($p: String!) { deleteAccount(input: { password: $p }) }";
 const EXPORT: &str = "{ exportMyData }";
 const VIEWER: &str = "{ viewer { email } }";
-const REFRESH: &str =
-    "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }";
 const GROUP: &str = "query($id: ID!) { group(id: $id) { memberCount closedAt organizers { id } viewerMembership { role } } }";
 const MEMBERS: &str =
     "query($id: ID!) { group(id: $id) { members(first: 50) { nodes { user { id } } } } }";

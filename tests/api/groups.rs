@@ -4,8 +4,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const BERLIN: (f64, f64) = (52.5200, 13.4050);
-
 const GROUP: &str = "query($id: ID!) { group(id: $id) { id slug name description city timeZone joinPolicy memberCount location { lat lng } interests { name } organizers { id } viewerMembership { id role status } } }";
 
 const BY_SLUG: &str = "query($slug: String!) { groupBySlug(slug: $slug) { id slug name } }";

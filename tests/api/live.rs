@@ -405,9 +405,7 @@ async fn second_process(database_url: &str) -> Process {
         .local_addr()
         .unwrap()
         .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let child = kith_command()
         .env("DATABASE_URL", database_url)
         .env("KITH_JWT_SECRET", TEST_SECRET)
         .env("KITH_LISTEN", format!("127.0.0.1:{port}"))

@@ -8,16 +8,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn statements(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
+    app.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
         .expect("the statement counter is exported")
         .trim()
@@ -94,14 +87,7 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
             "startsAt": at.to_rfc3339(), "endsAt": (at + Duration::hours(1)).to_rfc3339(),
             "onlineUrl": "https://meet.example/x",
         });
-        let body = app
-            .graphql(
-                Some(&ann.access_token),
-                "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-                json!({ "input": input }),
-            )
-            .await;
-        assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+        app.create_event(&ann, input).await;
     }
     let events = "query($g: ID!, $n: Int!) { group(id: $g) { upcomingEvents(first: $n) { nodes { title goingCount group { name } hosts { displayName } viewerRsvp { status } } } } }";
     let (twenty, _) = cost(

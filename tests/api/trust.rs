@@ -91,10 +91,8 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
 
 /// Runs `kith` with this app's database; returns (success, standard output).
 fn kith(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+    let output = kith_command()
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &app.database_url)
         .env("RUST_LOG", "warn")
         .output()

@@ -16,6 +16,8 @@ pub struct Member {
 pub const AUTH_FIELDS: &str =
     "accessToken accessTokenExpiresAt refreshToken user { id displayName }";
 
+pub const REFRESH: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken user { id } } }";
+
 pub const VERIFY_EMAIL: &str =
     "mutation($code: String!) { verifyEmail(input: { code: $code }) { id } }";
 
@@ -111,4 +113,9 @@ pub fn member_from(payload: &Value, email: &str) -> Option<Member> {
         access_token: payload["accessToken"].as_str()?.to_owned(),
         refresh_token: payload["refreshToken"].as_str()?.to_owned(),
     })
+}
+
+/// A six-digit code that is not `code`.
+pub fn wrong_code(code: &str) -> String {
+    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
 }

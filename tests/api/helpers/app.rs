@@ -115,6 +115,18 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Runs an operation as `member` that must succeed, and returns its `data`.
     pub async fn data_as(&self, member: &Member, query: &str, variables: Value) -> Value {
         let body = self
@@ -136,6 +148,15 @@ impl TestApp {
         let response = request.send().await.unwrap();
         response.json().await.unwrap()
     }
+}
+
+/// The `kith` binary with nothing of the test's environment but `PATH`.
+pub fn kith_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kith"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
 }
 
 /// The `extensions.code` of the first error.

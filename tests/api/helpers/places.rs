@@ -1,5 +1,8 @@
 //! Places on the globe and distances between them.
 
+/// Berlin, where most test groups meet.
+pub const BERLIN: (f64, f64) = (52.5200, 13.4050);
+
 /// Great-circle distance by the haversine formula, mean earth radius, in km.
 pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     const R: f64 = 6371.0088;
