@@ -220,19 +220,10 @@ async fn a_group_carries_its_interests_and_policy() {
     assert_eq!(group.city, "Berlin-Mitte");
 }
 
-#[tokio::test]
-async fn each_broken_rule_of_create_group_names_its_field_and_stores_nothing() {
-    let app = spawn_app().await;
-    let ann = app.verified_member("ann@example.com", "Ann").await;
-    let all = app.all_interests().await;
-    let too_many: Vec<&str> = all
-        .iter()
-        .take(31)
-        .map(|i| i["id"].as_str().unwrap())
-        .collect();
+/// Inputs for a group called `name` that each break one rule, with the field named.
+fn broken_group_inputs(name: &str, ann: &Member, too_many: &[&str]) -> Vec<(Value, &'static str)> {
     let (lat, lng) = BERLIN;
-    let name = "Broken Rules Club";
-    let cases = [
+    vec![
         (
             group_input_with(name, lat, lng, json!({ "name": "ab" })),
             "input.name",
@@ -286,7 +277,45 @@ async fn each_broken_rule_of_create_group_names_its_field_and_stores_nothing() {
             group_input_with(name, lat, lng, json!({ "interestIds": too_many })),
             "input.interestIds",
         ),
-    ];
+    ]
+}
+
+/// Nothing was stored: no membership, no group near Berlin, no slug taken.
+async fn nothing_was_stored(app: &TestApp, ann: &Member, name: &str) {
+    let (lat, lng) = BERLIN;
+    assert!(app.my_memberships(ann).await.is_empty());
+    let body = app
+        .graphql(
+            None,
+            "{ searchGroups(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 200 }) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["searchGroups"]["nodes"], json!([]), "{body}");
+    let group = app.create_group(ann, group_input(name, lat, lng)).await;
+    let body = app
+        .graphql(None, BY_SLUG, json!({ "slug": group.slug }))
+        .await;
+    assert_eq!(
+        body["data"]["groupBySlug"]["id"],
+        group.id.as_str(),
+        "{body}"
+    );
+    assert_eq!(app.my_memberships(ann).await.len(), 1);
+}
+
+#[tokio::test]
+async fn each_broken_rule_of_create_group_names_its_field_and_stores_nothing() {
+    let app = spawn_app().await;
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let all = app.all_interests().await;
+    let too_many: Vec<&str> = all
+        .iter()
+        .take(31)
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    let name = "Broken Rules Club";
+    let cases = broken_group_inputs(name, &ann, &too_many);
     for (input, field) in cases {
         let body = app
             .graphql(
@@ -303,26 +332,7 @@ async fn each_broken_rule_of_create_group_names_its_field_and_stores_nothing() {
         );
     }
 
-    // Nothing was stored: no membership, no group near Berlin, no slug taken.
-    assert!(app.my_memberships(&ann).await.is_empty());
-    let body = app
-        .graphql(
-            None,
-            "{ searchGroups(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 200 }) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(body["data"]["searchGroups"]["nodes"], json!([]), "{body}");
-    let group = app.create_group(&ann, group_input(name, lat, lng)).await;
-    let body = app
-        .graphql(None, BY_SLUG, json!({ "slug": group.slug }))
-        .await;
-    assert_eq!(
-        body["data"]["groupBySlug"]["id"],
-        group.id.as_str(),
-        "{body}"
-    );
-    assert_eq!(app.my_memberships(&ann).await.len(), 1);
+    nothing_was_stored(&app, &ann, name).await;
 }
 
 #[tokio::test]
