@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -566,16 +566,17 @@ fn vevents(ics: &str) -> Vec<std::collections::HashMap<String, String>> {
     events
 }
 
-#[tokio::test]
-async fn calendars_follow_changes_and_cancellations() {
-    let app = spawn_app().await;
-    let (ann, group_id, event) = app
-        .organiser_with_event(json!({ "title": "Board Game Night" }))
-        .await;
-    let id = event.id.as_str();
-    let bo = app.member_of(&group_id, "bo@example.com").await;
+/// Where a member finds an event in a calendar: the event's own file and their feed.
+struct CalendarUrls {
+    event_url: String,
+    feed_url: String,
+    /// When the event starts, to find it in the calendar.
+    starts: DateTime<Utc>,
+}
+
+async fn calendar_urls(app: &TestApp, member: &Member, id: &str) -> CalendarUrls {
     let urls = app
-        .graphql(Some(&bo.access_token), "query($id: ID!) { event(id: $id) { calendarUrl startsAt } viewer { calendarFeedUrl } }", json!({ "id": id }))
+        .graphql(Some(&member.access_token), "query($id: ID!) { event(id: $id) { calendarUrl startsAt } viewer { calendarFeedUrl } }", json!({ "id": id }))
         .await;
     let event_url = urls["data"]["event"]["calendarUrl"]
         .as_str()
@@ -585,13 +586,24 @@ async fn calendars_follow_changes_and_cancellations() {
         .as_str()
         .unwrap()
         .to_owned();
-    let starts: chrono::DateTime<Utc> = urls["data"]["event"]["startsAt"]
+    let starts: DateTime<Utc> = urls["data"]["event"]["startsAt"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
+    CalendarUrls {
+        event_url,
+        feed_url,
+        starts,
+    }
+}
 
-    let (status, ics) = fetch(&app, &event_url).await;
+/// The event's own file holds it, as scheduled: its UID.
+async fn the_event_file_holds_it(app: &TestApp, urls: &CalendarUrls) -> String {
+    let CalendarUrls {
+        event_url, starts, ..
+    } = urls;
+    let (status, ics) = fetch(app, event_url).await;
     assert_eq!(status, 200);
     let parsed = vevents(&ics);
     assert_eq!(parsed.len(), 1, "{ics}");
@@ -604,15 +616,28 @@ async fn calendars_follow_changes_and_cancellations() {
     );
     assert_eq!(parsed[0]["SEQUENCE"], "0");
     assert_eq!(parsed[0]["STATUS"], "CONFIRMED");
+    uid
+}
 
-    // Not going yet: the feed is empty; going: the event is in it.
-    let (_, feed) = fetch(&app, &feed_url).await;
+/// Not going yet: the feed is empty; going: the event is in it, and follows a new time
+/// under the same UID.
+async fn the_feed_follows_a_change(
+    app: &TestApp,
+    (ann, bo): (&Member, &Member),
+    id: &str,
+    urls: &CalendarUrls,
+    uid: &str,
+) {
+    let CalendarUrls {
+        feed_url, starts, ..
+    } = urls;
+    let (_, feed) = fetch(app, feed_url).await;
     assert!(vevents(&feed).is_empty(), "{feed}");
-    app.answer(&bo, id, "YES").await;
-    let later = starts + Duration::hours(1);
+    app.answer(bo, id, "YES").await;
+    let later = *starts + Duration::hours(1);
     app.graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(3)).to_rfc3339() } }))
         .await;
-    let (_, feed) = fetch(&app, &feed_url).await;
+    let (_, feed) = fetch(app, feed_url).await;
     let parsed = vevents(&feed);
     assert_eq!(parsed.len(), 1, "{feed}");
     assert_eq!(
@@ -624,19 +649,24 @@ async fn calendars_follow_changes_and_cancellations() {
         parsed[0]["DTSTART"],
         later.format("%Y%m%dT%H%M%SZ").to_string()
     );
+}
 
+/// Cancelled, the event stays in the feed as cancelled.
+async fn the_feed_shows_the_cancellation(app: &TestApp, ann: &Member, id: &str, feed_url: &str) {
     app.graphql(
         Some(&ann.access_token),
         CANCEL_EVENT,
         json!({ "input": { "eventId": id } }),
     )
     .await;
-    let (_, feed) = fetch(&app, &feed_url).await;
+    let (_, feed) = fetch(app, feed_url).await;
     let parsed = vevents(&feed);
     assert_eq!(parsed[0]["STATUS"], "CANCELLED");
     assert_eq!(parsed[0]["SEQUENCE"], "2");
+}
 
-    // The feed URL can be replaced; the old one is then unknown (404), as is any guess.
+/// The feed URL can be replaced; the old one is then unknown (404), as is any guess.
+async fn the_feed_url_can_be_replaced(app: &TestApp, bo: &Member, feed_url: &str) {
     let reset = app
         .graphql(
             Some(&bo.access_token),
@@ -649,13 +679,25 @@ async fn calendars_follow_changes_and_cancellations() {
         .unwrap()
         .to_owned();
     assert_ne!(new_url, feed_url);
-    assert_eq!(fetch(&app, &feed_url).await.0, 404);
-    assert_eq!(fetch(&app, &new_url).await.0, 200);
-    assert_eq!(
-        fetch(&app, "http://x/calendar/not-a-token.ics").await.0,
-        404
-    );
-    assert_eq!(fetch(&app, "http://x/events/bm9wZQ.ics").await.0, 404);
+    assert_eq!(fetch(app, feed_url).await.0, 404);
+    assert_eq!(fetch(app, &new_url).await.0, 200);
+    assert_eq!(fetch(app, "http://x/calendar/not-a-token.ics").await.0, 404);
+    assert_eq!(fetch(app, "http://x/events/bm9wZQ.ics").await.0, 404);
+}
+
+#[tokio::test]
+async fn calendars_follow_changes_and_cancellations() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) = app
+        .organiser_with_event(json!({ "title": "Board Game Night" }))
+        .await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let urls = calendar_urls(&app, &bo, id).await;
+    let uid = the_event_file_holds_it(&app, &urls).await;
+    the_feed_follows_a_change(&app, (&ann, &bo), id, &urls, &uid).await;
+    the_feed_shows_the_cancellation(&app, &ann, id, &urls.feed_url).await;
+    the_feed_url_can_be_replaced(&app, &bo, &urls.feed_url).await;
 }
 
 #[tokio::test]
