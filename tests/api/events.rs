@@ -366,13 +366,13 @@ async fn upcoming_lists_come_soonest_first() {
     assert_eq!(mine, vec![ids[2].as_str(), ids[1].as_str()]);
 }
 
-#[tokio::test]
-async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
-    let app = spawn_app().await;
-    let (ann, group_id, _) = app.organiser_with_event(json!({ "title": "Soonish near", "startsAt": (Utc::now() + Duration::days(5)).to_rfc3339(), "endsAt": (Utc::now() + Duration::days(5) + Duration::hours(2)).to_rfc3339() })).await;
+const SEARCH_EVENTS: &str = "query($f: EventSearchInput!, $after: String) { searchEvents(filter: $f, first: 1, after: $after) { edges { distanceKm node { id title } } pageInfo { hasNextPage endCursor } } }";
+
+/// Besides the group's event in five days, Soonish near: one online in two days, one in
+/// Munich in three, one in four days that is cancelled, and one in sixty.
+async fn events_online_far_cancelled_and_later(app: &TestApp, ann: &Member, group_id: &str) {
     let create = |changes: Value| {
-        let input = event_input(&group_id, changes);
-        let (app, ann) = (&app, &ann);
+        let input = event_input(group_id, changes);
         async move { app.create_event(ann, input).await.id }
     };
     let at = |days: i64| {
@@ -399,13 +399,14 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
         json!({ "input": { "eventId": cancelled } }),
     )
     .await;
+}
 
-    let query = "query($f: EventSearchInput!, $after: String) { searchEvents(filter: $f, first: 1, after: $after) { edges { distanceKm node { id title } } pageInfo { hasNextPage endCursor } } }";
-    let filter = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25 });
+/// The titles and distances of a search, paged through one by one.
+async fn found_one_by_one(app: &TestApp, filter: &Value) -> (Vec<String>, Vec<Value>) {
     let (mut titles, mut distances, mut after) = (Vec::new(), Vec::new(), Value::Null);
     loop {
         let body = app
-            .graphql(None, query, json!({ "f": filter, "after": after }))
+            .graphql(None, SEARCH_EVENTS, json!({ "f": filter, "after": after }))
             .await;
         let page = &body["data"]["searchEvents"];
         for edge in page["edges"].as_array().unwrap_or_else(|| panic!("{body}")) {
@@ -417,6 +418,17 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
         }
         after = page["pageInfo"]["endCursor"].clone();
     }
+    (titles, distances)
+}
+
+#[tokio::test]
+async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({ "title": "Soonish near", "startsAt": (Utc::now() + Duration::days(5)).to_rfc3339(), "endsAt": (Utc::now() + Duration::days(5) + Duration::hours(2)).to_rfc3339() })).await;
+    events_online_far_cancelled_and_later(&app, &ann, &group_id).await;
+
+    let filter = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25 });
+    let (titles, distances) = found_one_by_one(&app, &filter).await;
     assert_eq!(titles, vec!["Online first", "Soonish near", "Much later"]);
     assert!(
         distances[0].is_null(),
@@ -429,7 +441,9 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
 
     // The time window and the text.
     let windowed = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25, "startsBefore": (Utc::now() + Duration::days(30)).to_rfc3339(), "query": "SOONISH" });
-    let body = app.graphql(None, query, json!({ "f": windowed })).await;
+    let body = app
+        .graphql(None, SEARCH_EVENTS, json!({ "f": windowed }))
+        .await;
     assert_eq!(
         body["data"]["searchEvents"]["edges"][0]["node"]["title"], "Soonish near",
         "{body}"
@@ -441,14 +455,16 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
 
     // From Munich, only the Munich event.
     let munich = json!({ "near": { "lat": 48.14, "lng": 11.58 }, "radiusKm": 10 });
-    let body = app.graphql(None, query, json!({ "f": munich })).await;
+    let body = app
+        .graphql(None, SEARCH_EVENTS, json!({ "f": munich }))
+        .await;
     assert_eq!(
         body["data"]["searchEvents"]["edges"][0]["node"]["title"], "Far away",
         "{body}"
     );
 
     let bad = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 0 });
-    let body = app.graphql(None, query, json!({ "f": bad })).await;
+    let body = app.graphql(None, SEARCH_EVENTS, json!({ "f": bad })).await;
     assert_eq!(error_field(&body), "filter.radiusKm", "{body}");
 }
 

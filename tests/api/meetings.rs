@@ -383,6 +383,17 @@ async fn check_in_keeps_to_the_time_the_place_and_scheduled_events() {
 
 // ---- Meeting tokens ----
 
+/// Eight characters, upper case, never the letters O, I or L (which read as digits).
+fn assert_reads_clearly(code: &str) {
+    assert_eq!(code.chars().count(), 8, "{code}");
+    assert!(
+        code.chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+        "{code}"
+    );
+    assert!(!code.contains(['O', 'I', 'L']), "{code}");
+}
+
 #[tokio::test]
 async fn a_meeting_token_is_a_short_lived_jwt_of_its_own_kind() {
     let app = spawn_app().await;
@@ -434,14 +445,7 @@ async fn a_meeting_token_is_a_short_lived_jwt_of_its_own_kind() {
         codes.push(app.meeting_token(ada, &m.event_id).await.code);
     }
     for shown in &codes {
-        assert_eq!(shown.chars().count(), 8, "{shown}");
-        assert!(
-            shown
-                .chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
-            "{shown}"
-        );
-        assert!(!shown.contains(['O', 'I', 'L']), "{shown}");
+        assert_reads_clearly(shown);
     }
 
     // Each is new.
