@@ -54,12 +54,7 @@ impl TestApp {
         let body = self
             .check_in(Some(host), event_id, Some(member), None)
             .await;
-        assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
-        assert_eq!(
-            body["data"]["checkIn"]["user"]["id"],
-            member.id.as_str(),
-            "{body}"
-        );
+        assert_checked_in(&body, member);
     }
 
     /// `createMeetingToken` as the member: the whole answer.
@@ -138,6 +133,16 @@ impl TestApp {
                 .to_owned(),
         )
     }
+}
+
+/// Asserts that a `checkIn` answer checked the member in.
+pub fn assert_checked_in(body: &Value, member: &Member) {
+    assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
+    assert_eq!(
+        body["data"]["checkIn"]["user"]["id"],
+        member.id.as_str(),
+        "{body}"
+    );
 }
 
 /// Asserts a PENDING confirmation of `scanner` meeting `subject` at `event_id`; its ID.
