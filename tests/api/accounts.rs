@@ -183,8 +183,6 @@ async fn a_flood_of_failures_from_one_client_is_rate_limited() {
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
 }
 
-const REFRESH: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken user { id } } }";
-
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_session() {
     let app = spawn_app().await;

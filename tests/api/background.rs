@@ -7,9 +7,6 @@ use kith::notify::outbox;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::events::{
-    UPDATE_EVENT, answer, event_input, mail_arrives, member_of, organiser_with_event,
-};
 use crate::helpers::*;
 
 const SERIES_LIST: &str = "query($g: ID!) { group(id: $g) { upcomingEvents(first: 100) { nodes { id title startsAt endsAt hosts { id } series { id } } } } }";
@@ -42,20 +39,13 @@ async fn create_series(app: &TestApp, ann: &Member, group_id: &str, rule: &str) 
             "timeZone": "Europe/Berlin", "recurrence": rule,
         }),
     );
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-            json!({ "input": input }),
-        )
-        .await;
-    assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+    app.create_event(ann, input).await;
 }
 
 #[tokio::test]
 async fn an_open_ended_series_is_topped_up_from_its_latest_occurrence() {
     let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
     create_series(&app, &ann, &group_id, "FREQ=WEEKLY").await;
     let made = occurrences(&app, &group_id).await;
     assert_eq!(made.len(), 52, "a year's worth at most 52");
@@ -106,7 +96,7 @@ async fn an_open_ended_series_is_topped_up_from_its_latest_occurrence() {
 #[tokio::test]
 async fn a_counted_series_stops_at_its_count() {
     let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
     create_series(&app, &ann, &group_id, "FREQ=WEEKLY;COUNT=55").await;
     assert_eq!(occurrences(&app, &group_id).await.len(), 52);
 
@@ -119,29 +109,23 @@ async fn a_counted_series_stops_at_its_count() {
     assert_eq!(all[54]["startsAt"], "2028-01-16T08:00:00+00:00");
 }
 
-fn mails_to(app: &TestApp, email: &str, text: &str) -> usize {
-    app.mails()
-        .iter()
-        .filter(|m| m.contains(&format!("To: {email}")) && m.contains(text))
-        .count()
-}
-
 #[tokio::test]
 async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
     let app = spawn_app().await;
-    let (_ann, group_id, event) =
-        organiser_with_event(&app, json!({ "capacity": 1, "title": "Pottery Evening" })).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
-    let cy = member_of(&app, &group_id, "cy@example.com").await;
-    let dee = member_of(&app, &group_id, "dee@example.com").await;
-    answer(&app, &bo, id, "YES").await;
-    answer(&app, &cy, id, "YES").await;
-    answer(&app, &dee, id, "YES").await;
+    let (_ann, group_id, event) = app
+        .organiser_with_event(json!({ "capacity": 1, "title": "Pottery Evening" }))
+        .await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let cy = app.member_of(&group_id, "cy@example.com").await;
+    let dee = app.member_of(&group_id, "dee@example.com").await;
+    app.answer(&bo, id, "YES").await;
+    app.answer(&cy, id, "YES").await;
+    app.answer(&dee, id, "YES").await;
 
     // Sent at once: nothing is owed afterwards.
-    answer(&app, &bo, id, "NO").await;
-    assert!(mail_arrives(&app, "cy@example.com", "Pottery Evening").await);
+    app.answer(&bo, id, "NO").await;
+    assert!(app.mail_arrives("cy@example.com", "Pottery Evening").await);
     // The file appears a moment before the send marks the mail sent; wait for the mark.
     for _ in 0..100 {
         let owed = entity::mail_outbox::Entity::find()
@@ -164,7 +148,7 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
 
     // The mail folder is gone, so the send after the commit fails; the notification stays.
     std::fs::remove_dir_all(&app.mail_dir).unwrap();
-    answer(&app, &cy, id, "NO").await;
+    app.answer(&cy, id, "NO").await;
     let body = app
         .graphql(
             Some(&dee.access_token),
@@ -179,7 +163,7 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
     // Let the failed send finish before the folder comes back.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     std::fs::create_dir_all(&app.mail_dir).unwrap();
-    assert_eq!(mails_to(&app, "dee@example.com", "Pottery Evening"), 0);
+    assert_eq!(app.count_mails("dee@example.com", "Pottery Evening"), 0);
 
     // Not before its grace period: the send after the commit has that long.
     assert_eq!(
@@ -195,7 +179,7 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
             .unwrap(),
         1
     );
-    assert_eq!(mails_to(&app, "dee@example.com", "Pottery Evening"), 1);
+    assert_eq!(app.count_mails("dee@example.com", "Pottery Evening"), 1);
     assert_eq!(
         outbox::retry(
             &app.state.db,
@@ -207,5 +191,5 @@ async fn notification_mail_that_could_not_be_sent_is_sent_later_once() {
         0,
         "sent, so no longer owed"
     );
-    assert_eq!(mails_to(&app, "dee@example.com", "Pottery Evening"), 1);
+    assert_eq!(app.count_mails("dee@example.com", "Pottery Evening"), 1);
 }

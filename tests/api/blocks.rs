@@ -1,10 +1,8 @@
 //! Blocking: silent, both ways invisible in lists, and no meeting confirmations between the
 //! two.
 
-use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::events::{answer, event_input, member_of};
 use crate::helpers::*;
 
 const BLOCK: &str = "mutation($u: ID!) { blockUser(input: { userId: $u }) }";
@@ -35,60 +33,62 @@ async fn seen_by(app: &TestApp, viewer: &Member, event: &str, group: &str) -> [V
     ]
 }
 
-#[tokio::test]
-async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetings() {
-    let app = spawn_app().await;
+/// Ann's group, with Bo and Cy, at an event starting soon where all three are checked in.
+struct Night {
+    ann: Member,
+    bo: Member,
+    cy: Member,
+    group_id: String,
+    event: String,
+}
+
+async fn all_three_checked_in(app: &TestApp) -> Night {
     let ann = app.verified_member("ann@example.com", "Ann").await;
     let group = app
         .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
         .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
-    let cy = member_of(&app, &group_id, "cy@example.com").await;
-    let starts = Utc::now() + Duration::minutes(10);
-    let input = event_input(
-        &group_id,
-        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
-    );
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-            json!({ "input": input }),
-        )
-        .await;
-    let event = body["data"]["createEvent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let group_id = group.id.clone();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let cy = app.member_of(&group_id, "cy@example.com").await;
+    let event = app
+        .create_event(&ann, starting_soon(&group_id, json!({})))
+        .await
+        .id;
     for m in [&ann, &bo, &cy] {
-        answer(&app, m, &event, "YES").await;
-        app.graphql(
-            Some(&ann.access_token),
-            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
-            json!({ "e": event, "u": m.id }),
-        )
-        .await;
+        app.going(m, &event).await;
+        app.host_checks_in(&ann, &event, m).await;
     }
-    for list in seen_by(&app, &bo, &event, &group_id).await {
-        assert!(list.contains(&cy.id), "{list:?}");
+    Night {
+        ann,
+        bo,
+        cy,
+        group_id,
+        event,
     }
+}
 
-    // Bo blocks Cy: neither sees the other anywhere; Ann still sees both.
-    let body = app
-        .graphql(Some(&bo.access_token), BLOCK, json!({ "u": cy.id }))
-        .await;
-    assert_eq!(body["data"]["blockUser"], true, "{body}");
+/// Neither sees the other anywhere; Ann still sees both.
+async fn neither_sees_the_other(app: &TestApp, night: &Night) {
+    let Night {
+        ann,
+        bo,
+        cy,
+        group_id,
+        event,
+    } = night;
     for (viewer, hidden) in [(&bo, &cy), (&cy, &bo)] {
-        for list in seen_by(&app, viewer, &event, &group_id).await {
+        for list in seen_by(app, viewer, event, group_id).await {
             assert!(!list.contains(&hidden.id), "{list:?}");
         }
     }
-    let [attendees, _, members] = seen_by(&app, &ann, &event, &group_id).await;
+    let [attendees, _, members] = seen_by(app, ann, event, group_id).await;
     assert!(attendees.contains(&bo.id) && attendees.contains(&cy.id));
     assert!(members.contains(&bo.id) && members.contains(&cy.id));
+}
 
-    // Blocking is silent: Cy is told nothing; Bo's list shows Cy.
+/// Blocking is silent: Cy is told nothing; Bo's list shows Cy.
+async fn blocking_is_silent(app: &TestApp, night: &Night) {
+    let Night { bo, cy, .. } = night;
     let body = app
         .graphql(
             Some(&cy.access_token),
@@ -113,26 +113,41 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
         body["data"]["viewer"]["blockedUsers"],
         json!([{ "id": cy.id }])
     );
+}
 
-    // No meeting confirmations between them, either way.
+/// No meeting confirmations between them, either way.
+async fn no_meeting_between_them(app: &TestApp, night: &Night) {
+    let Night { bo, cy, event, .. } = night;
     for (shows, scans) in [(&bo, &cy), (&cy, &bo)] {
-        let token = app
-            .graphql(
-                Some(&shows.access_token),
-                "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
-                json!({ "e": event }),
-            )
-            .await["data"]["createMeetingToken"]["token"]
-            .clone();
-        let body = app
-            .graphql(
-                Some(&scans.access_token),
-                "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
-                json!({ "t": token }),
-            )
-            .await;
+        let token = app.meeting_token(shows, event).await;
+        let body = app.confirm_token(scans, &token.token).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     }
+}
+
+#[tokio::test]
+async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetings() {
+    let app = spawn_app().await;
+    let night = all_three_checked_in(&app).await;
+    let Night {
+        bo,
+        cy,
+        group_id,
+        event,
+        ..
+    } = &night;
+    for list in seen_by(&app, bo, event, group_id).await {
+        assert!(list.contains(&cy.id), "{list:?}");
+    }
+
+    // Bo blocks Cy.
+    let body = app
+        .graphql(Some(&bo.access_token), BLOCK, json!({ "u": cy.id }))
+        .await;
+    assert_eq!(body["data"]["blockUser"], true, "{body}");
+    neither_sees_the_other(&app, &night).await;
+    blocking_is_silent(&app, &night).await;
+    no_meeting_between_them(&app, &night).await;
 
     // Rules of the input.
     let body = app
@@ -152,7 +167,7 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
         .graphql(Some(&bo.access_token), UNBLOCK, json!({ "u": cy.id }))
         .await;
     assert_eq!(body["data"]["unblockUser"], true, "{body}");
-    for list in seen_by(&app, &cy, &event, &group_id).await {
+    for list in seen_by(&app, cy, event, group_id).await {
         assert!(list.contains(&bo.id), "{list:?}");
     }
 }

@@ -10,10 +10,6 @@ use crate::helpers::*;
 
 const VERIFY: &str = "mutation($code: String!) { verifyEmail(input: { code: $code }) { verification { emailVerified level } } }";
 
-fn wrong(code: &str) -> String {
-    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
-}
-
 #[tokio::test]
 async fn the_mailed_code_verifies_the_email() {
     let app = spawn_app().await;
@@ -91,12 +87,12 @@ async fn five_wrong_tries_kill_the_code() {
     let token = Some(dee.access_token.as_str());
     for _ in 0..4 {
         let body = app
-            .graphql(token, VERIFY, json!({ "code": wrong(&code) }))
+            .graphql(token, VERIFY, json!({ "code": wrong_code(&code) }))
             .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     }
     let fifth = app
-        .graphql(token, VERIFY, json!({ "code": wrong(&code) }))
+        .graphql(token, VERIFY, json!({ "code": wrong_code(&code) }))
         .await;
     assert_eq!(error_code(&fifth), "RATE_LIMITED", "{fifth}");
     assert!(

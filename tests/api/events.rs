@@ -3,87 +3,26 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const CREATE_EVENT: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id title timeZone capacity status goingCount waitlistCount venue { name address location { lat lng } } onlineUrl hosts { id } group { id } } }";
-pub(crate) const UPDATE_EVENT: &str = "mutation($input: UpdateEventInput!) { updateEvent(input: $input) { id title capacity goingCount waitlistCount startsAt } }";
-const CANCEL_EVENT: &str =
-    "mutation($input: CancelEventInput!) { cancelEvent(input: $input) { id status cancelReason } }";
-const RSVP: &str = "mutation($id: ID!, $r: RsvpResponse!) { rsvp(input: { eventId: $id, response: $r }) { id status waitlistPosition user { id } event { goingCount waitlistCount } } }";
 const EVENT: &str = "query($id: ID!) { event(id: $id) { id status goingCount waitlistCount capacity viewerRsvp { status waitlistPosition } } }";
-
-pub(crate) fn event_input(group_id: &str, changes: Value) -> Value {
-    let starts = Utc::now() + Duration::days(7);
-    let mut input = json!({
-        "groupId": group_id,
-        "title": "Thursday Hack Night",
-        "description": "Bring a laptop.",
-        "startsAt": starts.to_rfc3339(),
-        "endsAt": (starts + Duration::hours(3)).to_rfc3339(),
-        "venue": { "name": "c-base", "address": "Rungestraße 20, Berlin", "location": { "lat": 52.5129, "lng": 13.4201 } },
-    });
-    for (key, value) in changes.as_object().expect("an object") {
-        input[key] = value.clone();
-    }
-    input
-}
-
-/// An organiser, their group, and an event in it.
-pub(crate) async fn organiser_with_event(app: &TestApp, changes: Value) -> (Member, String, Value) {
-    let ann = app.verified_member("ann@example.com", "Ann").await;
-    let group = app
-        .create_group(&ann, group_input("Hack Nights", 52.52, 13.405))
-        .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            CREATE_EVENT,
-            json!({ "input": event_input(&group_id, changes) }),
-        )
-        .await;
-    let event = body["data"]["createEvent"].clone();
-    assert!(event["id"].is_string(), "{body}");
-    (ann, group_id, event)
-}
-
-pub(crate) async fn member_of(app: &TestApp, group_id: &str, email: &str) -> Member {
-    let member = app.sign_up(email, "Someone").await;
-    let joined = app.join_group(&member, group_id).await;
-    assert_eq!(joined["data"]["joinGroup"]["status"], "ACTIVE", "{joined}");
-    member
-}
-
-pub(crate) async fn answer(
-    app: &TestApp,
-    member: &Member,
-    event_id: &str,
-    response: &str,
-) -> Value {
-    app.graphql(
-        Some(&member.access_token),
-        RSVP,
-        json!({ "id": event_id, "r": response }),
-    )
-    .await
-}
 
 #[tokio::test]
 async fn organisers_and_event_hosts_create_events_and_host_them() {
     let app = spawn_app().await;
-    let (ann, group_id, event) = organiser_with_event(&app, json!({ "timeZone": null })).await;
-    assert_eq!(event["hosts"][0]["id"], ann.id.as_str());
-    assert_eq!(event["status"], "SCHEDULED");
+    let (ann, group_id, event) = app.organiser_with_event(json!({ "timeZone": null })).await;
+    assert_eq!(ids(&event.hosts), [ann.id.as_str()]);
+    assert_eq!(event.status, "SCHEDULED");
     assert_eq!(
-        event["timeZone"], "Europe/Berlin",
+        event.time_zone, "Europe/Berlin",
         "the group's zone when absent"
     );
-    assert_eq!(event["venue"]["name"], "c-base");
+    assert_eq!(event.venue.unwrap().name, "c-base");
 
-    let bob = member_of(&app, &group_id, "bob@example.com").await;
+    let bob = app.member_of(&group_id, "bob@example.com").await;
     let body = app
         .graphql(
             Some(&bob.access_token),
@@ -93,18 +32,7 @@ async fn organisers_and_event_hosts_create_events_and_host_them() {
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
-    let role = "mutation($g: ID!, $u: ID!) { setMemberRole(input: { groupId: $g, userId: $u, role: EVENT_HOST }) { role } }";
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            role,
-            json!({ "g": group_id, "u": bob.id }),
-        )
-        .await;
-    assert_eq!(
-        body["data"]["setMemberRole"]["role"], "EVENT_HOST",
-        "{body}"
-    );
+    app.give_role(&ann, &group_id, &bob, "EVENT_HOST").await;
     let body = app
         .graphql(Some(&bob.access_token), CREATE_EVENT, json!({ "input": event_input(&group_id, json!({ "venue": null, "onlineUrl": "https://meet.example/x" })) }))
         .await;
@@ -119,7 +47,7 @@ async fn organisers_and_event_hosts_create_events_and_host_them() {
 #[tokio::test]
 async fn each_broken_rule_of_create_event_names_its_field() {
     let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
     let now = Utc::now();
     let cases = [
         (json!({ "title": "ab" }), "input.title"),
@@ -165,16 +93,16 @@ async fn each_broken_rule_of_create_event_names_its_field() {
 #[tokio::test]
 async fn yes_is_going_until_full_then_the_waitlist_moves_up_in_order() {
     let app = spawn_app().await;
-    let (ann, group_id, event) = organiser_with_event(&app, json!({ "capacity": 2 })).await;
-    let id = event["id"].as_str().unwrap();
+    let (ann, group_id, event) = app.organiser_with_event(json!({ "capacity": 2 })).await;
+    let id = event.id.as_str();
     let mut members = Vec::new();
     for i in 0..4 {
-        members.push(member_of(&app, &group_id, &format!("m{i}@example.com")).await);
+        members.push(app.member_of(&group_id, &format!("m{i}@example.com")).await);
     }
     let statuses: Vec<Value> = {
         let mut out = Vec::new();
         for m in &members {
-            let body = answer(&app, m, id, "YES").await;
+            let body = app.answer(m, id, "YES").await;
             out.push(body["data"]["rsvp"].clone());
         }
         out
@@ -188,12 +116,12 @@ async fn yes_is_going_until_full_then_the_waitlist_moves_up_in_order() {
     assert_eq!(statuses[3]["event"]["waitlistCount"], 2);
 
     // Repeating an answer changes nothing.
-    let again = answer(&app, &members[2], id, "YES").await;
+    let again = app.answer(&members[2], id, "YES").await;
     assert_eq!(again["data"]["rsvp"]["status"], "WAITLISTED");
     assert_eq!(again["data"]["rsvp"]["waitlistPosition"], 1);
 
     // A place frees: the first in the queue gets it at once, the second moves up.
-    let no = answer(&app, &members[0], id, "NO").await;
+    let no = app.answer(&members[0], id, "NO").await;
     assert_eq!(no["data"]["rsvp"]["status"], "NOT_GOING", "{no}");
     let third = app
         .graphql(Some(&members[2].access_token), EVENT, json!({ "id": id }))
@@ -236,17 +164,17 @@ async fn yes_is_going_until_full_then_the_waitlist_moves_up_in_order() {
 #[tokio::test]
 async fn only_active_members_answer_and_never_to_a_cancelled_event() {
     let app = spawn_app().await;
-    let (ann, group_id, event) = organiser_with_event(&app, json!({})).await;
-    let id = event["id"].as_str().unwrap();
+    let (ann, group_id, event) = app.organiser_with_event(json!({})).await;
+    let id = event.id.as_str();
     let outsider = app.sign_up("out@example.com", "Out").await;
-    let body = answer(&app, &outsider, id, "YES").await;
+    let body = app.answer(&outsider, id, "YES").await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let signed_out = app
         .graphql(None, RSVP, json!({ "id": id, "r": "YES" }))
         .await;
     assert_eq!(error_code(&signed_out), "UNAUTHENTICATED");
 
-    let bob = member_of(&app, &group_id, "bob@example.com").await;
+    let bob = app.member_of(&group_id, "bob@example.com").await;
     let cannot = app
         .graphql(
             Some(&bob.access_token),
@@ -270,7 +198,7 @@ async fn only_active_members_answer_and_never_to_a_cancelled_event() {
         cancelled["data"]["cancelEvent"]["cancelReason"],
         "Venue flooded"
     );
-    let body = answer(&app, &bob, id, "YES").await;
+    let body = app.answer(&bob, id, "YES").await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     // Nothing was deleted: the event is still there.
     let still = app.graphql(None, EVENT, json!({ "id": id })).await;
@@ -280,9 +208,9 @@ async fn only_active_members_answer_and_never_to_a_cancelled_event() {
 #[tokio::test]
 async fn the_attendee_list_is_for_members() {
     let app = spawn_app().await;
-    let (ann, _, event) = organiser_with_event(&app, json!({})).await;
-    let id = event["id"].as_str().unwrap();
-    answer(&app, &ann, id, "YES").await;
+    let (ann, _, event) = app.organiser_with_event(json!({})).await;
+    let id = event.id.as_str();
+    app.answer(&ann, id, "YES").await;
     let query = "query($id: ID!) { event(id: $id) { attendees { nodes { user { id } status } } } }";
     let body = app
         .graphql(Some(&ann.access_token), query, json!({ "id": id }))
@@ -314,14 +242,17 @@ async fn views_of(app: &TestApp, members: &[Member], id: &str) -> Vec<Value> {
 #[tokio::test]
 async fn a_storm_of_answers_never_overbooks() {
     let app = spawn_app().await;
-    let (_, group_id, event) = organiser_with_event(&app, json!({ "capacity": 10 })).await;
-    let id = event["id"].as_str().unwrap().to_owned();
+    let (_, group_id, event) = app.organiser_with_event(json!({ "capacity": 10 })).await;
+    let id = event.id.clone();
     let mut members = Vec::new();
     for i in 0..100 {
-        members.push(member_of(&app, &group_id, &format!("storm{i}@example.com")).await);
+        members.push(
+            app.member_of(&group_id, &format!("storm{i}@example.com"))
+                .await,
+        );
     }
     let answers =
-        futures::future::join_all(members.iter().map(|m| answer(&app, m, &id, "YES"))).await;
+        futures::future::join_all(members.iter().map(|m| app.answer(m, &id, "YES"))).await;
     let going: Vec<usize> = (0..100)
         .filter(|&i| answers[i]["data"]["rsvp"]["status"] == "GOING")
         .collect();
@@ -350,7 +281,7 @@ async fn a_storm_of_answers_never_overbooks() {
         .map(|(_, m)| m.id.clone())
         .collect();
     let leaving: Vec<&Member> = going.iter().map(|&i| &members[i]).collect();
-    let noes = futures::future::join_all(leaving.iter().map(|m| answer(&app, m, &id, "NO"))).await;
+    let noes = futures::future::join_all(leaving.iter().map(|m| app.answer(m, &id, "NO"))).await;
     assert!(
         noes.iter()
             .all(|n| n["data"]["rsvp"]["status"] == "NOT_GOING"),
@@ -379,24 +310,18 @@ async fn a_storm_of_answers_never_overbooks() {
 #[tokio::test]
 async fn upcoming_lists_come_soonest_first() {
     let app = spawn_app().await;
-    let (ann, group_id, first) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, first) = app.organiser_with_event(json!({})).await;
     let soon = Utc::now() + Duration::days(1);
     let later = Utc::now() + Duration::days(30);
-    let mut ids = vec![first["id"].as_str().unwrap().to_owned()];
+    let mut ids = vec![first.id];
     for starts in [later, soon] {
-        let body = app
-            .graphql(
-                Some(&ann.access_token),
-                CREATE_EVENT,
-                json!({ "input": event_input(&group_id, json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() })) }),
+        let event = app
+            .create_event(
+                &ann,
+                event_input(&group_id, json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() })),
             )
             .await;
-        ids.push(
-            body["data"]["createEvent"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(event.id);
     }
     // Soonest first: +1 day, +7 days, +30 days.
     let expected = vec![ids[2].clone(), ids[0].clone(), ids[1].clone()];
@@ -422,9 +347,9 @@ async fn upcoming_lists_come_soonest_first() {
     assert_eq!(seen, expected);
 
     // The viewer's list holds what they are GOING or WAITLISTED to, and nothing else.
-    answer(&app, &ann, &ids[1], "YES").await;
-    answer(&app, &ann, &ids[2], "YES").await;
-    answer(&app, &ann, &ids[0], "NO").await;
+    app.answer(&ann, &ids[1], "YES").await;
+    app.answer(&ann, &ids[2], "YES").await;
+    app.answer(&ann, &ids[0], "NO").await;
     let mine = app
         .graphql(
             Some(&ann.access_token),
@@ -441,23 +366,14 @@ async fn upcoming_lists_come_soonest_first() {
     assert_eq!(mine, vec![ids[2].as_str(), ids[1].as_str()]);
 }
 
-#[tokio::test]
-async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
-    let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({ "title": "Soonish near", "startsAt": (Utc::now() + Duration::days(5)).to_rfc3339(), "endsAt": (Utc::now() + Duration::days(5) + Duration::hours(2)).to_rfc3339() })).await;
+const SEARCH_EVENTS: &str = "query($f: EventSearchInput!, $after: String) { searchEvents(filter: $f, first: 1, after: $after) { edges { distanceKm node { id title } } pageInfo { hasNextPage endCursor } } }";
+
+/// Besides the group's event in five days, Soonish near: one online in two days, one in
+/// Munich in three, one in four days that is cancelled, and one in sixty.
+async fn events_online_far_cancelled_and_later(app: &TestApp, ann: &Member, group_id: &str) {
     let create = |changes: Value| {
-        let input = event_input(&group_id, changes);
-        let token = ann.access_token.clone();
-        let app = &app;
-        async move {
-            let body = app
-                .graphql(Some(&token), CREATE_EVENT, json!({ "input": input }))
-                .await;
-            body["data"]["createEvent"]["id"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{body}"))
-                .to_owned()
-        }
+        let input = event_input(group_id, changes);
+        async move { app.create_event(ann, input).await.id }
     };
     let at = |days: i64| {
         let s = Utc::now() + Duration::days(days);
@@ -483,13 +399,14 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
         json!({ "input": { "eventId": cancelled } }),
     )
     .await;
+}
 
-    let query = "query($f: EventSearchInput!, $after: String) { searchEvents(filter: $f, first: 1, after: $after) { edges { distanceKm node { id title } } pageInfo { hasNextPage endCursor } } }";
-    let filter = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25 });
+/// The titles and distances of a search, paged through one by one.
+async fn found_one_by_one(app: &TestApp, filter: &Value) -> (Vec<String>, Vec<Value>) {
     let (mut titles, mut distances, mut after) = (Vec::new(), Vec::new(), Value::Null);
     loop {
         let body = app
-            .graphql(None, query, json!({ "f": filter, "after": after }))
+            .graphql(None, SEARCH_EVENTS, json!({ "f": filter, "after": after }))
             .await;
         let page = &body["data"]["searchEvents"];
         for edge in page["edges"].as_array().unwrap_or_else(|| panic!("{body}")) {
@@ -501,6 +418,17 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
         }
         after = page["pageInfo"]["endCursor"].clone();
     }
+    (titles, distances)
+}
+
+#[tokio::test]
+async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({ "title": "Soonish near", "startsAt": (Utc::now() + Duration::days(5)).to_rfc3339(), "endsAt": (Utc::now() + Duration::days(5) + Duration::hours(2)).to_rfc3339() })).await;
+    events_online_far_cancelled_and_later(&app, &ann, &group_id).await;
+
+    let filter = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25 });
+    let (titles, distances) = found_one_by_one(&app, &filter).await;
     assert_eq!(titles, vec!["Online first", "Soonish near", "Much later"]);
     assert!(
         distances[0].is_null(),
@@ -513,7 +441,9 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
 
     // The time window and the text.
     let windowed = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 25, "startsBefore": (Utc::now() + Duration::days(30)).to_rfc3339(), "query": "SOONISH" });
-    let body = app.graphql(None, query, json!({ "f": windowed })).await;
+    let body = app
+        .graphql(None, SEARCH_EVENTS, json!({ "f": windowed }))
+        .await;
     assert_eq!(
         body["data"]["searchEvents"]["edges"][0]["node"]["title"], "Soonish near",
         "{body}"
@@ -525,66 +455,37 @@ async fn search_events_finds_what_is_near_and_soon_without_cancelled_ones() {
 
     // From Munich, only the Munich event.
     let munich = json!({ "near": { "lat": 48.14, "lng": 11.58 }, "radiusKm": 10 });
-    let body = app.graphql(None, query, json!({ "f": munich })).await;
+    let body = app
+        .graphql(None, SEARCH_EVENTS, json!({ "f": munich }))
+        .await;
     assert_eq!(
         body["data"]["searchEvents"]["edges"][0]["node"]["title"], "Far away",
         "{body}"
     );
 
     let bad = json!({ "near": { "lat": 52.52, "lng": 13.405 }, "radiusKm": 0 });
-    let body = app.graphql(None, query, json!({ "f": bad })).await;
+    let body = app.graphql(None, SEARCH_EVENTS, json!({ "f": bad })).await;
     assert_eq!(error_field(&body), "filter.radiusKm", "{body}");
-}
-
-const NOTIFICATIONS: &str = "query($unread: Boolean) { viewer { notifications(unreadOnly: $unread) { nodes { id kind message readAt event { id } } } } }";
-
-async fn notifications_of(app: &TestApp, member: &Member, unread: bool) -> Vec<Value> {
-    let body = app
-        .graphql(
-            Some(&member.access_token),
-            NOTIFICATIONS,
-            json!({ "unread": unread }),
-        )
-        .await;
-    body["data"]["viewer"]["notifications"]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{body}"))
-        .clone()
-}
-
-/// Waits (a bounded while) for a mail to `email` that contains `text`: mail goes out after
-/// the answer, in the background.
-pub(crate) async fn mail_arrives(app: &TestApp, email: &str, text: &str) -> bool {
-    for _ in 0..100 {
-        if app
-            .mails()
-            .iter()
-            .any(|m| m.contains(&format!("To: {email}")) && m.contains(text))
-        {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
 }
 
 #[tokio::test]
 async fn promotions_changes_and_cancellations_are_told_to_those_going() {
     let app = spawn_app().await;
-    let (ann, group_id, event) =
-        organiser_with_event(&app, json!({ "capacity": 1, "title": "Pottery Evening" })).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
-    let cy = member_of(&app, &group_id, "cy@example.com").await;
-    answer(&app, &bo, id, "YES").await;
-    answer(&app, &cy, id, "YES").await;
-    answer(&app, &bo, id, "NO").await;
+    let (ann, group_id, event) = app
+        .organiser_with_event(json!({ "capacity": 1, "title": "Pottery Evening" }))
+        .await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let cy = app.member_of(&group_id, "cy@example.com").await;
+    app.answer(&bo, id, "YES").await;
+    app.answer(&cy, id, "YES").await;
+    app.answer(&bo, id, "NO").await;
 
-    let cys = notifications_of(&app, &cy, false).await;
+    let cys = app.notifications(&cy, false).await;
     assert_eq!(cys.len(), 1, "{cys:?}");
-    assert_eq!(cys[0]["kind"], "WAITLIST_PROMOTED");
-    assert_eq!(cys[0]["event"]["id"], id);
-    assert!(mail_arrives(&app, "cy@example.com", "Pottery Evening").await);
+    assert_eq!(cys[0].kind, "WAITLIST_PROMOTED");
+    assert_eq!(cys[0].event.as_ref().unwrap().id, id);
+    assert!(app.mail_arrives("cy@example.com", "Pottery Evening").await);
 
     // A change refused as a whole tells nobody: nothing was committed.
     let later = Utc::now() + Duration::days(9);
@@ -592,7 +493,7 @@ async fn promotions_changes_and_cancellations_are_told_to_those_going() {
         .graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(2)).to_rfc3339(), "capacity": 0 } }))
         .await;
     assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
-    assert_eq!(notifications_of(&app, &cy, false).await.len(), 1);
+    assert_eq!(app.notifications(&cy, false).await.len(), 1);
 
     // A new title alone is no news; a new time is.
     app.graphql(
@@ -601,13 +502,13 @@ async fn promotions_changes_and_cancellations_are_told_to_those_going() {
         json!({ "input": { "eventId": id, "title": "Pottery Night" } }),
     )
     .await;
-    assert_eq!(notifications_of(&app, &cy, false).await.len(), 1);
+    assert_eq!(app.notifications(&cy, false).await.len(), 1);
     let moved = app
         .graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(2)).to_rfc3339() } }))
         .await;
     assert!(moved["data"]["updateEvent"]["id"].is_string(), "{moved}");
-    let cys = notifications_of(&app, &cy, false).await;
-    assert_eq!(cys[0]["kind"], "EVENT_CHANGED", "newest first: {cys:?}");
+    let cys = app.notifications(&cy, false).await;
+    assert_eq!(cys[0].kind, "EVENT_CHANGED", "newest first: {cys:?}");
 
     app.graphql(
         Some(&ann.access_token),
@@ -615,34 +516,33 @@ async fn promotions_changes_and_cancellations_are_told_to_those_going() {
         json!({ "input": { "eventId": id, "reason": "Kiln broke" } }),
     )
     .await;
-    let cys = notifications_of(&app, &cy, false).await;
-    assert_eq!(cys[0]["kind"], "EVENT_CANCELLED", "{cys:?}");
-    assert!(cys[0]["message"].as_str().unwrap().contains("Kiln broke"));
-    assert!(mail_arrives(&app, "cy@example.com", "Kiln broke").await);
+    let cys = app.notifications(&cy, false).await;
+    assert_eq!(cys[0].kind, "EVENT_CANCELLED", "{cys:?}");
+    assert!(cys[0].message.contains("Kiln broke"));
+    assert!(app.mail_arrives("cy@example.com", "Kiln broke").await);
     // Bo said no before any of it, and the organiser made the changes: neither is told.
-    assert!(notifications_of(&app, &bo, false).await.is_empty());
-    assert!(notifications_of(&app, &ann, false).await.is_empty());
+    assert!(app.notifications(&bo, false).await.is_empty());
+    assert!(app.notifications(&ann, false).await.is_empty());
 
     // Marking read.
-    let first = cys[0]["id"].clone();
-    let mark = "mutation($ids: [ID!]!) { markNotificationsRead(input: { ids: $ids }) }";
+    let first = cys[0].id.clone();
     let body = app
-        .graphql(Some(&cy.access_token), mark, json!({ "ids": [first] }))
+        .graphql(Some(&cy.access_token), MARK_READ, json!({ "ids": [first] }))
         .await;
     assert_eq!(body["data"]["markNotificationsRead"], true, "{body}");
-    let unread = notifications_of(&app, &cy, true).await;
+    let unread = app.notifications(&cy, true).await;
     assert_eq!(unread.len(), 2);
-    assert!(unread.iter().all(|n| n["id"] != first));
+    assert!(unread.iter().all(|n| n.id != first));
     // Someone else's ids change nothing.
     let body = app
         .graphql(
             Some(&bo.access_token),
-            mark,
-            json!({ "ids": unread.iter().map(|n| n["id"].clone()).collect::<Vec<_>>() }),
+            MARK_READ,
+            json!({ "ids": unread.iter().map(|n| n.id.clone()).collect::<Vec<_>>() }),
         )
         .await;
     assert_eq!(body["data"]["markNotificationsRead"], true);
-    assert_eq!(notifications_of(&app, &cy, true).await.len(), 2);
+    assert_eq!(app.notifications(&cy, true).await.len(), 2);
 }
 
 /// GETs a URL the API gave, on this test's server, as (status, body).
@@ -682,15 +582,17 @@ fn vevents(ics: &str) -> Vec<std::collections::HashMap<String, String>> {
     events
 }
 
-#[tokio::test]
-async fn calendars_follow_changes_and_cancellations() {
-    let app = spawn_app().await;
-    let (ann, group_id, event) =
-        organiser_with_event(&app, json!({ "title": "Board Game Night" })).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
+/// Where a member finds an event in a calendar: the event's own file and their feed.
+struct CalendarUrls {
+    event_url: String,
+    feed_url: String,
+    /// When the event starts, to find it in the calendar.
+    starts: DateTime<Utc>,
+}
+
+async fn calendar_urls(app: &TestApp, member: &Member, id: &str) -> CalendarUrls {
     let urls = app
-        .graphql(Some(&bo.access_token), "query($id: ID!) { event(id: $id) { calendarUrl startsAt } viewer { calendarFeedUrl } }", json!({ "id": id }))
+        .graphql(Some(&member.access_token), "query($id: ID!) { event(id: $id) { calendarUrl startsAt } viewer { calendarFeedUrl } }", json!({ "id": id }))
         .await;
     let event_url = urls["data"]["event"]["calendarUrl"]
         .as_str()
@@ -700,13 +602,24 @@ async fn calendars_follow_changes_and_cancellations() {
         .as_str()
         .unwrap()
         .to_owned();
-    let starts: chrono::DateTime<Utc> = urls["data"]["event"]["startsAt"]
+    let starts: DateTime<Utc> = urls["data"]["event"]["startsAt"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
+    CalendarUrls {
+        event_url,
+        feed_url,
+        starts,
+    }
+}
 
-    let (status, ics) = fetch(&app, &event_url).await;
+/// The event's own file holds it, as scheduled: its UID.
+async fn the_event_file_holds_it(app: &TestApp, urls: &CalendarUrls) -> String {
+    let CalendarUrls {
+        event_url, starts, ..
+    } = urls;
+    let (status, ics) = fetch(app, event_url).await;
     assert_eq!(status, 200);
     let parsed = vevents(&ics);
     assert_eq!(parsed.len(), 1, "{ics}");
@@ -719,15 +632,28 @@ async fn calendars_follow_changes_and_cancellations() {
     );
     assert_eq!(parsed[0]["SEQUENCE"], "0");
     assert_eq!(parsed[0]["STATUS"], "CONFIRMED");
+    uid
+}
 
-    // Not going yet: the feed is empty; going: the event is in it.
-    let (_, feed) = fetch(&app, &feed_url).await;
+/// Not going yet: the feed is empty; going: the event is in it, and follows a new time
+/// under the same UID.
+async fn the_feed_follows_a_change(
+    app: &TestApp,
+    (ann, bo): (&Member, &Member),
+    id: &str,
+    urls: &CalendarUrls,
+    uid: &str,
+) {
+    let CalendarUrls {
+        feed_url, starts, ..
+    } = urls;
+    let (_, feed) = fetch(app, feed_url).await;
     assert!(vevents(&feed).is_empty(), "{feed}");
-    answer(&app, &bo, id, "YES").await;
-    let later = starts + Duration::hours(1);
+    app.answer(bo, id, "YES").await;
+    let later = *starts + Duration::hours(1);
     app.graphql(Some(&ann.access_token), UPDATE_EVENT, json!({ "input": { "eventId": id, "startsAt": later.to_rfc3339(), "endsAt": (later + Duration::hours(3)).to_rfc3339() } }))
         .await;
-    let (_, feed) = fetch(&app, &feed_url).await;
+    let (_, feed) = fetch(app, feed_url).await;
     let parsed = vevents(&feed);
     assert_eq!(parsed.len(), 1, "{feed}");
     assert_eq!(
@@ -739,19 +665,24 @@ async fn calendars_follow_changes_and_cancellations() {
         parsed[0]["DTSTART"],
         later.format("%Y%m%dT%H%M%SZ").to_string()
     );
+}
 
+/// Cancelled, the event stays in the feed as cancelled.
+async fn the_feed_shows_the_cancellation(app: &TestApp, ann: &Member, id: &str, feed_url: &str) {
     app.graphql(
         Some(&ann.access_token),
         CANCEL_EVENT,
         json!({ "input": { "eventId": id } }),
     )
     .await;
-    let (_, feed) = fetch(&app, &feed_url).await;
+    let (_, feed) = fetch(app, feed_url).await;
     let parsed = vevents(&feed);
     assert_eq!(parsed[0]["STATUS"], "CANCELLED");
     assert_eq!(parsed[0]["SEQUENCE"], "2");
+}
 
-    // The feed URL can be replaced; the old one is then unknown (404), as is any guess.
+/// The feed URL can be replaced; the old one is then unknown (404), as is any guess.
+async fn the_feed_url_can_be_replaced(app: &TestApp, bo: &Member, feed_url: &str) {
     let reset = app
         .graphql(
             Some(&bo.access_token),
@@ -764,19 +695,31 @@ async fn calendars_follow_changes_and_cancellations() {
         .unwrap()
         .to_owned();
     assert_ne!(new_url, feed_url);
-    assert_eq!(fetch(&app, &feed_url).await.0, 404);
-    assert_eq!(fetch(&app, &new_url).await.0, 200);
-    assert_eq!(
-        fetch(&app, "http://x/calendar/not-a-token.ics").await.0,
-        404
-    );
-    assert_eq!(fetch(&app, "http://x/events/bm9wZQ.ics").await.0, 404);
+    assert_eq!(fetch(app, feed_url).await.0, 404);
+    assert_eq!(fetch(app, &new_url).await.0, 200);
+    assert_eq!(fetch(app, "http://x/calendar/not-a-token.ics").await.0, 404);
+    assert_eq!(fetch(app, "http://x/events/bm9wZQ.ics").await.0, 404);
+}
+
+#[tokio::test]
+async fn calendars_follow_changes_and_cancellations() {
+    let app = spawn_app().await;
+    let (ann, group_id, event) = app
+        .organiser_with_event(json!({ "title": "Board Game Night" }))
+        .await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let urls = calendar_urls(&app, &bo, id).await;
+    let uid = the_event_file_holds_it(&app, &urls).await;
+    the_feed_follows_a_change(&app, (&ann, &bo), id, &urls, &uid).await;
+    the_feed_shows_the_cancellation(&app, &ann, id, &urls.feed_url).await;
+    the_feed_url_can_be_replaced(&app, &bo, &urls.feed_url).await;
 }
 
 #[tokio::test]
 async fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
     let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
     // Thursdays at 19:00 in Berlin from 4 March 2027; clocks go forward on 28 March.
     let input = event_input(
         &group_id,
@@ -839,7 +782,7 @@ async fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
 #[tokio::test]
 async fn this_and_following_changes_the_rest_of_a_series_by_wall_clock() {
     let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
     let input = event_input(
         &group_id,
         json!({
@@ -847,14 +790,7 @@ async fn this_and_following_changes_the_rest_of_a_series_by_wall_clock() {
             "timeZone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;COUNT=4",
         }),
     );
-    let body = app
-        .graphql(
-            Some(&ann.access_token),
-            CREATE_EVENT,
-            json!({ "input": input }),
-        )
-        .await;
-    assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+    app.create_event(&ann, input).await;
     let list = "query($g: ID!) { group(id: $g) { upcomingEvents(first: 50) { nodes { id title startsAt series { id } } } } }";
     let occurrences = |body: &Value| -> Vec<(String, String, String)> {
         body["data"]["group"]["upcomingEvents"]["nodes"]
@@ -921,17 +857,12 @@ async fn this_and_following_changes_the_rest_of_a_series_by_wall_clock() {
 #[tokio::test]
 async fn cancelling_one_occurrence_leaves_the_others() {
     let app = spawn_app().await;
-    let (ann, group_id, _) = organiser_with_event(&app, json!({})).await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
     let input = event_input(
         &group_id,
         json!({ "title": "Series", "startsAt": "2027-05-06T17:00:00Z", "endsAt": "2027-05-06T19:00:00Z", "recurrence": "FREQ=WEEKLY;COUNT=3" }),
     );
-    app.graphql(
-        Some(&ann.access_token),
-        CREATE_EVENT,
-        json!({ "input": input }),
-    )
-    .await;
+    app.create_event(&ann, input).await;
     let list = "query($g: ID!) { group(id: $g) { upcomingEvents(first: 50) { nodes { id title status } } } }";
     let ids = |body: &Value| -> Vec<(String, String)> {
         body["data"]["group"]["upcomingEvents"]["nodes"]

@@ -272,15 +272,7 @@ async fn metrics_count_requests_per_operation() {
         .await;
     app.graphql(None, "query HomeScreen { viewer { email } }", json!({}))
         .await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("kith_graphql_requests_total{operation=\"HomeScreen\",outcome=\"ok\"} 2"),
         "{text}"

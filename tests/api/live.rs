@@ -12,7 +12,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::events::{UPDATE_EVENT, answer, member_of, organiser_with_event};
 use crate::helpers::*;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -218,9 +217,9 @@ async fn a_connection_closes_with_4401_as_soon_as_its_session_ends() {
 #[tokio::test]
 async fn event_changes_are_heard_after_commit_and_never_for_a_rollback() {
     let app = spawn_app().await;
-    let (ann, group_id, event) = organiser_with_event(&app, json!({ "capacity": 5 })).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
+    let (ann, group_id, event) = app.organiser_with_event(json!({ "capacity": 5 })).await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
     let mut ws = live(&app.address, &bo).await;
     subscribe(&mut ws, "e", EVENT_CHANGED, json!({ "id": id })).await;
     // Let the subscription start before the changes.
@@ -245,13 +244,13 @@ async fn event_changes_are_heard_after_commit_and_never_for_a_rollback() {
     assert_eq!(change["kind"], "UPDATED", "{change}");
     assert_eq!(change["event"]["title"], "Hack Night, moved upstairs");
 
-    answer(&app, &bo, id, "YES").await;
+    app.answer(&bo, id, "YES").await;
     let change = data_of(&mut ws, "e").await["eventChanged"].clone();
     assert_eq!(change["kind"], "RSVPS_CHANGED", "{change}");
     assert_eq!(change["event"]["goingCount"], 1);
     // Repeating an answer commits nothing, so nothing is heard: the next message is the
     // cancellation.
-    answer(&app, &bo, id, "YES").await;
+    app.answer(&bo, id, "YES").await;
 
     app.graphql(
         Some(&ann.access_token),
@@ -289,26 +288,26 @@ async fn event_changes_are_heard_after_commit_and_never_for_a_rollback() {
 #[tokio::test]
 async fn members_hear_only_their_own_notifications() {
     let app = spawn_app().await;
-    let (ann, group_id, event) = organiser_with_event(&app, json!({ "capacity": 1 })).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
-    let cy = member_of(&app, &group_id, "cy@example.com").await;
-    answer(&app, &bo, id, "YES").await;
-    answer(&app, &cy, id, "YES").await;
+    let (ann, group_id, event) = app.organiser_with_event(json!({ "capacity": 1 })).await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let cy = app.member_of(&group_id, "cy@example.com").await;
+    app.answer(&bo, id, "YES").await;
+    app.answer(&cy, id, "YES").await;
     let mut bos = live(&app.address, &bo).await;
     let mut cys = live(&app.address, &cy).await;
     subscribe(&mut bos, "n", NOTIFICATIONS, json!({})).await;
     subscribe(&mut cys, "n", NOTIFICATIONS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    answer(&app, &bo, id, "NO").await;
+    app.answer(&bo, id, "NO").await;
     let heard = data_of(&mut cys, "n").await["notifications"].clone();
     assert_eq!(heard["kind"], "WAITLIST_PROMOTED", "{heard}");
     assert_eq!(heard["event"]["id"], id);
 
     // Bo waits again; a cancellation is told to both. Bo's first notification is this one:
     // Cy's promotion never reached Bo.
-    answer(&app, &bo, id, "YES").await;
+    app.answer(&bo, id, "YES").await;
     app.graphql(
         Some(&ann.access_token),
         "mutation($id: ID!) { cancelEvent(input: { eventId: $id, reason: \"Flooded\" }) { id } }",
@@ -324,9 +323,9 @@ async fn members_hear_only_their_own_notifications() {
 #[tokio::test]
 async fn a_slow_or_vanished_client_holds_up_no_one() {
     let app = spawn_app().await;
-    let (_ann, group_id, event) = organiser_with_event(&app, json!({})).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
+    let (_ann, group_id, event) = app.organiser_with_event(json!({})).await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
     // One subscriber never reads; another vanishes without closing.
     let mut slow = live(&app.address, &bo).await;
     subscribe(&mut slow, "e", EVENT_CHANGED, json!({ "id": id })).await;
@@ -339,7 +338,8 @@ async fn a_slow_or_vanished_client_holds_up_no_one() {
 
     let changes = 120;
     for i in 0..changes {
-        answer(&app, &bo, id, if i % 2 == 0 { "YES" } else { "NO" }).await;
+        app.answer(&bo, id, if i % 2 == 0 { "YES" } else { "NO" })
+            .await;
     }
     for i in 0..changes {
         let change = data_of(&mut healthy, "e").await["eventChanged"].clone();
@@ -404,9 +404,7 @@ async fn second_process(database_url: &str) -> Process {
         .local_addr()
         .unwrap()
         .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let child = kith_command()
         .env("DATABASE_URL", database_url)
         .env("KITH_JWT_SECRET", TEST_SECRET)
         .env("KITH_LISTEN", format!("127.0.0.1:{port}"))
@@ -443,12 +441,12 @@ async fn a_change_through_one_process_reaches_a_subscriber_of_another() {
         return;
     }
     let app = spawn_app().await;
-    let (ann, group_id, event) = organiser_with_event(&app, json!({ "capacity": 1 })).await;
-    let id = event["id"].as_str().unwrap();
-    let bo = member_of(&app, &group_id, "bo@example.com").await;
-    let cy = member_of(&app, &group_id, "cy@example.com").await;
-    answer(&app, &bo, id, "YES").await;
-    answer(&app, &cy, id, "YES").await;
+    let (ann, group_id, event) = app.organiser_with_event(json!({ "capacity": 1 })).await;
+    let id = event.id.as_str();
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let cy = app.member_of(&group_id, "cy@example.com").await;
+    app.answer(&bo, id, "YES").await;
+    app.answer(&cy, id, "YES").await;
 
     let other = second_process(&app.database_url).await;
     let mut events = live(&other.address, &bo).await;
@@ -469,7 +467,7 @@ async fn a_change_through_one_process_reaches_a_subscriber_of_another() {
     assert_eq!(change["kind"], "UPDATED", "{change}");
     assert_eq!(change["event"]["title"], title);
 
-    answer(&app, &bo, id, "NO").await;
+    app.answer(&bo, id, "NO").await;
     let heard = data_of(&mut told, "n").await["notifications"].clone();
     assert_eq!(heard["kind"], "WAITLIST_PROMOTED", "{heard}");
 }

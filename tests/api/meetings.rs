@@ -2,16 +2,12 @@
 //! answers, the verification level, people to meet and reports. Every rule and every
 //! attack, through HTTP.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use entity::event;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use kith::auth::Keys;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::events::{answer, event_input, member_of};
 use crate::helpers::*;
 
 /// Where `event_input`'s venue (c-base) is.
@@ -21,149 +17,23 @@ const NEAR_VENUE: (f64, f64) = (52.5134, 13.4201);
 /// About 1.1 km north of the venue.
 const FAR_FROM_VENUE: (f64, f64) = (52.5229, 13.4201);
 
-const CREATE_EVENT: &str =
-    "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }";
-const CANCEL_EVENT: &str =
-    "mutation($id: ID!) { cancelEvent(input: { eventId: $id }) { id status } }";
-const SET_ROLE: &str = "mutation($g: ID!, $u: ID!, $r: GroupRole!) { setMemberRole(input: { groupId: $g, userId: $u, role: $r }) { role } }";
-const CHECK_IN: &str = "mutation($e: ID!, $u: ID, $loc: GeoPointInput) { checkIn(input: { eventId: $e, userId: $u, location: $loc }) { id status checkedIn user { id } event { id } } }";
 const VIEWER_RSVP: &str = "query($id: ID!) { event(id: $id) { viewerRsvp { status checkedIn } } }";
-const CREATE_TOKEN: &str =
-    "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token code expiresAt } }";
-const CONFIRM: &str = "mutation($token: String, $code: String) { confirmMeeting(input: { token: $token, code: $code }) { id status createdAt event { id } scanner { id } subject { id } } }";
-const RESPOND: &str = "mutation($id: ID!, $accept: Boolean!) { respondToMeeting(input: { confirmationId: $id, accept: $accept }) { id status scanner { id } subject { id } } }";
 const WITHDRAW: &str = "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) }";
 const REPORT: &str = "mutation($u: ID!, $reason: String!, $e: ID) { reportUser(input: { userId: $u, reason: $reason, eventId: $e }) }";
-const VERIFICATION: &str =
-    "query($id: ID!) { user(id: $id) { verification { emailVerified inPersonCount level } } }";
 const CONFIRMATION: &str = "query($id: ID!) { node(id: $id) { id ... on MeetingConfirmation { status event { id } scanner { id } subject { id } } } }";
 const PENDING: &str = "{ viewer { pendingMeetingConfirmations(first: 20) { totalCount nodes { id status scanner { id } subject { id } } } } }";
-const NOTIFICATIONS: &str =
-    "{ viewer { notifications(first: 50) { nodes { kind event { id } } } } }";
 const PEOPLE: &str =
     "query($id: ID!) { event(id: $id) { peopleToMeet { user { id } sharedInterests { name } } } }";
 const PEOPLE_FIRST: &str = "query($id: ID!, $first: Int!) { event(id: $id) { peopleToMeet(first: $first) { user { id } sharedInterests { name } } } }";
 
 // ---- Helpers ----
 
-fn meeting_key() -> Vec<u8> {
-    Keys::derive(TEST_SECRET.as_bytes()).meeting_token.to_vec()
-}
-
-fn access_key() -> Vec<u8> {
-    Keys::derive(TEST_SECRET.as_bytes()).access_token.to_vec()
-}
-
-fn header_of_type(typ: &str) -> Header {
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some(typ.into());
-    header
-}
-
-fn sign(header: Header, claims: &Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).unwrap()
-}
-
-/// The claims of a JWT, read without checking anything.
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a JWT has three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
-/// `event_input` for an event that starts in ten minutes and lasts two hours: "now" is
-/// inside the check-in window, which opens 30 minutes before the start.
-fn starting_soon(group_id: &str, changes: Value) -> Value {
-    let starts = Utc::now() + Duration::minutes(10);
-    let mut input = event_input(
-        group_id,
-        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
-    );
-    for (key, value) in changes.as_object().expect("an object of changes") {
-        input[key] = value.clone();
-    }
-    input
-}
-
-async fn create_event(app: &TestApp, host: &Member, input: Value) -> String {
-    let body = app
-        .graphql(
-            Some(&host.access_token),
-            CREATE_EVENT,
-            json!({ "input": input }),
-        )
-        .await;
-    body["data"]["createEvent"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("createEvent failed: {body}"))
-        .to_owned()
-}
-
-/// A new member with a verified email, ACTIVE in the group.
-async fn joined(app: &TestApp, group_id: &str, email: &str, name: &str) -> Member {
-    let member = app.verified_member(email, name).await;
-    let body = app.join_group(&member, group_id).await;
-    assert_eq!(body["data"]["joinGroup"]["status"], "ACTIVE", "{body}");
-    member
-}
-
-/// The member answers YES and is GOING.
-async fn going(app: &TestApp, member: &Member, event_id: &str) {
-    let body = answer(app, member, event_id, "YES").await;
-    assert_eq!(body["data"]["rsvp"]["status"], "GOING", "{body}");
-}
-
-async fn set_role(app: &TestApp, organiser: &Member, group_id: &str, member: &Member, role: &str) {
-    let body = app
-        .graphql(
-            Some(&organiser.access_token),
-            SET_ROLE,
-            json!({ "g": group_id, "u": member.id, "r": role }),
-        )
-        .await;
-    assert_eq!(body["data"]["setMemberRole"]["role"], role, "{body}");
-}
-
-/// `checkIn` as `actor` (None: signed out): of `target` by a host, or of oneself at
-/// `location` when `target` is None.
-async fn check_in(
-    app: &TestApp,
-    actor: Option<&Member>,
-    event_id: &str,
-    target: Option<&Member>,
-    location: Option<(f64, f64)>,
-) -> Value {
-    app.graphql(
-        actor.map(|a| a.access_token.as_str()),
-        CHECK_IN,
-        json!({
-            "e": event_id,
-            "u": target.map(|t| t.id.clone()),
-            "loc": location.map(|(lat, lng)| json!({ "lat": lat, "lng": lng })),
-        }),
-    )
-    .await
-}
-
-/// A host checks the member in (panics when refused).
-async fn host_checks_in(app: &TestApp, host: &Member, event_id: &str, member: &Member) {
-    let body = check_in(app, Some(host), event_id, Some(member), None).await;
-    assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
-    assert_eq!(
-        body["data"]["checkIn"]["user"]["id"],
-        member.id.as_str(),
-        "{body}"
-    );
-}
-
 /// The member checks themselves in a few metres from the venue (panics when refused).
 async fn self_checks_in(app: &TestApp, member: &Member, event_id: &str) {
-    let body = check_in(app, Some(member), event_id, None, Some(NEAR_VENUE)).await;
-    assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
-    assert_eq!(
-        body["data"]["checkIn"]["user"]["id"],
-        member.id.as_str(),
-        "{body}"
-    );
+    let body = app
+        .check_in(Some(member), event_id, None, Some(NEAR_VENUE))
+        .await;
+    assert_checked_in(&body, member);
 }
 
 async fn viewer_rsvp(app: &TestApp, member: &Member, event_id: &str) -> Value {
@@ -179,44 +49,6 @@ async fn viewer_rsvp(app: &TestApp, member: &Member, event_id: &str) -> Value {
     rsvp
 }
 
-async fn create_token(app: &TestApp, member: &Member, event_id: &str) -> Value {
-    app.graphql(
-        Some(&member.access_token),
-        CREATE_TOKEN,
-        json!({ "e": event_id }),
-    )
-    .await
-}
-
-/// A meeting token (`{ token code expiresAt }`) for the member (panics when refused).
-async fn meeting_token(app: &TestApp, member: &Member, event_id: &str) -> Value {
-    let body = create_token(app, member, event_id).await;
-    let token = body["data"]["createMeetingToken"].clone();
-    assert!(
-        token["token"].is_string(),
-        "createMeetingToken failed: {body}"
-    );
-    assert!(token["code"].is_string(), "{body}");
-    token
-}
-
-fn token_in(meeting_token: &Value) -> &str {
-    meeting_token["token"].as_str().unwrap()
-}
-
-fn code_in_token(meeting_token: &Value) -> &str {
-    meeting_token["code"].as_str().unwrap()
-}
-
-async fn confirm_token(app: &TestApp, scanner: &Member, token: &str) -> Value {
-    app.graphql(
-        Some(&scanner.access_token),
-        CONFIRM,
-        json!({ "token": token }),
-    )
-    .await
-}
-
 async fn confirm_code(app: &TestApp, scanner: &Member, code: &str) -> Value {
     app.graphql(
         Some(&scanner.access_token),
@@ -224,74 +56,6 @@ async fn confirm_code(app: &TestApp, scanner: &Member, code: &str) -> Value {
         json!({ "code": code }),
     )
     .await
-}
-
-/// Asserts a PENDING confirmation of `scanner` meeting `subject` at `event_id`; its ID.
-fn pending_confirmation(
-    body: &Value,
-    scanner: &Member,
-    subject: &Member,
-    event_id: &str,
-) -> String {
-    let c = &body["data"]["confirmMeeting"];
-    assert_eq!(c["status"], "PENDING", "{body}");
-    assert_eq!(c["scanner"]["id"], scanner.id.as_str(), "{body}");
-    assert_eq!(c["subject"]["id"], subject.id.as_str(), "{body}");
-    assert_eq!(c["event"]["id"], event_id, "{body}");
-    c["id"].as_str().unwrap().to_owned()
-}
-
-/// The subject shows a token, the scanner scans it: a PENDING confirmation's ID.
-async fn meet(app: &TestApp, scanner: &Member, subject: &Member, event_id: &str) -> String {
-    let token = meeting_token(app, subject, event_id).await;
-    let body = confirm_token(app, scanner, token_in(&token)).await;
-    pending_confirmation(&body, scanner, subject, event_id)
-}
-
-async fn respond(app: &TestApp, member: &Member, confirmation_id: &str, accept: bool) -> Value {
-    app.graphql(
-        Some(&member.access_token),
-        RESPOND,
-        json!({ "id": confirmation_id, "accept": accept }),
-    )
-    .await
-}
-
-/// `meet`, then the subject accepts: a CONFIRMED confirmation's ID.
-async fn meet_and_accept(
-    app: &TestApp,
-    scanner: &Member,
-    subject: &Member,
-    event_id: &str,
-) -> String {
-    let id = meet(app, scanner, subject, event_id).await;
-    let body = respond(app, subject, &id, true).await;
-    assert_eq!(
-        body["data"]["respondToMeeting"]["status"], "CONFIRMED",
-        "{body}"
-    );
-    id
-}
-
-/// `(inPersonCount, level)` as anyone, signed out, sees them.
-async fn verification(app: &TestApp, member: &Member) -> (i64, String) {
-    let body = app
-        .graphql(None, VERIFICATION, json!({ "id": member.id }))
-        .await;
-    let v = &body["data"]["user"]["verification"];
-    (
-        v["inPersonCount"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("{body}")),
-        v["level"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned(),
-    )
-}
-
-fn level(count: i64, level: &str) -> (i64, String) {
-    (count, level.to_owned())
 }
 
 /// The confirmation as `viewer` sees it through `node(id:)`: null when hidden.
@@ -324,18 +88,6 @@ async fn pending_of(app: &TestApp, member: &Member) -> (Vec<String>, i64) {
         })
         .collect();
     (ids, list["totalCount"].as_i64().unwrap())
-}
-
-async fn notification_kinds(app: &TestApp, member: &Member) -> Vec<String> {
-    let body = app
-        .graphql(Some(&member.access_token), NOTIFICATIONS, json!({}))
-        .await;
-    body["data"]["viewer"]["notifications"]["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{body}"))
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn withdraw(app: &TestApp, member: &Member, other_id: &str) -> Value {
@@ -388,23 +140,26 @@ async fn meetup(app: &TestApp, n: usize) -> Meetup {
     let group = app
         .create_group(&organiser, group_input("Hack Nights", 52.52, 13.405))
         .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let event_id = create_event(app, &organiser, starting_soon(&group_id, json!({}))).await;
+    let group_id = group.id.clone();
+    let event_id = app
+        .create_event(&organiser, starting_soon(&group_id, json!({})))
+        .await
+        .id;
     let mut people = Vec::new();
     for i in 0..n {
         people.push(
-            joined(
-                app,
+            app.new_member_of(
                 &group_id,
                 &format!("p{i}@example.com"),
                 &format!("P{i}"),
+                Address::Verified,
             )
             .await,
         );
     }
     for person in &people {
-        going(app, person, &event_id).await;
-        host_checks_in(app, &organiser, &event_id, person).await;
+        app.going(person, &event_id).await;
+        app.host_checks_in(&organiser, &event_id, person).await;
     }
     Meetup {
         organiser,
@@ -418,15 +173,16 @@ impl Meetup {
     /// A second event of the group, also starting in ten minutes, with these members
     /// GOING and checked in by the organiser.
     async fn second_event(&self, app: &TestApp, members: &[&Member]) -> String {
-        let id = create_event(
-            app,
-            &self.organiser,
-            starting_soon(&self.group_id, json!({ "title": "Second Room" })),
-        )
-        .await;
+        let id = app
+            .create_event(
+                &self.organiser,
+                starting_soon(&self.group_id, json!({ "title": "Second Room" })),
+            )
+            .await
+            .id;
         for member in members {
-            going(app, member, &id).await;
-            host_checks_in(app, &self.organiser, &id, member).await;
+            app.going(member, &id).await;
+            app.host_checks_in(&self.organiser, &id, member).await;
         }
         id
     }
@@ -439,35 +195,44 @@ async fn hosts_check_in_going_members_and_no_one_else_does() {
     let app = spawn_app().await;
     let m = meetup(&app, 0).await;
     let ev = m.event_id.as_str();
-    let ada = joined(&app, &m.group_id, "ada@example.com", "Ada").await;
-    let bea = joined(&app, &m.group_id, "bea@example.com", "Bea").await;
-    let cid = joined(&app, &m.group_id, "cid@example.com", "Cid").await;
-    let eve = joined(&app, &m.group_id, "eve@example.com", "Eve").await;
+    let ada = app
+        .new_member_of(&m.group_id, "ada@example.com", "Ada", Address::Verified)
+        .await;
+    let bea = app
+        .new_member_of(&m.group_id, "bea@example.com", "Bea", Address::Verified)
+        .await;
+    let cid = app
+        .new_member_of(&m.group_id, "cid@example.com", "Cid", Address::Verified)
+        .await;
+    let eve = app
+        .new_member_of(&m.group_id, "eve@example.com", "Eve", Address::Verified)
+        .await;
     for member in [&ada, &bea, &eve] {
-        going(&app, member, ev).await;
+        app.going(member, ev).await;
     }
     assert_eq!(viewer_rsvp(&app, &ada, ev).await["checkedIn"], false);
 
     // A member going to the event, but no host of it.
-    let body = check_in(&app, Some(&bea), ev, Some(&ada), None).await;
+    let body = app.check_in(Some(&bea), ev, Some(&ada), None).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // The EVENT_HOST role is not enough: one must host this event.
-    set_role(&app, &m.organiser, &m.group_id, &eve, "EVENT_HOST").await;
-    let body = check_in(&app, Some(&eve), ev, Some(&ada), None).await;
+    app.give_role(&m.organiser, &m.group_id, &eve, "EVENT_HOST")
+        .await;
+    let body = app.check_in(Some(&eve), ev, Some(&ada), None).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = check_in(&app, None, ev, Some(&ada), None).await;
+    let body = app.check_in(None, ev, Some(&ada), None).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     assert_eq!(viewer_rsvp(&app, &ada, ev).await["checkedIn"], false);
 
     // The event's host.
-    let body = check_in(&app, Some(&m.organiser), ev, Some(&ada), None).await;
+    let body = app.check_in(Some(&m.organiser), ev, Some(&ada), None).await;
     let rsvp = &body["data"]["checkIn"];
     assert_eq!(rsvp["checkedIn"], true, "{body}");
     assert_eq!(rsvp["status"], "GOING", "{body}");
     assert_eq!(rsvp["user"]["id"], ada.id.as_str(), "{body}");
     assert_eq!(rsvp["event"]["id"], ev, "{body}");
     // Again: nothing changes and nothing is refused.
-    let again = check_in(&app, Some(&m.organiser), ev, Some(&ada), None).await;
+    let again = app.check_in(Some(&m.organiser), ev, Some(&ada), None).await;
     assert_eq!(again["data"]["checkIn"]["checkedIn"], true, "{again}");
     assert_eq!(again["data"]["checkIn"]["id"], rsvp["id"], "{again}");
     let seen = viewer_rsvp(&app, &ada, ev).await;
@@ -475,16 +240,17 @@ async fn hosts_check_in_going_members_and_no_one_else_does() {
     assert_eq!(seen["status"], "GOING", "{seen}");
 
     // Only those GOING are checked in: not someone who never answered, nor one who said no.
-    let body = check_in(&app, Some(&m.organiser), ev, Some(&cid), None).await;
+    let body = app.check_in(Some(&m.organiser), ev, Some(&cid), None).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let no = answer(&app, &cid, ev, "NO").await;
+    let no = app.answer(&cid, ev, "NO").await;
     assert_eq!(no["data"]["rsvp"]["status"], "NOT_GOING", "{no}");
-    let body = check_in(&app, Some(&m.organiser), ev, Some(&cid), None).await;
+    let body = app.check_in(Some(&m.organiser), ev, Some(&cid), None).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // A co-organiser of the group may check people in.
-    set_role(&app, &m.organiser, &m.group_id, &bea, "CO_ORGANIZER").await;
-    host_checks_in(&app, &bea, ev, &eve).await;
+    app.give_role(&m.organiser, &m.group_id, &bea, "CO_ORGANIZER")
+        .await;
+    app.host_checks_in(&bea, ev, &eve).await;
     assert_eq!(viewer_rsvp(&app, &eve, ev).await["checkedIn"], true);
     assert_eq!(
         viewer_rsvp(&app, &bea, ev).await["checkedIn"],
@@ -498,22 +264,28 @@ async fn members_check_themselves_in_only_near_the_venue() {
     let app = spawn_app().await;
     let m = meetup(&app, 0).await;
     let ev = m.event_id.as_str();
-    let ada = joined(&app, &m.group_id, "ada@example.com", "Ada").await;
-    let cid = joined(&app, &m.group_id, "cid@example.com", "Cid").await;
-    going(&app, &ada, ev).await;
+    let ada = app
+        .new_member_of(&m.group_id, "ada@example.com", "Ada", Address::Verified)
+        .await;
+    let cid = app
+        .new_member_of(&m.group_id, "cid@example.com", "Cid", Address::Verified)
+        .await;
+    app.going(&ada, ev).await;
 
-    let body = check_in(&app, Some(&ada), ev, None, None).await;
+    let body = app.check_in(Some(&ada), ev, None, None).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(error_field(&body), "input.location", "{body}");
-    let body = check_in(&app, Some(&ada), ev, None, Some(FAR_FROM_VENUE)).await;
+    let body = app
+        .check_in(Some(&ada), ev, None, Some(FAR_FROM_VENUE))
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     assert_eq!(viewer_rsvp(&app, &ada, ev).await["checkedIn"], false);
 
     // Near the venue, but not going.
-    let body = check_in(&app, Some(&cid), ev, None, Some(NEAR_VENUE)).await;
+    let body = app.check_in(Some(&cid), ev, None, Some(NEAR_VENUE)).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
-    let body = check_in(&app, Some(&ada), ev, None, Some(NEAR_VENUE)).await;
+    let body = app.check_in(Some(&ada), ev, None, Some(NEAR_VENUE)).await;
     assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
     assert_eq!(body["data"]["checkIn"]["user"]["id"], ada.id.as_str());
     assert_eq!(viewer_rsvp(&app, &ada, ev).await["checkedIn"], true);
@@ -524,9 +296,13 @@ async fn the_check_in_radius_is_the_operators_to_set() {
     // FAR_FROM_VENUE is about 1.1 km away: outside the default 300 m, inside 2 km.
     let app = spawn_app_with(&[("KITH_CHECKIN_RADIUS_METERS", "2000")]).await;
     let m = meetup(&app, 0).await;
-    let ada = joined(&app, &m.group_id, "ada@example.com", "Ada").await;
-    going(&app, &ada, &m.event_id).await;
-    let body = check_in(&app, Some(&ada), &m.event_id, None, Some(FAR_FROM_VENUE)).await;
+    let ada = app
+        .new_member_of(&m.group_id, "ada@example.com", "Ada", Address::Verified)
+        .await;
+    app.going(&ada, &m.event_id).await;
+    let body = app
+        .check_in(Some(&ada), &m.event_id, None, Some(FAR_FROM_VENUE))
+        .await;
     assert_eq!(body["data"]["checkIn"]["checkedIn"], true, "{body}");
 }
 
@@ -534,14 +310,23 @@ async fn the_check_in_radius_is_the_operators_to_set() {
 async fn check_in_keeps_to_the_time_the_place_and_scheduled_events() {
     let app = spawn_app().await;
     let m = meetup(&app, 0).await;
-    let ada = joined(&app, &m.group_id, "ada@example.com", "Ada").await;
+    let ada = app
+        .new_member_of(&m.group_id, "ada@example.com", "Ada", Address::Verified)
+        .await;
 
     // An event a week ahead: too early for either kind.
-    let next_week = create_event(&app, &m.organiser, event_input(&m.group_id, json!({}))).await;
-    going(&app, &ada, &next_week).await;
-    let body = check_in(&app, Some(&m.organiser), &next_week, Some(&ada), None).await;
+    let next_week = app
+        .create_event(&m.organiser, event_input(&m.group_id, json!({})))
+        .await
+        .id;
+    app.going(&ada, &next_week).await;
+    let body = app
+        .check_in(Some(&m.organiser), &next_week, Some(&ada), None)
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    let body = check_in(&app, Some(&ada), &next_week, None, Some(VENUE)).await;
+    let body = app
+        .check_in(Some(&ada), &next_week, None, Some(VENUE))
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     assert_eq!(
         viewer_rsvp(&app, &ada, &next_week).await["checkedIn"],
@@ -549,54 +334,68 @@ async fn check_in_keeps_to_the_time_the_place_and_scheduled_events() {
     );
 
     // Online only: there is no venue to be near.
-    let online = create_event(
-        &app,
-        &m.organiser,
+    let online = app.create_event(&m.organiser,
         starting_soon(
             &m.group_id,
             json!({ "title": "Online Night", "venue": null, "onlineUrl": "https://meet.example/x" }),
-        ),
-    )
-    .await;
-    going(&app, &ada, &online).await;
-    let body = check_in(&app, Some(&ada), &online, None, Some(VENUE)).await;
+        ))
+    .await
+        .id;
+    app.going(&ada, &online).await;
+    let body = app.check_in(Some(&ada), &online, None, Some(VENUE)).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // Cancelled.
-    let called_off = create_event(
-        &app,
-        &m.organiser,
-        starting_soon(&m.group_id, json!({ "title": "Called Off" })),
-    )
-    .await;
-    going(&app, &ada, &called_off).await;
+    let called_off = app
+        .create_event(
+            &m.organiser,
+            starting_soon(&m.group_id, json!({ "title": "Called Off" })),
+        )
+        .await
+        .id;
+    app.going(&ada, &called_off).await;
     let body = app
         .graphql(
             Some(&m.organiser.access_token),
             CANCEL_EVENT,
-            json!({ "id": called_off }),
+            json!({ "input": { "eventId": called_off } }),
         )
         .await;
     assert_eq!(body["data"]["cancelEvent"]["status"], "CANCELLED", "{body}");
-    let body = check_in(&app, Some(&m.organiser), &called_off, Some(&ada), None).await;
+    let body = app
+        .check_in(Some(&m.organiser), &called_off, Some(&ada), None)
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    let body = check_in(&app, Some(&ada), &called_off, None, Some(NEAR_VENUE)).await;
+    let body = app
+        .check_in(Some(&ada), &called_off, None, Some(NEAR_VENUE))
+        .await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     // Control: the event starting soon takes the same member.
-    going(&app, &ada, &m.event_id).await;
+    app.going(&ada, &m.event_id).await;
     self_checks_in(&app, &ada, &m.event_id).await;
 }
 
 // ---- Meeting tokens ----
+
+/// Eight characters, upper case, never the letters O, I or L (which read as digits).
+fn assert_reads_clearly(code: &str) {
+    assert_eq!(code.chars().count(), 8, "{code}");
+    assert!(
+        code.chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+        "{code}"
+    );
+    assert!(!code.contains(['O', 'I', 'L']), "{code}");
+}
 
 #[tokio::test]
 async fn a_meeting_token_is_a_short_lived_jwt_of_its_own_kind() {
     let app = spawn_app().await;
     let m = meetup(&app, 1).await;
     let ada = &m.people[0];
-    let made = meeting_token(&app, ada, &m.event_id).await;
-    let token = token_in(&made);
+    let made = app.meeting_token(ada, &m.event_id).await;
+    let token = &made.token;
 
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::HS256);
@@ -623,8 +422,10 @@ async fn a_meeting_token_is_a_short_lived_jwt_of_its_own_kind() {
         exp > iat && exp - iat < 60,
         "a lifetime under a minute: {claims}"
     );
-    let expires_at: DateTime<Utc> = made["expiresAt"].as_str().unwrap().parse().unwrap();
-    assert!((expires_at.timestamp() - exp).abs() <= 1, "{made} {claims}");
+    assert!(
+        (made.expires_at.timestamp() - exp).abs() <= 1,
+        "{made:?} {claims}"
+    );
     // Not an access token's key.
     assert!(
         jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(&access_key()), &validation)
@@ -633,35 +434,30 @@ async fn a_meeting_token_is_a_short_lived_jwt_of_its_own_kind() {
 
     // The code: eight characters, upper case, never the letters O, I or L (which read as
     // digits). Codes are random, so a few are looked at.
-    let code = code_in_token(&made);
+    let code = &made.code;
     let mut codes = vec![code.to_owned()];
     for _ in 0..8 {
-        codes.push(code_in_token(&meeting_token(&app, ada, &m.event_id).await).to_owned());
+        codes.push(app.meeting_token(ada, &m.event_id).await.code);
     }
     for shown in &codes {
-        assert_eq!(shown.chars().count(), 8, "{shown}");
-        assert!(
-            shown
-                .chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
-            "{shown}"
-        );
-        assert!(!shown.contains(['O', 'I', 'L']), "{shown}");
+        assert_reads_clearly(shown);
     }
 
     // Each is new.
-    let next = meeting_token(&app, ada, &m.event_id).await;
-    assert_ne!(token_in(&next), token);
-    assert_ne!(code_in_token(&next), code);
-    assert_ne!(claims_of(token_in(&next))["jti"], jti.to_string());
+    let next = app.meeting_token(ada, &m.event_id).await;
+    assert_ne!(&next.token, token);
+    assert_ne!(&next.code, code);
+    assert_ne!(claims_of(&next.token)["jti"], jti.to_string());
 
     // Only for someone checked in at the event.
-    let bea = joined(&app, &m.group_id, "bea@example.com", "Bea").await;
-    going(&app, &bea, &m.event_id).await;
-    let body = create_token(&app, &bea, &m.event_id).await;
+    let bea = app
+        .new_member_of(&m.group_id, "bea@example.com", "Bea", Address::Verified)
+        .await;
+    app.going(&bea, &m.event_id).await;
+    let body = app.create_token(&bea, &m.event_id).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let outsider = app.sign_up("out@example.com", "Out").await;
-    let body = create_token(&app, &outsider, &m.event_id).await;
+    let body = app.create_token(&outsider, &m.event_id).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = app
         .graphql(None, CREATE_TOKEN, json!({ "e": m.event_id }))
@@ -674,8 +470,8 @@ async fn meeting_tokens_and_access_tokens_are_not_interchangeable() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, bea) = (&m.people[0], &m.people[1]);
-    let made = meeting_token(&app, bea, &m.event_id).await;
-    let token = token_in(&made);
+    let made = app.meeting_token(bea, &m.event_id).await;
+    let token = &made.token;
 
     // A meeting token is no access token.
     let body = app
@@ -684,7 +480,7 @@ async fn meeting_tokens_and_access_tokens_are_not_interchangeable() {
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
 
     // An access token is no meeting token.
-    let body = confirm_token(&app, ada, &bea.access_token).await;
+    let body = app.confirm_token(ada, &bea.access_token).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(error_field(&body), "input.token", "{body}");
 
@@ -723,19 +519,16 @@ async fn meeting_tokens_and_access_tokens_are_not_interchangeable() {
         ("garbage", "not-a-token".to_owned()),
     ];
     for (what, forgery) in forged {
-        let body = confirm_token(&app, ada, &forgery).await;
+        let body = app.confirm_token(ada, &forgery).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{what}: {body}");
         assert_eq!(error_field(&body), "input.token", "{what}: {body}");
     }
 
     // Control: the same claims, signed as the server signs them, are accepted; so each
     // refusal above was about the one thing changed, and none used the token up.
-    let body = confirm_token(
-        &app,
-        ada,
-        &sign(header_of_type("meet+jwt"), &claims, &meet_key),
-    )
-    .await;
+    let body = app
+        .confirm_token(ada, &sign(header_of_type("meet+jwt"), &claims, &meet_key))
+        .await;
     pending_confirmation(&body, ada, bea, &m.event_id);
 }
 
@@ -744,8 +537,8 @@ async fn an_expired_meeting_token_is_refused() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, bea) = (&m.people[0], &m.people[1]);
-    let made = meeting_token(&app, bea, &m.event_id).await;
-    let claims = claims_of(token_in(&made));
+    let made = app.meeting_token(bea, &m.event_id).await;
+    let claims = claims_of(&made.token);
     let key = meeting_key();
     let now = Utc::now().timestamp();
     // Forged with the server's key and recipe, its whole life over 90 s or 20 s ago.
@@ -753,8 +546,9 @@ async fn an_expired_meeting_token_is_refused() {
         let mut expired = claims.clone();
         expired["iat"] = json!(now - ago - 45);
         expired["exp"] = json!(now - ago);
-        let body =
-            confirm_token(&app, ada, &sign(header_of_type("meet+jwt"), &expired, &key)).await;
+        let body = app
+            .confirm_token(ada, &sign(header_of_type("meet+jwt"), &expired, &key))
+            .await;
         assert_eq!(
             error_code(&body),
             "BAD_USER_INPUT",
@@ -763,7 +557,9 @@ async fn an_expired_meeting_token_is_refused() {
         assert_eq!(error_field(&body), "input.token", "{body}");
     }
     // Control: the same claims with their own expiry are accepted.
-    let body = confirm_token(&app, ada, &sign(header_of_type("meet+jwt"), &claims, &key)).await;
+    let body = app
+        .confirm_token(ada, &sign(header_of_type("meet+jwt"), &claims, &key))
+        .await;
     pending_confirmation(&body, ada, bea, &m.event_id);
 }
 
@@ -777,21 +573,21 @@ async fn a_token_or_code_is_used_once() {
     let ev = m.event_id.as_str();
 
     // Scanned once, then replayed by someone else, as a token and as its code.
-    let made = meeting_token(&app, bea, ev).await;
-    let body = confirm_token(&app, ada, token_in(&made)).await;
+    let made = app.meeting_token(bea, ev).await;
+    let body = app.confirm_token(ada, &made.token).await;
     pending_confirmation(&body, ada, bea, ev);
-    let body = confirm_token(&app, cid, token_in(&made)).await;
+    let body = app.confirm_token(cid, &made.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    let body = confirm_code(&app, cid, code_in_token(&made)).await;
+    let body = confirm_code(&app, cid, &made.code).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     // Typed once, then replayed, as the code and as its token.
-    let made = meeting_token(&app, cid, ev).await;
-    let body = confirm_code(&app, ada, code_in_token(&made)).await;
+    let made = app.meeting_token(cid, ev).await;
+    let body = confirm_code(&app, ada, &made.code).await;
     pending_confirmation(&body, ada, cid, ev);
-    let body = confirm_code(&app, bea, code_in_token(&made)).await;
+    let body = confirm_code(&app, bea, &made.code).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    let body = confirm_token(&app, bea, token_in(&made)).await;
+    let body = app.confirm_token(bea, &made.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     // One confirmation each came of it.
@@ -805,15 +601,15 @@ async fn a_code_is_typed_in_any_case_with_spaces_or_dashes_and_alone() {
     let app = spawn_app().await;
     let m = meetup(&app, 3).await;
     let (ada, bea, cid) = (&m.people[0], &m.people[1], &m.people[2]);
-    let made = meeting_token(&app, bea, &m.event_id).await;
-    let code = code_in_token(&made);
+    let made = app.meeting_token(bea, &m.event_id).await;
+    let code = &made.code;
 
     // Token and code together, or neither.
     let body = app
         .graphql(
             Some(&ada.access_token),
             CONFIRM,
-            json!({ "token": token_in(&made), "code": code }),
+            json!({ "token": &made.token, "code": code }),
         )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
@@ -828,8 +624,8 @@ async fn a_code_is_typed_in_any_case_with_spaces_or_dashes_and_alone() {
     let body = confirm_code(&app, ada, &typed).await;
     pending_confirmation(&body, ada, bea, &m.event_id);
 
-    let made = meeting_token(&app, cid, &m.event_id).await;
-    let code = code_in_token(&made);
+    let made = app.meeting_token(cid, &m.event_id).await;
+    let code = &made.code;
     let typed = format!(" {} {}", &code[..4], code[4..].to_lowercase());
     let body = confirm_code(&app, ada, &typed).await;
     pending_confirmation(&body, ada, cid, &m.event_id);
@@ -843,22 +639,24 @@ async fn a_token_for_another_event_is_refused() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, cid) = (&m.people[0], &m.people[1]);
-    let bea = joined(&app, &m.group_id, "bea@example.com", "Bea").await;
+    let bea = app
+        .new_member_of(&m.group_id, "bea@example.com", "Bea", Address::Verified)
+        .await;
     let other = m.second_event(&app, &[&bea]).await;
 
     // Ada's token is for the first event, where Bea is not checked in.
-    let made = meeting_token(&app, ada, &m.event_id).await;
-    let body = confirm_token(&app, &bea, token_in(&made)).await;
+    let made = app.meeting_token(ada, &m.event_id).await;
+    let body = app.confirm_token(&bea, &made.token).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = confirm_code(&app, &bea, code_in_token(&made)).await;
+    let body = confirm_code(&app, &bea, &made.code).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // And the reverse: Bea's token for the second event, where Ada is not.
-    let theirs = meeting_token(&app, &bea, &other).await;
-    let body = confirm_token(&app, ada, token_in(&theirs)).await;
+    let theirs = app.meeting_token(&bea, &other).await;
+    let body = app.confirm_token(ada, &theirs.token).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // Control: someone at the token's event scans the same token; the meeting is there.
-    let body = confirm_token(&app, cid, token_in(&made)).await;
+    let body = app.confirm_token(cid, &made.token).await;
     pending_confirmation(&body, cid, ada, &m.event_id);
 }
 
@@ -867,28 +665,32 @@ async fn a_scanner_not_checked_in_is_refused() {
     let app = spawn_app().await;
     let m = meetup(&app, 1).await;
     let ada = &m.people[0];
-    let bea = joined(&app, &m.group_id, "bea@example.com", "Bea").await;
-    let cid = joined(&app, &m.group_id, "cid@example.com", "Cid").await;
+    let bea = app
+        .new_member_of(&m.group_id, "bea@example.com", "Bea", Address::Verified)
+        .await;
+    let cid = app
+        .new_member_of(&m.group_id, "cid@example.com", "Cid", Address::Verified)
+        .await;
     let outsider = app.verified_member("out@example.com", "Out").await;
-    going(&app, &bea, &m.event_id).await;
+    app.going(&bea, &m.event_id).await;
 
-    let made = meeting_token(&app, ada, &m.event_id).await;
+    let made = app.meeting_token(ada, &m.event_id).await;
     // Going, not checked in.
-    let body = confirm_token(&app, &bea, token_in(&made)).await;
+    let body = app.confirm_token(&bea, &made.token).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // A member not going, and someone not even in the group.
-    let body = confirm_code(&app, &cid, code_in_token(&made)).await;
+    let body = confirm_code(&app, &cid, &made.code).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = confirm_token(&app, &outsider, token_in(&made)).await;
+    let body = app.confirm_token(&outsider, &made.token).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = app
-        .graphql(None, CONFIRM, json!({ "token": token_in(&made) }))
+        .graphql(None, CONFIRM, json!({ "token": &made.token }))
         .await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
 
     // Once checked in, the same token goes through.
-    host_checks_in(&app, &m.organiser, &m.event_id, &bea).await;
-    let body = confirm_token(&app, &bea, token_in(&made)).await;
+    app.host_checks_in(&m.organiser, &m.event_id, &bea).await;
+    let body = app.confirm_token(&bea, &made.token).await;
     pending_confirmation(&body, &bea, ada, &m.event_id);
 }
 
@@ -897,14 +699,14 @@ async fn no_one_confirms_a_meeting_with_themselves() {
     let app = spawn_app().await;
     let m = meetup(&app, 1).await;
     let ada = &m.people[0];
-    let made = meeting_token(&app, ada, &m.event_id).await;
-    let body = confirm_token(&app, ada, token_in(&made)).await;
+    let made = app.meeting_token(ada, &m.event_id).await;
+    let body = app.confirm_token(ada, &made.token).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let made = meeting_token(&app, ada, &m.event_id).await;
-    let body = confirm_code(&app, ada, code_in_token(&made)).await;
+    let made = app.meeting_token(ada, &m.event_id).await;
+    let body = confirm_code(&app, ada, &made.code).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     assert_eq!(pending_of(&app, ada).await, (vec![], 0));
-    assert_eq!(verification(&app, ada).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(ada).await, level(0, "EMAIL"));
 }
 
 #[tokio::test]
@@ -912,8 +714,8 @@ async fn guessing_codes_is_rate_limited_even_for_the_right_one() {
     let app = spawn_app().await;
     let m = meetup(&app, 3).await;
     let (ada, bea, cid) = (&m.people[0], &m.people[1], &m.people[2]);
-    let made = meeting_token(&app, bea, &m.event_id).await;
-    let code = code_in_token(&made).to_owned();
+    let made = app.meeting_token(bea, &m.event_id).await;
+    let code = made.code.clone();
     let wrong: Vec<String> = "23456789ABCDEFGH"
         .chars()
         .map(|c| c.to_string().repeat(8))
@@ -955,26 +757,26 @@ async fn a_pair_is_confirmed_once_per_event_in_either_direction() {
     let m = meetup(&app, 2).await;
     let (ada, bea) = (&m.people[0], &m.people[1]);
     let ev = m.event_id.as_str();
-    let first = meet(&app, ada, bea, ev).await;
+    let first = app.meet(ada, bea, ev).await;
 
-    let again = meeting_token(&app, bea, ev).await;
-    let body = confirm_token(&app, ada, token_in(&again)).await;
+    let again = app.meeting_token(bea, ev).await;
+    let body = app.confirm_token(ada, &again.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "the same direction: {body}");
-    let back = meeting_token(&app, ada, ev).await;
-    let body = confirm_token(&app, bea, token_in(&back)).await;
+    let back = app.meeting_token(ada, ev).await;
+    let body = app.confirm_token(bea, &back.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "the other direction: {body}");
 
     // Whatever became of the first one.
-    let body = respond(&app, bea, &first, false).await;
+    let body = app.respond(bea, &first, false).await;
     assert_eq!(
         body["data"]["respondToMeeting"]["status"], "DECLINED",
         "{body}"
     );
-    let again = meeting_token(&app, bea, ev).await;
-    let body = confirm_token(&app, ada, token_in(&again)).await;
+    let again = app.meeting_token(bea, ev).await;
+    let body = app.confirm_token(ada, &again.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "after a decline: {body}");
-    let back = meeting_token(&app, ada, ev).await;
-    let body = confirm_code(&app, bea, code_in_token(&back)).await;
+    let back = app.meeting_token(ada, ev).await;
+    let body = confirm_code(&app, bea, &back.code).await;
     assert_eq!(
         error_code(&body),
         "CONFLICT",
@@ -985,9 +787,9 @@ async fn a_pair_is_confirmed_once_per_event_in_either_direction() {
 
     // At another event, the same two may confirm each other again: it still counts once.
     let other = m.second_event(&app, &[ada, bea]).await;
-    meet_and_accept(&app, bea, ada, &other).await;
-    assert_eq!(verification(&app, ada).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, bea).await, level(1, "IN_PERSON"));
+    app.meet_and_accept(bea, ada, &other).await;
+    assert_eq!(app.verification(ada).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(bea).await, level(1, "IN_PERSON"));
 }
 
 #[tokio::test]
@@ -996,21 +798,21 @@ async fn nothing_is_confirmed_outside_the_event_window() {
     let m = meetup(&app, 2).await;
     let (ada, bea) = (&m.people[0], &m.people[1]);
     let ev = m.event_id.as_str();
-    let made = meeting_token(&app, bea, ev).await;
+    let made = app.meeting_token(bea, ev).await;
     let now = Utc::now();
 
     // The event moves to two hours from now: more than 30 minutes early.
     move_event(&app, ev, now + Duration::hours(2), now + Duration::hours(4)).await;
-    let body = confirm_token(&app, ada, token_in(&made)).await;
+    let body = app.confirm_token(ada, &made.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "too early: {body}");
-    let body = create_token(&app, ada, ev).await;
+    let body = app.create_token(ada, ev).await;
     assert_eq!(error_code(&body), "CONFLICT", "too early: {body}");
 
     // It ended three hours ago: more than 2 hours late.
     move_event(&app, ev, now - Duration::hours(5), now - Duration::hours(3)).await;
-    let body = confirm_code(&app, ada, code_in_token(&made)).await;
+    let body = confirm_code(&app, ada, &made.code).await;
     assert_eq!(error_code(&body), "CONFLICT", "too late: {body}");
-    let body = create_token(&app, ada, ev).await;
+    let body = app.create_token(ada, ev).await;
     assert_eq!(error_code(&body), "CONFLICT", "too late: {body}");
 
     // Control: back to starting in ten minutes, the same token goes through.
@@ -1021,7 +823,7 @@ async fn nothing_is_confirmed_outside_the_event_window() {
         now + Duration::hours(2),
     )
     .await;
-    let body = confirm_token(&app, ada, token_in(&made)).await;
+    let body = app.confirm_token(ada, &made.token).await;
     pending_confirmation(&body, ada, bea, ev);
 }
 
@@ -1032,50 +834,52 @@ async fn the_subject_is_told_and_alone_answers() {
     let app = spawn_app().await;
     let m = meetup(&app, 3).await;
     let (ada, bea, cid) = (&m.people[0], &m.people[1], &m.people[2]);
-    let id = meet(&app, ada, bea, &m.event_id).await;
+    let id = app.meet(ada, bea, &m.event_id).await;
 
     assert!(
-        notification_kinds(&app, bea)
+        app.notification_kinds(bea)
             .await
             .contains(&"MEETING_REQUESTED".to_owned())
     );
     assert!(
-        !notification_kinds(&app, ada)
+        !app.notification_kinds(ada)
             .await
             .contains(&"MEETING_REQUESTED".to_owned())
     );
 
     // Not the scanner, not someone else, not an unknown confirmation.
-    let body = respond(&app, ada, &id, true).await;
+    let body = app.respond(ada, &id, true).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = respond(&app, cid, &id, true).await;
+    let body = app.respond(cid, &id, true).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let body = respond(&app, bea, &unknown_id("MeetingConfirmation"), true).await;
+    let body = app
+        .respond(bea, &unknown_id("MeetingConfirmation"), true)
+        .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     let seen = confirmation_seen_by(&app, Some(bea), &id).await;
     assert_eq!(seen["status"], "PENDING", "{seen}");
-    assert_eq!(verification(&app, ada).await, level(0, "EMAIL"));
-    assert_eq!(verification(&app, bea).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(ada).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(bea).await, level(0, "EMAIL"));
 
-    let body = respond(&app, bea, &id, true).await;
+    let body = app.respond(bea, &id, true).await;
     let answered = &body["data"]["respondToMeeting"];
     assert_eq!(answered["status"], "CONFIRMED", "{body}");
     assert_eq!(answered["id"], id.as_str());
     assert_eq!(answered["scanner"]["id"], ada.id.as_str());
     assert_eq!(answered["subject"]["id"], bea.id.as_str());
     // The same answer again changes nothing; the other answer is too late.
-    let body = respond(&app, bea, &id, true).await;
+    let body = app.respond(bea, &id, true).await;
     assert_eq!(
         body["data"]["respondToMeeting"]["status"], "CONFIRMED",
         "{body}"
     );
-    let body = respond(&app, bea, &id, false).await;
+    let body = app.respond(bea, &id, false).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     // Both host-checked, both verified by email: it counts for both.
-    assert_eq!(verification(&app, ada).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, bea).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, cid).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(ada).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(bea).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(cid).await, level(0, "EMAIL"));
     assert_eq!(pending_of(&app, bea).await, (vec![], 0));
 }
 
@@ -1084,30 +888,30 @@ async fn a_declined_meeting_counts_for_nobody() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, bea) = (&m.people[0], &m.people[1]);
-    let id = meet(&app, ada, bea, &m.event_id).await;
+    let id = app.meet(ada, bea, &m.event_id).await;
 
-    let body = respond(&app, bea, &id, false).await;
+    let body = app.respond(bea, &id, false).await;
     assert_eq!(
         body["data"]["respondToMeeting"]["status"], "DECLINED",
         "{body}"
     );
-    assert_eq!(verification(&app, ada).await, level(0, "EMAIL"));
-    assert_eq!(verification(&app, bea).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(ada).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(bea).await, level(0, "EMAIL"));
     assert_eq!(pending_of(&app, bea).await, (vec![], 0));
 
-    let body = respond(&app, bea, &id, false).await;
+    let body = app.respond(bea, &id, false).await;
     assert_eq!(
         body["data"]["respondToMeeting"]["status"], "DECLINED",
         "{body}"
     );
-    let body = respond(&app, bea, &id, true).await;
+    let body = app.respond(bea, &id, true).await;
     assert_eq!(
         error_code(&body),
         "CONFLICT",
         "no changing one's mind: {body}"
     );
-    assert_eq!(verification(&app, ada).await, level(0, "EMAIL"));
-    assert_eq!(verification(&app, bea).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(ada).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(bea).await, level(0, "EMAIL"));
 }
 
 #[tokio::test]
@@ -1118,27 +922,27 @@ async fn withdrawing_takes_back_every_meeting_with_that_person_at_once() {
     let ev = m.event_id.as_str();
     let other = m.second_event(&app, &[ada, bea]).await;
 
-    let here = meet_and_accept(&app, ada, bea, ev).await;
-    let there = meet_and_accept(&app, bea, ada, &other).await;
-    meet_and_accept(&app, cid, ada, ev).await;
-    let pending = meet(&app, bea, cid, ev).await;
-    assert_eq!(verification(&app, ada).await, level(2, "IN_PERSON"));
-    assert_eq!(verification(&app, bea).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, cid).await, level(1, "IN_PERSON"));
+    let here = app.meet_and_accept(ada, bea, ev).await;
+    let there = app.meet_and_accept(bea, ada, &other).await;
+    app.meet_and_accept(cid, ada, ev).await;
+    let pending = app.meet(bea, cid, ev).await;
+    assert_eq!(app.verification(ada).await, level(2, "IN_PERSON"));
+    assert_eq!(app.verification(bea).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(cid).await, level(1, "IN_PERSON"));
 
     // Bea takes back both of her meetings with Ada, whoever scanned.
     let body = withdraw(&app, bea, &ada.id).await;
     assert_eq!(body["data"]["withdrawMeeting"], true, "{body}");
-    assert_eq!(verification(&app, ada).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, bea).await, level(0, "EMAIL"));
-    assert_eq!(verification(&app, cid).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(ada).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(bea).await, level(0, "EMAIL"));
+    assert_eq!(app.verification(cid).await, level(1, "IN_PERSON"));
     for id in [&here, &there] {
         let seen = confirmation_seen_by(&app, Some(ada), id).await;
         assert_eq!(seen["status"], "WITHDRAWN", "{seen}");
     }
     // Withdrawn still counts as the pair's confirmation at that event.
-    let made = meeting_token(&app, bea, ev).await;
-    let body = confirm_token(&app, ada, token_in(&made)).await;
+    let made = app.meeting_token(bea, ev).await;
+    let body = app.confirm_token(ada, &made.token).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     // A pending one is withdrawn too, and can no longer be answered.
@@ -1146,9 +950,9 @@ async fn withdrawing_takes_back_every_meeting_with_that_person_at_once() {
     let body = withdraw(&app, cid, &bea.id).await;
     assert_eq!(body["data"]["withdrawMeeting"], true, "{body}");
     assert_eq!(pending_of(&app, cid).await, (vec![], 0));
-    let body = respond(&app, cid, &pending, true).await;
+    let body = app.respond(cid, &pending, true).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    assert_eq!(verification(&app, cid).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(cid).await, level(1, "IN_PERSON"));
 
     let body = withdraw(&app, ada, &unknown_id("User")).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
@@ -1161,24 +965,26 @@ async fn in_person_needs_both_checked_in_by_a_host_and_an_email() {
     let app = spawn_app().await;
     let m = meetup(&app, 1).await;
     let ada = &m.people[0];
-    let bea = joined(&app, &m.group_id, "bea@example.com", "Bea").await;
-    let dan = member_of(&app, &m.group_id, "dan@example.com").await;
-    going(&app, &bea, &m.event_id).await;
-    going(&app, &dan, &m.event_id).await;
+    let bea = app
+        .new_member_of(&m.group_id, "bea@example.com", "Bea", Address::Verified)
+        .await;
+    let dan = app.member_of(&m.group_id, "dan@example.com").await;
+    app.going(&bea, &m.event_id).await;
+    app.going(&dan, &m.event_id).await;
     self_checks_in(&app, &bea, &m.event_id).await;
-    host_checks_in(&app, &m.organiser, &m.event_id, &dan).await;
-    assert_eq!(verification(&app, &dan).await, level(0, "UNVERIFIED"));
+    app.host_checks_in(&m.organiser, &m.event_id, &dan).await;
+    assert_eq!(app.verification(&dan).await, level(0, "UNVERIFIED"));
 
     // Bea checked herself in: the meeting counts, the level does not move.
-    meet_and_accept(&app, ada, &bea, &m.event_id).await;
-    assert_eq!(verification(&app, ada).await, level(1, "EMAIL"));
-    assert_eq!(verification(&app, &bea).await, level(1, "EMAIL"));
+    app.meet_and_accept(ada, &bea, &m.event_id).await;
+    assert_eq!(app.verification(ada).await, level(1, "EMAIL"));
+    assert_eq!(app.verification(&bea).await, level(1, "EMAIL"));
 
     // Dan was checked in by a host but never verified his email.
-    meet_and_accept(&app, &dan, ada, &m.event_id).await;
-    assert_eq!(verification(&app, ada).await, level(2, "IN_PERSON"));
-    assert_eq!(verification(&app, &dan).await, level(1, "UNVERIFIED"));
-    assert_eq!(verification(&app, &bea).await, level(1, "EMAIL"));
+    app.meet_and_accept(&dan, ada, &m.event_id).await;
+    assert_eq!(app.verification(ada).await, level(2, "IN_PERSON"));
+    assert_eq!(app.verification(&dan).await, level(1, "UNVERIFIED"));
+    assert_eq!(app.verification(&bea).await, level(1, "EMAIL"));
 }
 
 #[tokio::test]
@@ -1186,10 +992,12 @@ async fn a_host_check_in_upgrades_a_self_check_in() {
     let app = spawn_app().await;
     let m = meetup(&app, 1).await;
     let ada = &m.people[0];
-    let bea = joined(&app, &m.group_id, "bea@example.com", "Bea").await;
-    going(&app, &bea, &m.event_id).await;
+    let bea = app
+        .new_member_of(&m.group_id, "bea@example.com", "Bea", Address::Verified)
+        .await;
+    app.going(&bea, &m.event_id).await;
     self_checks_in(&app, &bea, &m.event_id).await;
-    host_checks_in(&app, &m.organiser, &m.event_id, &bea).await;
+    app.host_checks_in(&m.organiser, &m.event_id, &bea).await;
     assert_eq!(
         viewer_rsvp(&app, &bea, &m.event_id).await["checkedIn"],
         true
@@ -1198,9 +1006,9 @@ async fn a_host_check_in_upgrades_a_self_check_in() {
     // And the reverse changes nothing: Ada, checked in by the host, checks herself in too.
     self_checks_in(&app, ada, &m.event_id).await;
 
-    meet_and_accept(&app, ada, &bea, &m.event_id).await;
-    assert_eq!(verification(&app, ada).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, &bea).await, level(1, "IN_PERSON"));
+    app.meet_and_accept(ada, &bea, &m.event_id).await;
+    assert_eq!(app.verification(ada).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(&bea).await, level(1, "IN_PERSON"));
 }
 
 #[tokio::test]
@@ -1210,8 +1018,15 @@ async fn hosts_check_in_until_two_hours_after_the_end_members_until_the_end() {
     let ev = m.event_id.as_str();
     let mut members = Vec::new();
     for name in ["ada", "bea", "cid"] {
-        let member = joined(&app, &m.group_id, &format!("{name}@example.com"), name).await;
-        going(&app, &member, ev).await;
+        let member = app
+            .new_member_of(
+                &m.group_id,
+                &format!("{name}@example.com"),
+                name,
+                Address::Verified,
+            )
+            .await;
+        app.going(&member, ev).await;
         members.push(member);
     }
     let (ada, bea, cid) = (&members[0], &members[1], &members[2]);
@@ -1219,13 +1034,13 @@ async fn hosts_check_in_until_two_hours_after_the_end_members_until_the_end() {
 
     // It ended an hour ago: members can no longer check themselves in, hosts still can.
     move_event(&app, ev, now - Duration::hours(3), now - Duration::hours(1)).await;
-    let body = check_in(&app, Some(ada), ev, None, Some(NEAR_VENUE)).await;
+    let body = app.check_in(Some(ada), ev, None, Some(NEAR_VENUE)).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
-    host_checks_in(&app, &m.organiser, ev, ada).await;
+    app.host_checks_in(&m.organiser, ev, ada).await;
 
     // Three hours ago: no one.
     move_event(&app, ev, now - Duration::hours(5), now - Duration::hours(3)).await;
-    let body = check_in(&app, Some(&m.organiser), ev, Some(bea), None).await;
+    let body = app.check_in(Some(&m.organiser), ev, Some(bea), None).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
     assert_eq!(viewer_rsvp(&app, bea, ev).await["checkedIn"], false);
 
@@ -1237,7 +1052,7 @@ async fn hosts_check_in_until_two_hours_after_the_end_members_until_the_end() {
         now + Duration::hours(2),
     )
     .await;
-    host_checks_in(&app, &m.organiser, ev, bea).await;
+    app.host_checks_in(&m.organiser, ev, bea).await;
     self_checks_in(&app, cid, ev).await;
 }
 
@@ -1248,17 +1063,18 @@ async fn hosts_check_in_until_two_hours_after_the_end_members_until_the_end() {
 async fn a_ring_of_fresh_accounts_reaches_in_person_and_no_further() {
     let app = spawn_app().await;
     let m = meetup(&app, 4).await;
-    going(&app, &m.organiser, &m.event_id).await;
-    host_checks_in(&app, &m.organiser, &m.event_id, &m.organiser).await;
+    app.going(&m.organiser, &m.event_id).await;
+    app.host_checks_in(&m.organiser, &m.event_id, &m.organiser)
+        .await;
     let ring: Vec<&Member> = std::iter::once(&m.organiser).chain(&m.people).collect();
     for i in 0..ring.len() {
         for j in i + 1..ring.len() {
-            meet_and_accept(&app, ring[i], ring[j], &m.event_id).await;
+            app.meet_and_accept(ring[i], ring[j], &m.event_id).await;
         }
     }
     for member in &ring {
         assert_eq!(
-            verification(&app, member).await,
+            app.verification(member).await,
             level(ring.len() as i64 - 1, "IN_PERSON"),
             "{}",
             member.email
@@ -1273,7 +1089,7 @@ async fn who_confirmed_whom_is_for_the_two_of_them() {
     let app = spawn_app().await;
     let m = meetup(&app, 3).await;
     let (ada, bea, cid) = (&m.people[0], &m.people[1], &m.people[2]);
-    let id = meet(&app, ada, bea, &m.event_id).await;
+    let id = app.meet(ada, bea, &m.event_id).await;
 
     for party in [ada, bea] {
         let seen = confirmation_seen_by(&app, Some(party), &id).await;
@@ -1290,7 +1106,7 @@ async fn who_confirmed_whom_is_for_the_two_of_them() {
     assert_eq!(pending_of(&app, ada).await, (vec![], 0));
     assert_eq!(pending_of(&app, cid).await, (vec![], 0));
 
-    let body = respond(&app, bea, &id, true).await;
+    let body = app.respond(bea, &id, true).await;
     assert_eq!(
         body["data"]["respondToMeeting"]["status"], "CONFIRMED",
         "{body}"
@@ -1304,8 +1120,8 @@ async fn who_confirmed_whom_is_for_the_two_of_them() {
         "CONFIRMED"
     );
     // What everyone sees: the count and the level.
-    assert_eq!(verification(&app, ada).await, level(1, "IN_PERSON"));
-    assert_eq!(verification(&app, bea).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(ada).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(bea).await, level(1, "IN_PERSON"));
 }
 
 #[tokio::test]
@@ -1313,8 +1129,8 @@ async fn pending_confirmations_come_newest_first() {
     let app = spawn_app().await;
     let m = meetup(&app, 3).await;
     let (ada, bea, cid) = (&m.people[0], &m.people[1], &m.people[2]);
-    let older = meet(&app, ada, cid, &m.event_id).await;
-    let newer = meet(&app, bea, cid, &m.event_id).await;
+    let older = app.meet(ada, cid, &m.event_id).await;
+    let newer = app.meet(bea, cid, &m.event_id).await;
     assert_eq!(
         pending_of(&app, cid).await,
         (vec![newer.clone(), older.clone()], 2)
@@ -1399,7 +1215,10 @@ async fn people_to_meet_are_ranked_by_shared_interests_leaving_out_reports() {
     let (chess, hiking, pottery, go, rust) = (&ids[0], &ids[1], &ids[2], &ids[3], &ids[4]);
     let mut members = Vec::new();
     for name in ["vic", "one", "two", "none", "reporter", "reported", "nay"] {
-        members.push(member_of(&app, &m.group_id, &format!("{name}@example.com")).await);
+        members.push(
+            app.member_of(&m.group_id, &format!("{name}@example.com"))
+                .await,
+        );
     }
     let [vic, one, two, none, reporter, reported, nay] = &members[..] else {
         unreachable!()
@@ -1414,9 +1233,9 @@ async fn people_to_meet_are_ranked_by_shared_interests_leaving_out_reports() {
     app.set_interests(reported, &all_three).await;
     app.set_interests(nay, &all_three).await;
     for member in [vic, one, two, none, reporter, reported] {
-        going(&app, member, ev).await;
+        app.going(member, ev).await;
     }
-    let no = answer(&app, nay, ev, "NO").await;
+    let no = app.answer(nay, ev, "NO").await;
     assert_eq!(no["data"]["rsvp"]["status"], "NOT_GOING", "{no}");
     let body = report(&app, reporter, &vic.id, "Made me uneasy", Some(ev)).await;
     assert_eq!(body["data"]["reportUser"], true, "{body}");
@@ -1492,7 +1311,7 @@ async fn guesses_sent_at_once_are_counted_before_they_are_looked_up() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, bob) = (&m.people[0], &m.people[1]);
-    let right = code_in_token(&meeting_token(&app, ada, &m.event_id).await).to_owned();
+    let right = app.meeting_token(ada, &m.event_id).await.code;
     // Thirty wrong guesses and the right code, all at once.
     let mut guesses: Vec<String> = (0..30).map(|i| format!("ZZZZZ{i:03}")).collect();
     guesses.push(right.clone());
@@ -1514,19 +1333,19 @@ async fn an_answer_racing_a_withdrawal_never_undoes_it() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, bob) = (&m.people[0], &m.people[1]);
-    let id = meet(&app, bob, ada, &m.event_id).await;
+    let id = app.meet(bob, ada, &m.event_id).await;
     let withdraw = app.graphql(
         Some(&bob.access_token),
         "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) }",
         json!({ "u": ada.id }),
     );
-    let (accepted, withdrawn) = tokio::join!(respond(&app, ada, &id, true), withdraw);
+    let (accepted, withdrawn) = tokio::join!(app.respond(ada, &id, true), withdraw);
     assert_eq!(withdrawn["data"]["withdrawMeeting"], true, "{withdrawn}");
     let seen = confirmation_seen_by(&app, Some(ada), &id).await;
     // Whichever came first, the withdrawal stands: the meeting counts for no one.
     assert_eq!(seen["status"], "WITHDRAWN", "{seen} after {accepted}");
-    assert_eq!(verification(&app, ada).await.0, 0);
-    assert_eq!(verification(&app, bob).await.0, 0);
+    assert_eq!(app.verification(ada).await.0, 0);
+    assert_eq!(app.verification(bob).await.0, 0);
 }
 
 #[tokio::test]
@@ -1534,14 +1353,14 @@ async fn who_says_no_after_checking_in_is_no_longer_checked_in() {
     let app = spawn_app().await;
     let m = meetup(&app, 2).await;
     let (ada, bob) = (&m.people[0], &m.people[1]);
-    let token = meeting_token(&app, ada, &m.event_id).await;
-    crate::events::answer(&app, ada, &m.event_id, "NO").await;
-    let body = confirm_token(&app, bob, token_in(&token)).await;
+    let token = app.meeting_token(ada, &m.event_id).await;
+    app.answer(ada, &m.event_id, "NO").await;
+    let body = app.confirm_token(bob, &token.token).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = create_token(&app, ada, &m.event_id).await;
+    let body = app.create_token(ada, &m.event_id).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // Coming back means checking in again.
-    going(&app, ada, &m.event_id).await;
+    app.going(ada, &m.event_id).await;
     let rsvp = viewer_rsvp(&app, ada, &m.event_id).await;
     assert_eq!(rsvp["checkedIn"], false, "{rsvp}");
 }

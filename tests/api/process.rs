@@ -8,17 +8,9 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-fn kith() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kith"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    command
-}
-
 /// Runs `kith` with `env` and returns its exit status and standard error.
 fn run_failing(env: &[(&str, &str)]) -> (i32, String) {
-    let mut command = kith();
+    let mut command = kith_command();
     command.env("KITH_LISTEN", "127.0.0.1:0");
     for (k, v) in env {
         command.env(k, v);
@@ -74,7 +66,7 @@ struct Server {
 }
 
 fn start_server(database_url: &str) -> Server {
-    let mut child = kith()
+    let mut child = kith_command()
         .env("DATABASE_URL", database_url)
         .env("KITH_LISTEN", "127.0.0.1:0")
         .env("KITH_JWT_SECRET", TEST_SECRET)

@@ -16,14 +16,8 @@ const CHANGE_EMAIL: &str = "mutation($e: String!, $p: String!) { changeEmail(inp
 const VERIFY: &str =
     "mutation($c: String!) { verifyEmail(input: { code: $c }) { verification { emailVerified } } }";
 const VIEWER: &str = "{ viewer { email user { id verification { emailVerified } } } }";
-const REFRESH: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken } }";
 
 const NEW_PASSWORD: &str = "a brand new secret";
-
-/// A six-digit code that is not `code`.
-fn wrong(code: &str) -> String {
-    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
-}
 
 async fn request_reset(app: &TestApp, email: &str) -> Value {
     app.graphql(None, REQUEST, json!({ "e": email })).await
@@ -223,11 +217,23 @@ async fn reset_codes_are_newest_only_single_use_and_die_after_five_wrong_tries()
     // Four wrong tries are told so; the fifth kills the code, and then the right one fails.
     let third = reset_code(&app, "bo@example.com").await;
     for _ in 0..4 {
-        let body = reset(&app, "bo@example.com", &wrong(&third), "yet another secret").await;
+        let body = reset(
+            &app,
+            "bo@example.com",
+            &wrong_code(&third),
+            "yet another secret",
+        )
+        .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
         assert_eq!(error_field(&body), "input.code", "{body}");
     }
-    let body = reset(&app, "bo@example.com", &wrong(&third), "yet another secret").await;
+    let body = reset(
+        &app,
+        "bo@example.com",
+        &wrong_code(&third),
+        "yet another secret",
+    )
+    .await;
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
     let body = reset(&app, "bo@example.com", &third, "yet another secret").await;
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
@@ -364,7 +370,7 @@ async fn guessing_codes_locks_every_address_alike_member_or_not() {
     let code = reset_code(&app, "bo@example.com").await;
     let addresses = ["bo@example.com", "cy@example.com", "nobody@example.com"];
     for round in 1..=4 {
-        let answers: Vec<Value> = try_each(&app, &addresses, &wrong(&code)).await;
+        let answers: Vec<Value> = try_each(&app, &addresses, &wrong_code(&code)).await;
         for body in &answers {
             assert_eq!(error_code(body), "BAD_USER_INPUT", "round {round}: {body}");
             assert_eq!(error_field(body), "input.code", "{body}");
@@ -374,7 +380,7 @@ async fn guessing_codes_locks_every_address_alike_member_or_not() {
             );
         }
     }
-    let locked: Vec<Value> = try_each(&app, &addresses, &wrong(&code)).await;
+    let locked: Vec<Value> = try_each(&app, &addresses, &wrong_code(&code)).await;
     let waits: Vec<i64> = locked
         .iter()
         .map(|body| {

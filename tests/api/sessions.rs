@@ -7,7 +7,6 @@ use crate::helpers::*;
 
 const SESSIONS: &str = "{ viewer { sessions { id createdAt lastUsedAt userAgent current } } }";
 const REVOKE: &str = "mutation($id: ID!) { revokeSession(input: { sessionId: $id }) }";
-const REFRESH: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken } }";
 const CHANGE: &str = "mutation($c: String!, $n: String!) { changePassword(input: { currentPassword: $c, newPassword: $n }) }";
 
 async fn sessions_of(app: &TestApp, access_token: &str) -> Vec<Value> {

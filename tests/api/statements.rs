@@ -8,16 +8,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn statements(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
+    app.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
         .expect("the statement counter is exported")
         .trim()
@@ -40,10 +33,8 @@ async fn cost(app: &TestApp, token: &str, query: &str, variables: Value) -> (u64
     (fewest, body)
 }
 
-#[tokio::test]
-async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
-    let app = spawn_app().await;
-    let ann = app.verified_member("ann@example.com", "Ann").await;
+/// 101 groups near Berlin with two interests each, made by `ann`: the last one's ID.
+async fn a_hundred_and_one_groups(app: &TestApp, ann: &Member) -> String {
     let likes = app.interest_ids(&["Hiking", "Chess"]).await;
     let mut group_id = String::new();
     for i in 0..101 {
@@ -53,19 +44,22 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
             13.405,
             json!({ "interestIds": likes }),
         );
-        group_id = app.create_group(&ann, input).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        group_id = app.create_group(ann, input).await.id;
     }
+    group_id
+}
+
+/// `searchGroups` with what each group is related to costs a few statements more than
+/// without, for 20 results or 100.
+async fn searching_groups_costs_a_few_statements(app: &TestApp, ann: &Member) {
     // How many statements the search itself takes depends on how far it must widen its
     // circle to fill the page; what each result adds must not depend on the page size.
     let plain = "query($n: Int!) { searchGroups(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 50 }, first: $n) { edges { distanceKm node { name memberCount } } } }";
     let full = "query($n: Int!) { searchGroups(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 50 }, first: $n) { edges { distanceKm node { name memberCount interests { name } organizers { displayName } viewerMembership { role } } } } }";
     let mut added = Vec::new();
     for n in [20, 100] {
-        let (base, _) = cost(&app, &ann.access_token, plain, json!({ "n": n })).await;
-        let (with_related, body) = cost(&app, &ann.access_token, full, json!({ "n": n })).await;
+        let (base, _) = cost(app, &ann.access_token, plain, json!({ "n": n })).await;
+        let (with_related, body) = cost(app, &ann.access_token, full, json!({ "n": n })).await;
         assert_eq!(
             body["data"]["searchGroups"]["edges"]
                 .as_array()
@@ -88,7 +82,10 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
         added[0],
         added[1]
     );
+}
 
+/// 101 online events of the group, three days from now, a minute apart.
+async fn a_hundred_and_one_events(app: &TestApp, ann: &Member, group_id: &str) {
     let starts = Utc::now() + Duration::days(3);
     for i in 0..101 {
         let at = starts + Duration::minutes(i);
@@ -97,25 +94,22 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
             "startsAt": at.to_rfc3339(), "endsAt": (at + Duration::hours(1)).to_rfc3339(),
             "onlineUrl": "https://meet.example/x",
         });
-        let body = app
-            .graphql(
-                Some(&ann.access_token),
-                "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-                json!({ "input": input }),
-            )
-            .await;
-        assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+        app.create_event(ann, input).await;
     }
+}
+
+/// A group's `upcomingEvents` with what each event is related to.
+async fn upcoming_events_cost_a_few_statements(app: &TestApp, ann: &Member, group_id: &str) {
     let events = "query($g: ID!, $n: Int!) { group(id: $g) { upcomingEvents(first: $n) { nodes { title goingCount group { name } hosts { displayName } viewerRsvp { status } } } } }";
     let (twenty, _) = cost(
-        &app,
+        app,
         &ann.access_token,
         events,
         json!({ "g": group_id, "n": 20 }),
     )
     .await;
     let (hundred, body) = cost(
-        &app,
+        app,
         &ann.access_token,
         events,
         json!({ "g": group_id, "n": 100 }),
@@ -133,11 +127,13 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
         "upcomingEvents: {twenty} statements for 20, {hundred} for 100"
     );
     println!("upcomingEvents: {twenty} statements for 20 items, {hundred} for 100");
+}
 
-    // The home screen: events near a place with their group, hosts, goingCount and the
-    // viewer's RSVP.
+/// The home screen: events near a place with their group, hosts, goingCount and the
+/// viewer's RSVP.
+async fn the_home_screen_costs_a_few_statements(app: &TestApp, ann: &Member) {
     let home = "query($n: Int!) { searchEvents(filter: { near: { lat: 52.52, lng: 13.405 }, radiusKm: 25 }, first: $n) { edges { distanceKm node { title goingCount group { name } hosts { displayName } viewerRsvp { status } } } } }";
-    let (twenty, body) = cost(&app, &ann.access_token, home, json!({ "n": 20 })).await;
+    let (twenty, body) = cost(app, &ann.access_token, home, json!({ "n": 20 })).await;
     assert_eq!(
         body["data"]["searchEvents"]["edges"]
             .as_array()
@@ -145,7 +141,7 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
             .len(),
         20
     );
-    let (hundred, body) = cost(&app, &ann.access_token, home, json!({ "n": 100 })).await;
+    let (hundred, body) = cost(app, &ann.access_token, home, json!({ "n": 100 })).await;
     assert_eq!(
         body["data"]["searchEvents"]["edges"]
             .as_array()
@@ -158,4 +154,15 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
         "searchEvents: {twenty} statements for 20, {hundred} for 100"
     );
     println!("searchEvents (home screen): {twenty} statements for 20 items, {hundred} for 100");
+}
+
+#[tokio::test]
+async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
+    let app = spawn_app().await;
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let group_id = a_hundred_and_one_groups(&app, &ann).await;
+    searching_groups_costs_a_few_statements(&app, &ann).await;
+    a_hundred_and_one_events(&app, &ann, &group_id).await;
+    upcoming_events_cost_a_few_statements(&app, &ann, &group_id).await;
+    the_home_screen_costs_a_few_statements(&app, &ann).await;
 }

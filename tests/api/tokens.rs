@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use kith::auth::{AccessTokens, Keys};
 use serde_json::{Value, json};
 
@@ -12,9 +12,11 @@ use crate::helpers::*;
 /// The session the member's access token was issued for: a token is honoured only while
 /// its session lasts, so forged tokens name a real one.
 fn session_of(member: &Member) -> uuid::Uuid {
-    let payload = member.access_token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    claims["sid"].as_str().unwrap().parse().unwrap()
+    claims_of(&member.access_token)["sid"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn claims(member: &Member) -> Value {
@@ -25,14 +27,8 @@ fn claims(member: &Member) -> Value {
     })
 }
 
-fn sign(header: Header, claims: &Value, secret: &[u8]) -> String {
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
-}
-
 fn access_header() -> Header {
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some("at+jwt".into());
-    header
+    header_of_type("at+jwt")
 }
 
 async fn viewer_code(app: &TestApp, token: &str) -> String {

@@ -5,28 +5,10 @@
 use chrono::{Duration, Utc};
 use entity::{event, rsvp, user};
 use sea_orm::{ActiveModelTrait, Set};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::events::{answer, event_input, member_of};
 use crate::helpers::*;
-
-async fn level(app: &TestApp, member: &Member) -> (i64, String) {
-    let body = app
-        .graphql(
-            None,
-            "query($id: ID!) { user(id: $id) { verification { inPersonCount level } } }",
-            json!({ "id": member.id }),
-        )
-        .await;
-    let v = &body["data"]["user"]["verification"];
-    (
-        v["inPersonCount"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("{body}")),
-        v["level"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// Gives the group a history as seeds need it: three past events over four weeks with
 /// twelve members a host checked in.
@@ -109,10 +91,8 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
 
 /// Runs `kith` with this app's database; returns (success, standard output).
 fn kith(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+    let output = kith_command()
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &app.database_url)
         .env("RUST_LOG", "warn")
         .output()
@@ -123,14 +103,6 @@ fn kith(app: &TestApp, args: &[&str]) -> (bool, String) {
     )
 }
 
-async fn gql(app: &TestApp, member: &Member, query: &str, variables: Value) -> Value {
-    let body = app
-        .graphql(Some(&member.access_token), query, variables)
-        .await;
-    assert!(body["errors"].is_null(), "{query}: {body}");
-    body["data"].clone()
-}
-
 #[tokio::test]
 async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
     let app = spawn_app().await;
@@ -138,80 +110,32 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
     let group = app
         .create_group(&org, group_input("Berlin Walkers", 52.52, 13.405))
         .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let bea = member_of(&app, &group_id, "bea@example.com").await;
-    let code = app.request_code(&bea).await;
-    gql(
-        &app,
-        &bea,
-        "mutation($c: String!) { verifyEmail(input: { code: $c }) { id } }",
-        json!({ "c": code }),
-    )
-    .await;
+    let group_id = group.id.clone();
+    let bea = app.member_of(&group_id, "bea@example.com").await;
+    app.verify_email(&bea).await;
 
     // An event in ten minutes; the organiser checks both in and they confirm meeting.
-    let starts = Utc::now() + Duration::minutes(10);
-    let input = event_input(
-        &group_id,
-        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
-    );
-    let event_id = gql(
-        &app,
-        &org,
-        "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-        json!({ "input": input }),
-    )
-    .await["createEvent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let event_id = app
+        .create_event(&org, starting_soon(&group_id, json!({})))
+        .await
+        .id;
     for member in [&org, &bea] {
-        answer(&app, member, &event_id, "YES").await;
-        gql(
-            &app,
-            &org,
-            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
-            json!({ "e": event_id, "u": member.id }),
-        )
-        .await;
+        app.going(member, &event_id).await;
+        app.host_checks_in(&org, &event_id, member).await;
     }
-    let token = gql(
-        &app,
-        &bea,
-        "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
-        json!({ "e": event_id }),
-    )
-    .await["createMeetingToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let confirmation = gql(
-        &app,
-        &org,
-        "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
-        json!({ "t": token }),
-    )
-    .await["confirmMeeting"]["id"]
-        .clone();
-    gql(
-        &app,
-        &bea,
-        "mutation($c: ID!) { respondToMeeting(input: { confirmationId: $c, accept: true }) { status } }",
-        json!({ "c": confirmation }),
-    )
-    .await;
+    app.meet_and_accept(&org, &bea, &event_id).await;
 
     // The group has no history yet: in person, not trusted.
-    assert_eq!(level(&app, &org).await, (1, "IN_PERSON".into()));
-    assert_eq!(level(&app, &bea).await, (1, "IN_PERSON".into()));
+    assert_eq!(app.verification(&org).await, level(1, "IN_PERSON"));
+    assert_eq!(app.verification(&bea).await, level(1, "IN_PERSON"));
 
     // Once it has one, the hourly recomputation makes the organiser a seed.
     give_history(&app, uuid_of(&group_id), uuid_of(&org.id)).await;
     kith::domain::verification::recompute_trust(&app.state.db, Utc::now())
         .await
         .unwrap();
-    assert_eq!(level(&app, &org).await, (1, "TRUSTED".into()));
-    assert_eq!(level(&app, &bea).await, (1, "TRUSTED".into()));
+    assert_eq!(app.verification(&org).await, level(1, "TRUSTED"));
+    assert_eq!(app.verification(&bea).await, level(1, "TRUSTED"));
 
     // A report reaches the moderators' list; a ban voids Bea's meetings.
     let reported = app
@@ -233,46 +157,17 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
     let (_, listed) = kith(&app, &["reports"]);
     assert!(listed.contains("0 open report"), "{listed}");
     assert_eq!(
-        level(&app, &bea).await,
-        (0, "EMAIL".into()),
+        app.verification(&bea).await,
+        level(0, "EMAIL"),
         "her meeting was with no one who counts now"
     );
     assert_eq!(
-        level(&app, &org).await,
-        (0, "EMAIL".into()),
+        app.verification(&org).await,
+        level(0, "EMAIL"),
         "a banned member's meeting counts for no one"
     );
     let (ok, _) = kith(&app, &["ban", "not-an-id"]);
     assert!(!ok);
-}
-
-/// `a` scans `b`'s token at the event and `b` accepts.
-async fn meet(app: &TestApp, a: &Member, b: &Member, event_id: &str) {
-    let token = gql(
-        app,
-        b,
-        "mutation($e: ID!) { createMeetingToken(input: { eventId: $e }) { token } }",
-        json!({ "e": event_id }),
-    )
-    .await["createMeetingToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let id = gql(
-        app,
-        a,
-        "mutation($t: String!) { confirmMeeting(input: { token: $t }) { id } }",
-        json!({ "t": token }),
-    )
-    .await["confirmMeeting"]["id"]
-        .clone();
-    gql(
-        app,
-        b,
-        "mutation($c: ID!) { respondToMeeting(input: { confirmationId: $c, accept: true }) { status } }",
-        json!({ "c": id }),
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -283,12 +178,7 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
     let honest = app
         .create_group(&org, group_input("Berlin Walkers", 52.52, 13.405))
         .await;
-    give_history(
-        &app,
-        uuid_of(honest["id"].as_str().unwrap()),
-        uuid_of(&org.id),
-    )
-    .await;
+    give_history(&app, uuid_of(&honest.id), uuid_of(&org.id)).await;
     let seeds = kith::domain::verification::seeds(&app.state.db, Utc::now())
         .await
         .unwrap();
@@ -299,30 +189,19 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
     let group = app
         .create_group(&boss, group_input("Totally Real Club", 52.5, 13.4))
         .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
+    let group_id = group.id.clone();
     let mut ring = vec![boss.clone()];
     for i in 0..5 {
         let puppet = app
             .verified_member(&format!("puppet{i}@example.com"), &format!("Puppet {i}"))
             .await;
-        app.join_group(&puppet, &group_id).await;
+        app.joins_open_group(&puppet, &group_id).await;
         ring.push(puppet);
     }
-    let starts = Utc::now() + Duration::minutes(10);
-    let input = event_input(
-        &group_id,
-        json!({ "startsAt": starts.to_rfc3339(), "endsAt": (starts + Duration::hours(2)).to_rfc3339() }),
-    );
-    let event_id = gql(
-        &app,
-        &boss,
-        "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
-        json!({ "input": input }),
-    )
-    .await["createEvent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let event_id = app
+        .create_event(&boss, starting_soon(&group_id, json!({})))
+        .await
+        .id;
 
     // Events cannot be moved into the past to make up a history.
     let weeks_ago = Utc::now() - Duration::weeks(3);
@@ -338,25 +217,19 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
 
     // They check each other in as hosts and all confirm all.
     for member in &ring {
-        answer(&app, member, &event_id, "YES").await;
-        gql(
-            &app,
-            &boss,
-            "mutation($e: ID!, $u: ID!) { checkIn(input: { eventId: $e, userId: $u }) { checkedIn } }",
-            json!({ "e": event_id, "u": member.id }),
-        )
-        .await;
+        app.going(member, &event_id).await;
+        app.host_checks_in(&boss, &event_id, member).await;
     }
     for (i, a) in ring.iter().enumerate() {
         for b in &ring[i + 1..] {
-            meet(&app, a, b, &event_id).await;
+            app.meet_and_accept(a, b, &event_id).await;
         }
     }
     kith::domain::verification::recompute_trust(&app.state.db, Utc::now())
         .await
         .unwrap();
     for member in &ring {
-        assert_eq!(level(&app, member).await, (5, "IN_PERSON".into()));
+        assert_eq!(app.verification(member).await, level(5, "IN_PERSON"));
     }
 
     // Once the event has started, its times stay.
