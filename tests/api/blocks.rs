@@ -54,10 +54,12 @@ async fn all_three_checked_in(app: &TestApp) -> Night {
         .create_event(&ann, starting_soon(&group_id, json!({})))
         .await
         .id;
+    app.give_role(&ann, &group_id, &bo, "CO_ORGANIZER").await;
     for m in [&ann, &bo, &cy] {
         app.going(m, &event).await;
-        app.host_checks_in(&ann, &event, m).await;
     }
+    app.hosts_check_in(&ann, &bo, &event, &[&ann, &bo, &cy])
+        .await;
     Night {
         ann,
         bo,
@@ -84,6 +86,45 @@ async fn neither_sees_the_other(app: &TestApp, night: &Night) {
     let [attendees, _, members] = seen_by(app, ann, event, group_id).await;
     assert!(attendees.contains(&bo.id) && attendees.contains(&cy.id));
     assert!(members.contains(&bo.id) && members.contains(&cy.id));
+    // Nor by ID: the other's membership and answer are null to each, not to Ann.
+    for (owner, other) in [(&bo, &cy), (&cy, &bo)] {
+        for id in entries_of(app, owner, event, group_id).await {
+            assert!(node(app, other, &id).await.is_null(), "{id}");
+            assert_eq!(node(app, ann, &id).await["id"], id.as_str());
+        }
+    }
+}
+
+/// The IDs of the member's own answer to the event and membership of the group.
+async fn entries_of(app: &TestApp, member: &Member, event: &str, group: &str) -> [String; 2] {
+    let body = app
+        .data_as(
+            member,
+            "query($e: ID!, $g: ID!) { event(id: $e) { viewerRsvp { id } } group(id: $g) { viewerMembership { id } } }",
+            json!({ "e": event, "g": group }),
+        )
+        .await;
+    [
+        body["event"]["viewerRsvp"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        body["group"]["viewerMembership"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    ]
+}
+
+/// `node(id:)` as the viewer sees it.
+async fn node(app: &TestApp, viewer: &Member, id: &str) -> Value {
+    app.data_as(
+        viewer,
+        "query($id: ID!) { node(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await["node"]
+        .clone()
 }
 
 /// Blocking is silent: Cy is told nothing; Bo's list shows Cy.

@@ -247,8 +247,8 @@ async fn dee_runs_two_groups(app: &TestApp) -> DeesGroups {
         .id;
     for member in [&dee, &cai] {
         app.says_yes(member, &meetup, "GOING").await;
-        app.host_checks_in(&dee, &meetup, member).await;
     }
+    app.hosts_check_in(&dee, &cai, &meetup, &[&dee, &cai]).await;
     app.meet_and_accept(&dee, &cai, &meetup).await;
     assert_eq!(app.verification(&cai).await.0, 1);
 
@@ -532,8 +532,9 @@ async fn ann_leaves_traces(app: &TestApp) -> Traces {
     let event_id = event.id.clone();
     for member in [&olga, &ann] {
         app.says_yes(member, &event_id, "GOING").await;
-        app.host_checks_in(&olga, &event_id, member).await;
     }
+    app.host_checks_in(&olga, &event_id, &ann).await;
+    app.self_checks_in(&olga, &event_id).await;
     let confirmation = app.meet_and_accept(&olga, &ann, &event_id).await;
     let notifications = app.notifications(&ann, false).await;
     assert_eq!(notifications.len(), 1, "{notifications:?}");

@@ -119,10 +119,12 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
         .create_event(&org, starting_soon(&group_id, json!({})))
         .await
         .id;
+    app.give_role(&org, &group_id, &bea, "CO_ORGANIZER").await;
     for member in [&org, &bea] {
         app.going(member, &event_id).await;
-        app.host_checks_in(&org, &event_id, member).await;
     }
+    app.hosts_check_in(&org, &bea, &event_id, &[&org, &bea])
+        .await;
     app.meet_and_accept(&org, &bea, &event_id).await;
 
     // The group has no history yet: in person, not trusted.
@@ -216,10 +218,14 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
     assert_eq!(error_field(&moved), "input.startsAt", "{moved}");
 
     // They check each other in as hosts and all confirm all.
+    app.give_role(&boss, &group_id, &ring[1], "CO_ORGANIZER")
+        .await;
     for member in &ring {
         app.going(member, &event_id).await;
-        app.host_checks_in(&boss, &event_id, member).await;
     }
+    let everyone: Vec<&Member> = ring.iter().collect();
+    app.hosts_check_in(&boss, &ring[1], &event_id, &everyone)
+        .await;
     for (i, a) in ring.iter().enumerate() {
         for b in &ring[i + 1..] {
             app.meet_and_accept(a, b, &event_id).await;

@@ -140,8 +140,19 @@ impl TestApp {
 
     /// POSTs one operation and returns the JSON body.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
+        self.graphql_via(&self.client, token, query, variables)
+            .await
+    }
+
+    /// As `graphql`, from another client (see `client_from`).
+    pub async fn graphql_via(
+        &self,
+        client: &reqwest::Client,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = client
             .post(self.url("/graphql"))
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
@@ -193,4 +204,13 @@ pub fn uuid_of(global_id: &str) -> uuid::Uuid {
         .unwrap();
     let text = String::from_utf8(raw).unwrap();
     text.split_once(':').unwrap().1.parse().unwrap()
+}
+
+/// A client whose requests come from another loopback address (`127.0.0.2`, ...): to the
+/// server, another device on another network.
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
 }

@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use super::*;
 
+/// About 55 m north of `event_input`'s venue (c-base): inside the default 300 m.
+pub const NEAR_VENUE: (f64, f64) = (52.5134, 13.4201);
+
 pub const CHECK_IN: &str = "mutation($e: ID!, $u: ID, $loc: GeoPointInput) { checkIn(input: { eventId: $e, userId: $u, location: $loc }) { id status checkedIn user { id } event { id } } }";
 
 pub const CREATE_TOKEN: &str =
@@ -115,6 +118,34 @@ impl TestApp {
             "{body}"
         );
         id
+    }
+
+    /// `host` checks in each of `members`; `host`, when among them, is checked in by
+    /// `other_host`: no host checks themselves in as a host.
+    pub async fn hosts_check_in(
+        &self,
+        host: &Member,
+        other_host: &Member,
+        event_id: &str,
+        members: &[&Member],
+    ) {
+        for member in members {
+            let by = if member.id == host.id {
+                other_host
+            } else {
+                host
+            };
+            self.host_checks_in(by, event_id, member).await;
+        }
+    }
+
+    /// The member checks themselves in a few metres from `starting_soon`'s venue (panics
+    /// when refused).
+    pub async fn self_checks_in(&self, member: &Member, event_id: &str) {
+        let body = self
+            .check_in(Some(member), event_id, None, Some(NEAR_VENUE))
+            .await;
+        assert_checked_in(&body, member);
     }
 
     /// `(inPersonCount, level)` as anyone, signed out, sees them.
