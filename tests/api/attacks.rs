@@ -416,8 +416,7 @@ async fn a_series_moved_past_its_end_stops_no_other_series() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["title"] == "Until")
-        .next_back()
+        .rfind(|e| e["title"] == "Until")
         .unwrap()
         .clone();
     assert_ne!(last["id"], bounded.id);
