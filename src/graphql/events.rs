@@ -198,39 +198,39 @@ impl Event {
     /// For a member GOING to the event: the other people GOING, those sharing the most
     /// interests with the viewer first (each with the interests shared), at most `first`
     /// (1 to 100, default 20). Never the viewer, never someone who reported the viewer or
-    /// whom the viewer reported, never someone blocked either way. FORBIDDEN for a member not GOING; UNAUTHENTICATED when
-    /// signed out.
+    /// whom the viewer reported, never someone blocked either way. For anyone not GOING it
+    /// is null, with one error at its path (FORBIDDEN, or UNAUTHENTICATED when signed out).
     #[graphql(complexity = "limits::page_with(limits::SEARCH_COST, first, child_complexity)")]
     async fn people_to_meet(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
-    ) -> async_graphql::Result<Vec<PersonToMeet>> {
-        people_to_meet(ctx, self.0.id, first).await
+    ) -> async_graphql::Result<Option<Vec<PersonToMeet>>> {
+        people_to_meet(ctx, self.0.id, first).await.map(Some)
     }
 
     /// The people GOING, in the order they answered, without anyone blocked either way. Only
-    /// ACTIVE members of the group may see this list: FORBIDDEN for others, UNAUTHENTICATED
-    /// when signed out.
+    /// ACTIVE members of the group may see this list: for anyone else it is null, with one
+    /// error at its path (FORBIDDEN, or UNAUTHENTICATED when signed out).
     #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn attendees(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<RsvpConnection> {
+    ) -> async_graphql::Result<Option<RsvpConnection>> {
         let db = &state(ctx).db;
         let viewer = member_id(ctx)?;
         visibility::attendees(db, &self.0, viewer).await?;
         let page = PageRequest::<Uuid>::parse(first, after)?;
         let rows = rsvps::going(db, viewer, self.0.id, page.after, page.fetch_limit()).await?;
-        Ok(connection(
+        Ok(Some(connection(
             &page,
             rows,
             |r| r.id,
             |r| (Rsvp(r), EmptyFields),
             EmptyFields,
-        ))
+        )))
     }
 }
 

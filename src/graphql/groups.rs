@@ -146,15 +146,16 @@ impl Group {
     }
 
     /// ACTIVE members, in the order they joined, without anyone blocked either way. Only
-    /// ACTIVE members of the group may see this list: FORBIDDEN for others, UNAUTHENTICATED
-    /// when signed out.
+    /// ACTIVE members of the group may see this list: for anyone else it is null, with one
+    /// error at its path (FORBIDDEN, or UNAUTHENTICATED when signed out), and the rest of the
+    /// answer stands.
     #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<MembershipConnection> {
+    ) -> async_graphql::Result<Option<MembershipConnection>> {
         let db = &state(ctx).db;
         let viewer = member_id(ctx)?;
         visibility::members(db, self.0.id, viewer).await?;
@@ -162,13 +163,13 @@ impl Group {
         let rows =
             memberships::active_in_group(db, viewer, self.0.id, page.after, page.fetch_limit())
                 .await?;
-        Ok(connection(
+        Ok(Some(connection(
             &page,
             rows,
             |m| m.id,
             |m| (Membership(m), EmptyFields),
             EmptyFields,
-        ))
+        )))
     }
 
     /// The viewer's membership (ACTIVE or PENDING); null when signed out or not a member.

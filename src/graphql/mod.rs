@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod blocks;
+pub(crate) mod completion;
 pub(crate) mod context;
 pub(crate) mod events;
 pub(crate) mod geo;
@@ -102,5 +103,6 @@ pub fn schema(state: AppState) -> KithSchema {
 
 /// The contract as SDL, what `kith print-schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    let options = async_graphql::SDLExportOptions::new().include_specified_by();
+    builder().finish().sdl_with_options(options)
 }

@@ -20,9 +20,10 @@ impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `sessions`, `reportsMade` and `blockedMembers`, oldest first in each
-    /// list, with `exportedAt`. IDs are the API's own; times are RFC 3339; what is not known
-    /// is null. Other members appear only as `{id, displayName}`. Secrets (the password
-    /// hash, tokens) are keys to the data, not data, and are left out.
+    /// list, with `exportedAt`. IDs are the API's own; times are written as every time is
+    /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
+    /// `{id, displayName}`. Secrets (the password hash, tokens) are keys to the data, not
+    /// data, and are left out.
     #[graphql(complexity = "limits::EXPORT_COST")]
     async fn export_my_data(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let viewer = member_id(ctx)?;
@@ -71,8 +72,9 @@ fn id(kind: Kind, id: Uuid) -> String {
     ids::encode(kind, id).to_string()
 }
 
+/// A time as the API writes every time (see `scalars::Time`).
 fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339()
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn member(data: &MyData, user_id: Uuid) -> Value {

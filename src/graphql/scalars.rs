@@ -11,9 +11,13 @@ pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Time(pub DateTime<Utc>);
 
-/// A point in time: an RFC 3339 string. Inputs take any offset (`2027-03-28T19:00:00+02:00`)
-/// and must fall in the years 2000 to 2200; outputs are in UTC.
-#[Scalar(name = "DateTime")]
+/// A point in time, RFC 3339. Outputs always have one form: UTC, `Z`, milliseconds
+/// (`2027-03-28T17:00:00.000Z`). Inputs take any RFC 3339 time, with any offset
+/// (`2027-03-28T19:00:00+02:00`) and any fraction of a second, in the years 2000 to 2200.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://scalars.graphql.org/andimarek/date-time"
+)]
 impl ScalarType for Time {
     fn parse(value: Value) -> InputValueResult<Self> {
         let Value::String(text) = &value else {
@@ -33,7 +37,7 @@ impl ScalarType for Time {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
     }
 }
 
@@ -49,8 +53,10 @@ mod tests {
 
     #[test]
     fn times_outside_the_years_are_refused() {
-        let ok = Time::parse(Value::from("2027-03-28T19:00:00+02:00")).unwrap();
-        assert_eq!(ok.0.to_rfc3339(), "2027-03-28T17:00:00+00:00");
+        let ok = Time::parse(Value::from("2027-03-28T19:00:00.123456+02:00")).unwrap();
+        assert_eq!(ok.to_value(), Value::from("2027-03-28T17:00:00.123Z"));
+        let whole = Time::parse(Value::from("2027-03-28T17:00:00Z")).unwrap();
+        assert_eq!(whole.to_value(), Value::from("2027-03-28T17:00:00.000Z"));
         for bad in [
             "9999-12-31T23:59:59Z",
             "1999-12-31T23:59:59Z",

@@ -21,7 +21,7 @@ use tracing::field::Empty;
 use crate::admission;
 use crate::error::code;
 use crate::graphql::context::{self, Auth, RequestInfo};
-use crate::graphql::limits;
+use crate::graphql::{completion, limits};
 use crate::http::Http;
 
 const MISSING_QUERY: &str =
@@ -156,11 +156,15 @@ async fn execute(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };
+    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = context::prepare(request, &http.state, info);
     let running = catch_panic(http.schema.execute(request).instrument(span.clone()));
     let outcome = tokio::time::timeout(limits::REQUEST_BUDGET, running).await;
     let response = match outcome {
-        Ok(Ok(response)) => with_codes(response),
+        Ok(Ok(mut response)) => {
+            completion::complete(&mut response, &query, operation_name.as_deref());
+            with_codes(response)
+        }
         Ok(Err(panic)) => {
             span.in_scope(|| tracing::error!(panic, "a resolver panicked"));
             http.state

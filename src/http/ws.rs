@@ -39,6 +39,7 @@ use tracing::field::Empty;
 use crate::admission::{self, Admission, Refusal};
 use crate::auth::AccessClaims;
 use crate::error::{AppResult, code};
+use crate::graphql::completion;
 use crate::graphql::context::{self, Auth, RequestInfo};
 use crate::http::Http;
 use crate::http::graphql::with_codes;
@@ -332,12 +333,15 @@ impl Connection {
             .clone()
             .unwrap_or_else(|| "anonymous".into());
         let span = tracing::info_span!("graphql", operation = %operation, member = %claims.sub);
+        let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
         let request = context::prepare(request, &self.http.state, info);
         let schema = self.http.schema.clone();
         tokio::spawn(
             async move {
                 let mut results = schema.execute_stream(request);
                 while let Some(response) = results.next().await {
+                    let mut response = response;
+                    completion::complete(&mut response, &query, operation_name.as_deref());
                     let response = with_codes(response);
                     let failed = response.data == async_graphql::Value::Null && response.is_err();
                     let message = if failed {

@@ -49,7 +49,7 @@ async fn an_open_ended_series_is_topped_up_from_its_latest_occurrence() {
     create_series(&app, &ann, &group_id, "FREQ=WEEKLY").await;
     let made = occurrences(&app, &group_id).await;
     assert_eq!(made.len(), 52, "a year's worth at most 52");
-    assert_eq!(made[51]["startsAt"], "2027-12-26T08:00:00+00:00");
+    assert_eq!(made[51]["startsAt"], "2027-12-26T08:00:00.000Z");
 
     // The last occurrence moves to 10:00 under a new name, and so do the ones after it.
     let edit = app
@@ -72,9 +72,9 @@ async fn an_open_ended_series_is_topped_up_from_its_latest_occurrence() {
     let all = occurrences(&app, &group_id).await;
     assert_eq!(all.len(), 61);
     let new = &all[52..];
-    assert_eq!(new[0]["startsAt"], "2028-01-02T09:00:00+00:00");
-    assert_eq!(new[8]["startsAt"], "2028-02-27T09:00:00+00:00");
-    assert_eq!(new[8]["endsAt"], "2028-02-27T10:00:00+00:00");
+    assert_eq!(new[0]["startsAt"], "2028-01-02T09:00:00.000Z");
+    assert_eq!(new[8]["startsAt"], "2028-02-27T09:00:00.000Z");
+    assert_eq!(new[8]["endsAt"], "2028-02-27T10:00:00.000Z");
     for event in new {
         assert_eq!(event["title"], "Sunday Long Run");
         assert_eq!(event["series"], all[0]["series"]);
@@ -90,7 +90,7 @@ async fn an_open_ended_series_is_topped_up_from_its_latest_occurrence() {
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     let all = occurrences(&app, &group_id).await;
     assert_eq!(all.len(), 62);
-    assert_eq!(all[61]["startsAt"], "2028-03-05T09:00:00+00:00");
+    assert_eq!(all[61]["startsAt"], "2028-03-05T09:00:00.000Z");
 }
 
 #[tokio::test]
@@ -106,7 +106,7 @@ async fn a_counted_series_stops_at_its_count() {
     assert_eq!(series::top_up_all(&app.state.db, june).await.unwrap(), 0);
     let all = occurrences(&app, &group_id).await;
     assert_eq!(all.len(), 55);
-    assert_eq!(all[54]["startsAt"], "2028-01-16T08:00:00+00:00");
+    assert_eq!(all[54]["startsAt"], "2028-01-16T08:00:00.000Z");
 }
 
 #[tokio::test]

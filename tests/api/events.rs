@@ -733,7 +733,7 @@ async fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
         .graphql(Some(&ann.access_token), "mutation($input: CreateEventInput!) { createEvent(input: $input) { id startsAt series { id recurrence } } }", json!({ "input": input }))
         .await;
     let first = &body["data"]["createEvent"];
-    assert_eq!(first["startsAt"], "2027-03-04T18:00:00+00:00", "{body}");
+    assert_eq!(first["startsAt"], "2027-03-04T18:00:00.000Z", "{body}");
     assert_eq!(first["series"]["recurrence"], "FREQ=WEEKLY;COUNT=6");
     let series = first["series"]["id"].clone();
 
@@ -753,16 +753,16 @@ async fn a_weekly_series_keeps_its_wall_clock_time_across_daylight_saving() {
     assert_eq!(
         starts,
         vec![
-            "2027-03-04T18:00:00+00:00",
-            "2027-03-11T18:00:00+00:00",
-            "2027-03-18T18:00:00+00:00",
-            "2027-03-25T18:00:00+00:00",
-            "2027-04-01T17:00:00+00:00",
-            "2027-04-08T17:00:00+00:00",
+            "2027-03-04T18:00:00.000Z",
+            "2027-03-11T18:00:00.000Z",
+            "2027-03-18T18:00:00.000Z",
+            "2027-03-25T18:00:00.000Z",
+            "2027-04-01T17:00:00.000Z",
+            "2027-04-08T17:00:00.000Z",
         ]
     );
     assert!(choir.iter().all(|e| e["series"]["id"] == series));
-    assert_eq!(choir[5]["endsAt"], "2027-04-08T19:00:00+00:00");
+    assert_eq!(choir[5]["endsAt"], "2027-04-08T19:00:00.000Z");
 
     for bad in [
         "FREQ=SOMETIMES",
@@ -827,10 +827,10 @@ async fn this_and_following_changes_the_rest_of_a_series_by_wall_clock() {
     assert_eq!(
         seen,
         vec![
-            ("Choir", "2027-03-11T18:00:00+00:00"),
-            ("Late Choir", "2027-03-18T19:00:00+00:00"),
-            ("Late Choir", "2027-03-25T19:00:00+00:00"),
-            ("Late Choir", "2027-04-01T18:00:00+00:00"),
+            ("Choir", "2027-03-11T18:00:00.000Z"),
+            ("Late Choir", "2027-03-18T19:00:00.000Z"),
+            ("Late Choir", "2027-03-25T19:00:00.000Z"),
+            ("Late Choir", "2027-04-01T18:00:00.000Z"),
         ]
     );
 

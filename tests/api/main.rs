@@ -6,6 +6,7 @@ mod accounts;
 mod attacks;
 mod background;
 mod blocks;
+mod complete;
 mod deletion;
 mod email_verification;
 mod events;
