@@ -15,17 +15,17 @@ use uuid::Uuid;
 use crate::domain::accounts;
 use crate::error::{AppError, AppResult};
 
-/// Blocks `other`; blocking again changes nothing.
+/// Blocks `other` and returns them; blocking again changes nothing.
 pub async fn block(
     db: &impl ConnectionTrait,
     actor: Uuid,
     other: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<user::Model> {
     if actor == other {
         return Err(AppError::bad_input("userId", "you cannot block yourself"));
     }
-    accounts::find(db, other)
+    let blocked = accounts::find(db, other)
         .await?
         .ok_or(AppError::NotFound("user"))?;
     block::Entity::insert(block::ActiveModel {
@@ -36,17 +36,24 @@ pub async fn block(
     .on_conflict_do_nothing_on([block::Column::BlockerId, block::Column::BlockedId])
     .exec(db)
     .await?;
-    Ok(())
+    Ok(blocked)
 }
 
-/// Unblocks `other`; unblocking someone not blocked changes nothing.
-pub async fn unblock(db: &impl ConnectionTrait, actor: Uuid, other: Uuid) -> AppResult<()> {
+/// Unblocks `other` and returns them; unblocking someone not blocked changes nothing.
+pub async fn unblock(
+    db: &impl ConnectionTrait,
+    actor: Uuid,
+    other: Uuid,
+) -> AppResult<user::Model> {
+    let unblocked = accounts::find(db, other)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     block::Entity::delete_many()
         .filter(block::Column::BlockerId.eq(actor))
         .filter(block::Column::BlockedId.eq(other))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(unblocked)
 }
 
 /// The `limit` members `actor` blocked most recently, most recent first.

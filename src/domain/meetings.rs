@@ -337,28 +337,30 @@ pub async fn respond(
     Ok(row)
 }
 
-/// Takes back every pending or confirmed meeting between the two. True when any was.
+/// Takes back every pending or confirmed meeting between the two; returns those withdrawn,
+/// oldest first.
 pub async fn withdraw(
     db: &DatabaseConnection,
     actor: Uuid,
     other: Uuid,
     now: DateTime<Utc>,
-) -> AppResult<bool> {
+) -> AppResult<Vec<confirmation::Model>> {
     let tx = Tx::begin(db).await?;
     accounts::find(&tx, other)
         .await?
         .ok_or(AppError::NotFound("user"))?;
     let (low, high) = pair(actor, other);
-    let result = confirmation::Entity::update_many()
+    let mut withdrawn = confirmation::Entity::update_many()
         .col_expr(confirmation::Column::Status, Expr::value(Status::Withdrawn))
         .col_expr(confirmation::Column::WithdrawnAt, Expr::value(now))
         .filter(confirmation::Column::UserLow.eq(low))
         .filter(confirmation::Column::UserHigh.eq(high))
         .filter(confirmation::Column::Status.is_in([Status::Pending, Status::Confirmed]))
-        .exec(&tx)
+        .exec_with_returning(&tx)
         .await?;
     tx.commit().await?.expect_none();
-    Ok(result.rows_affected > 0)
+    withdrawn.sort_by_key(|c| c.id);
+    Ok(withdrawn)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<confirmation::Model>> {

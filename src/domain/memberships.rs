@@ -150,13 +150,18 @@ async fn active_organizer_count(db: &impl ConnectionTrait, group_id: Uuid) -> Ap
         .await?)
 }
 
-/// Leaves a group (or withdraws a pending request). The last ORGANIZER cannot leave until
-/// another is named (CONFLICT). False when the member was not in the group.
-pub async fn leave(db: &DatabaseConnection, group_id: Uuid, user_id: Uuid) -> AppResult<bool> {
+/// Leaves a group (or withdraws a pending request); returns the group as it is after. The
+/// last ORGANIZER cannot leave until another is named (CONFLICT). Leaving a group one is not
+/// in changes nothing.
+pub async fn leave(
+    db: &DatabaseConnection,
+    group_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<group::Model> {
     let tx = Tx::begin(db).await?;
-    groups::lock(&tx, group_id).await?;
+    let group = groups::lock(&tx, group_id).await?;
     let Some(existing) = of(&tx, group_id, user_id).await? else {
-        return Ok(false);
+        return Ok(group);
     };
     if existing.role == Role::Organizer
         && existing.status == Status::Active
@@ -172,8 +177,11 @@ pub async fn leave(db: &DatabaseConnection, group_id: Uuid, user_id: Uuid) -> Ap
     if existing.status == Status::Active {
         adjust_member_count(&tx, group_id, -1).await?;
     }
+    let group = groups::find(&tx, group_id)
+        .await?
+        .ok_or(AppError::NotFound("group"))?;
     tx.commit().await?.expect_none();
-    Ok(true)
+    Ok(group)
 }
 
 /// Approves or declines a PENDING membership; ORGANIZER or CO_ORGANIZER of its group.

@@ -113,21 +113,33 @@ pub async fn of_user(
         .await?)
 }
 
-/// Marks the member's own notifications among `ids` read; others' ids are ignored.
+/// Marks the member's own notifications among `ids` read (all of them for None); others'
+/// ids are ignored.
 pub async fn mark_read(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    ids: &[Uuid],
+    ids: Option<&[Uuid]>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    notification::Entity::update_many()
+    let mut update = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now))
         .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::Id.is_in(ids.to_vec()))
-        .filter(notification::Column::ReadAt.is_null())
-        .exec(db)
-        .await?;
+        .filter(notification::Column::ReadAt.is_null());
+    if let Some(ids) = ids {
+        update = update.filter(notification::Column::Id.is_in(ids.to_vec()));
+    }
+    update.exec(db).await?;
     Ok(())
+}
+
+/// How many of the member's notifications are unread.
+pub async fn unread_count(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(db)
+        .await?)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<notification::Model>> {

@@ -6,6 +6,7 @@ use chrono::Utc;
 use crate::domain::blocks;
 use crate::graphql::context::{member_id, state};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::users::User;
 
 /// Whom to block or unblock.
 #[derive(InputObject)]
@@ -22,29 +23,30 @@ impl BlockMutation {
     /// Blocks a member, silently (they are not told). From then on, two members of whom
     /// either blocked the other do not see each other in `Event.attendees`, `Group.members`
     /// or `Event.peopleToMeet`, and `confirmMeeting` between them is FORBIDDEN. Blocking
-    /// again changes nothing; blocking oneself is BAD_USER_INPUT. True.
+    /// again changes nothing; blocking oneself is BAD_USER_INPUT. Answers the member blocked.
     async fn block_user(
         &self,
         ctx: &Context<'_>,
         input: BlockInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<User> {
         let viewer = member_id(ctx)?;
         let other = ids::decode(Kind::User, "input.userId", &input.user_id)?;
-        blocks::block(&state(ctx).db, viewer, other, Utc::now())
+        let blocked = blocks::block(&state(ctx).db, viewer, other, Utc::now())
             .await
             .map_err(|e| e.under("input"))?;
-        Ok(true)
+        Ok(User(blocked))
     }
 
-    /// Lifts the viewer's block of a member (a block the other made stays). True.
+    /// Lifts the viewer's block of a member (a block the other made stays). Answers the
+    /// member; NOT_FOUND for no such member.
     async fn unblock_user(
         &self,
         ctx: &Context<'_>,
         input: BlockInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<User> {
         let viewer = member_id(ctx)?;
         let other = ids::decode(Kind::User, "input.userId", &input.user_id)?;
-        blocks::unblock(&state(ctx).db, viewer, other).await?;
-        Ok(true)
+        let unblocked = blocks::unblock(&state(ctx).db, viewer, other).await?;
+        Ok(User(unblocked))
     }
 }

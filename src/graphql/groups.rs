@@ -430,16 +430,19 @@ impl GroupMutation {
         ))
     }
 
-    /// Leaves a group, or withdraws a request to join. The last ORGANIZER cannot leave
-    /// (CONFLICT) until another is named. False when the viewer was not in the group.
+    /// Leaves a group, or withdraws a request to join, and answers the group as it is now
+    /// (its `memberCount`, and `viewerMembership` null). The last ORGANIZER cannot leave
+    /// (CONFLICT) until another is named. Leaving a group one is not in changes nothing.
     async fn leave_group(
         &self,
         ctx: &Context<'_>,
         input: GroupIdInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<Group> {
         let viewer = member_id(ctx)?;
         let group_id = ids::decode(Kind::Group, "input.groupId", &input.group_id)?;
-        Ok(memberships::leave(&state(ctx).db, group_id, viewer).await?)
+        Ok(Group(
+            memberships::leave(&state(ctx).db, group_id, viewer).await?,
+        ))
     }
 
     /// Approves (ACTIVE) or declines (DECLINED, the request removed) a PENDING membership;

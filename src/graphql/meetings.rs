@@ -324,16 +324,17 @@ impl MeetingMutation {
     }
 
     /// Takes back every pending or confirmed meeting between the viewer and that person, at
-    /// every event (WITHDRAWN): both people's counts drop at once. True.
+    /// every event (WITHDRAWN): both people's counts drop at once. Answers the confirmations
+    /// withdrawn (none when there were none).
     async fn withdraw_meeting(
         &self,
         ctx: &Context<'_>,
         input: WithdrawMeetingInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<Vec<MeetingConfirmation>> {
         let viewer = member_id(ctx)?;
         let other = ids::decode(Kind::User, "input.userId", &input.user_id)?;
-        meetings::withdraw(&state(ctx).db, viewer, other, Utc::now()).await?;
-        Ok(true)
+        let withdrawn = meetings::withdraw(&state(ctx).db, viewer, other, Utc::now()).await?;
+        Ok(withdrawn.into_iter().map(MeetingConfirmation).collect())
     }
 
     /// Reports a member to the moderators. The two are never suggested to each other in

@@ -20,6 +20,7 @@ pub(crate) mod pagination;
 pub(crate) mod recovery;
 pub(crate) mod scalars;
 pub(crate) mod search;
+pub(crate) mod server_info;
 pub(crate) mod sessions;
 pub(crate) mod subscriptions;
 pub(crate) mod users;
@@ -40,6 +41,7 @@ pub struct Query(
     search::SearchQuery,
     events::EventQuery,
     own_data::OwnDataQuery,
+    server_info::ServerInfoQuery,
 );
 
 /// What can be changed. Each mutation takes one argument, `input`, and returns what it changed.

@@ -5,14 +5,17 @@ use chrono::Utc;
 use entity::notification;
 
 use crate::connection_name;
-use crate::domain::notifications;
+use crate::domain::{accounts, notifications};
+use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{EventById, GroupById};
 use crate::graphql::pagination::Conn;
+use crate::graphql::pagination::MAX_PAGE_SIZE;
 use crate::graphql::scalars::Time;
+use crate::graphql::users::Viewer;
 
 /// What happened.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -99,16 +102,37 @@ pub struct NotificationMutation;
 
 #[Object]
 impl NotificationMutation {
-    /// Marks the viewer's notifications read. Always true; IDs that are not the viewer's
+    /// Marks the viewer's notifications read (at most 100 IDs at once) and answers the
+    /// viewer, with the new `unreadNotificationCount`. IDs that are not the viewer's
     /// notifications change nothing.
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,
         input: MarkNotificationsReadInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<Viewer> {
         let viewer = member_id(ctx)?;
+        if input.ids.len() > MAX_PAGE_SIZE as usize {
+            return Err(AppError::bad_input(
+                "input.ids",
+                format!("at most {MAX_PAGE_SIZE} notifications at once"),
+            )
+            .into());
+        }
         let ids = ids::decode_all(Kind::Notification, "input.ids", &input.ids)?;
-        notifications::mark_read(&state(ctx).db, viewer, &ids, Utc::now()).await?;
-        Ok(true)
+        let db = &state(ctx).db;
+        notifications::mark_read(db, viewer, Some(&ids), Utc::now()).await?;
+        Ok(Viewer(accounts::get_viewer(db, viewer).await?))
+    }
+
+    /// Marks every notification of the viewer read (the app's badge goes to 0) and answers
+    /// the viewer.
+    async fn mark_all_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Viewer> {
+        let viewer = member_id(ctx)?;
+        let db = &state(ctx).db;
+        notifications::mark_read(db, viewer, None, Utc::now()).await?;
+        Ok(Viewer(accounts::get_viewer(db, viewer).await?))
     }
 }

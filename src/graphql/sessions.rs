@@ -1,6 +1,6 @@
 //! A member's signed-in devices, and the credentials that guard them: password and address.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::session;
 
@@ -45,6 +45,14 @@ impl Session {
     }
 }
 
+/// A session ended.
+#[derive(SimpleObject)]
+pub struct RevokeSessionPayload {
+    /// The session that is no longer signed in (ended now, or already): remove it from
+    /// `Viewer.sessions`.
+    pub revoked_session_id: ID,
+}
+
 /// Ending a session.
 #[derive(InputObject)]
 pub struct RevokeSessionInput {
@@ -76,18 +84,20 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Ends one of the viewer's sessions (NOT_FOUND for anyone else's): its refresh and
-    /// access tokens are refused at once. True when it ended now, false when it had ended
-    /// already.
+    /// access tokens are refused at once. Ending one that had ended already changes nothing.
     async fn revoke_session(
         &self,
         ctx: &Context<'_>,
         input: RevokeSessionInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> async_graphql::Result<RevokeSessionPayload> {
         let viewer = member(ctx)?;
         let id = ids::decode(Kind::Session, "input.sessionId", &input.session_id)?;
         let state = state(ctx);
         let ended = sessions::revoke_own(&state.db, viewer.sub, id, Utc::now()).await?;
-        Ok(deliver(ctx, ended))
+        deliver(ctx, ended);
+        Ok(RevokeSessionPayload {
+            revoked_session_id: input.session_id,
+        })
     }
 
     /// Changes the viewer's password. The current one must be right (UNAUTHENTICATED); the

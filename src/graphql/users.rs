@@ -112,6 +112,16 @@ pub struct Viewer(pub user::Model);
 /// The signed-in member, with what only they may see.
 #[Object]
 impl Viewer {
+    /// The member's `User` ID: a normalised cache keeps one `Viewer` per member.
+    async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.id)
+    }
+
+    /// How many of the viewer's notifications are unread (the app's badge).
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        Ok(notifications::unread_count(&state(ctx).db, self.0.id).await?)
+    }
+
     /// The viewer's public profile, as others see it.
     async fn user(&self) -> User {
         User(self.0.clone())

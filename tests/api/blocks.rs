@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const BLOCK: &str = "mutation($u: ID!) { blockUser(input: { userId: $u }) }";
-const UNBLOCK: &str = "mutation($u: ID!) { unblockUser(input: { userId: $u }) }";
+const BLOCK: &str = "mutation($u: ID!) { blockUser(input: { userId: $u }) { id } }";
+const UNBLOCK: &str = "mutation($u: ID!) { unblockUser(input: { userId: $u }) { id } }";
 const LISTS: &str = "query($e: ID!, $g: ID!) { event(id: $e) { attendees(first: 50) { nodes { user { id } } } peopleToMeet { user { id } } } group(id: $g) { members(first: 50) { nodes { user { id } } } } }";
 
 /// The ids in the viewer's attendee list, people to meet and member list.
@@ -185,7 +185,7 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
     let body = app
         .graphql(Some(&bo.access_token), BLOCK, json!({ "u": cy.id }))
         .await;
-    assert_eq!(body["data"]["blockUser"], true, "{body}");
+    assert_eq!(body["data"]["blockUser"]["id"], cy.id.as_str(), "{body}");
     neither_sees_the_other(&app, &night).await;
     blocking_is_silent(&app, &night).await;
     no_meeting_between_them(&app, &night).await;
@@ -199,7 +199,8 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
         .graphql(Some(&bo.access_token), BLOCK, json!({ "u": cy.id }))
         .await;
     assert_eq!(
-        body["data"]["blockUser"], true,
+        body["data"]["blockUser"]["id"],
+        cy.id.as_str(),
         "blocking again changes nothing: {body}"
     );
 
@@ -207,7 +208,7 @@ async fn blocked_members_vanish_from_each_others_lists_and_cannot_confirm_meetin
     let body = app
         .graphql(Some(&bo.access_token), UNBLOCK, json!({ "u": cy.id }))
         .await;
-    assert_eq!(body["data"]["unblockUser"], true, "{body}");
+    assert_eq!(body["data"]["unblockUser"]["id"], cy.id.as_str(), "{body}");
     for list in seen_by(&app, cy, event, group_id).await {
         assert!(list.contains(&bo.id), "{list:?}");
     }

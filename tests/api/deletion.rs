@@ -554,7 +554,7 @@ async fn ann_leaves_traces(app: &TestApp) -> Traces {
     let dan = app.sign_up("dan@example.com", "Dan").await;
     app.data_as(
         &ann,
-        "mutation($u: ID!) { blockUser(input: { userId: $u }) }",
+        "mutation($u: ID!) { blockUser(input: { userId: $u }) { id } }",
         json!({ "u": dan.id }),
     )
     .await;

@@ -529,7 +529,9 @@ async fn promotions_changes_and_cancellations_are_told_to_those_going() {
     let body = app
         .graphql(Some(&cy.access_token), MARK_READ, json!({ "ids": [first] }))
         .await;
-    assert_eq!(body["data"]["markNotificationsRead"], true, "{body}");
+    let viewer = &body["data"]["markNotificationsRead"];
+    assert_eq!(viewer["id"], cy.id.as_str(), "{body}");
+    assert_eq!(viewer["unreadNotificationCount"], 2, "{body}");
     let unread = app.notifications(&cy, true).await;
     assert_eq!(unread.len(), 2);
     assert!(unread.iter().all(|n| n.id != first));
@@ -541,8 +543,26 @@ async fn promotions_changes_and_cancellations_are_told_to_those_going() {
             json!({ "ids": unread.iter().map(|n| n.id.clone()).collect::<Vec<_>>() }),
         )
         .await;
-    assert_eq!(body["data"]["markNotificationsRead"], true);
+    assert_eq!(
+        body["data"]["markNotificationsRead"]["id"],
+        bo.id.as_str(),
+        "{body}"
+    );
     assert_eq!(app.notifications(&cy, true).await.len(), 2);
+    // All at once: the badge goes to 0.
+    let body = app
+        .graphql(
+            Some(&cy.access_token),
+            "mutation { markAllNotificationsRead { unreadNotificationCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["markAllNotificationsRead"]["unreadNotificationCount"], 0,
+        "{body}"
+    );
+    assert!(app.notifications(&cy, true).await.is_empty());
+    assert_eq!(app.notifications(&cy, false).await.len(), 3);
 }
 
 /// GETs a URL the API gave, on this test's server, as (status, body).

@@ -855,7 +855,11 @@ async fn the_last_organiser_cannot_leave_until_another_is_named() {
     );
 
     let body = app.leave(&organizer, &group).await;
-    assert_eq!(body["data"]["leaveGroup"], true, "{body}");
+    // The answer feeds the app's cache: the group as it is now.
+    let left = &body["data"]["leaveGroup"];
+    assert_eq!(left["id"], group.as_str(), "{body}");
+    assert_eq!(left["memberCount"], 3, "{body}");
+    assert!(left["viewerMembership"].is_null(), "{body}");
     let seen = app.group(Some(&organizer), &group).await;
     assert_eq!(seen["memberCount"], 3, "{seen}");
     assert!(seen["viewerMembership"].is_null(), "{seen}");
@@ -866,13 +870,17 @@ async fn the_last_organiser_cannot_leave_until_another_is_named() {
     let body = app.leave(&co_organizer, &group).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
-    // A plain member leaves; leaving again, or never having joined, is false.
+    // A plain member leaves; leaving again, or never having joined, changes nothing.
     let body = app.leave(&member, &group).await;
-    assert_eq!(body["data"]["leaveGroup"], true, "{body}");
+    assert_eq!(body["data"]["leaveGroup"]["memberCount"], 2, "{body}");
     assert_eq!(app.member_count(&group).await, 2);
     for person in [&member, &outsider] {
         let body = app.leave(person, &group).await;
-        assert_eq!(body["data"]["leaveGroup"], false, "{body}");
+        assert_eq!(body["data"]["leaveGroup"]["memberCount"], 2, "{body}");
+        assert!(
+            body["data"]["leaveGroup"]["viewerMembership"].is_null(),
+            "{body}"
+        );
     }
     assert_eq!(app.member_count(&group).await, 2);
     // And may come back.
@@ -901,7 +909,11 @@ async fn withdrawing_a_request_does_not_change_the_count() {
         .id;
     let request = id(&app.join_group(&bob, &group).await["data"]["joinGroup"]);
     let body = app.leave(&bob, &group).await;
-    assert_eq!(body["data"]["leaveGroup"], true, "{body}");
+    assert_eq!(body["data"]["leaveGroup"]["memberCount"], 1, "{body}");
+    assert!(
+        body["data"]["leaveGroup"]["viewerMembership"].is_null(),
+        "{body}"
+    );
     assert_eq!(app.member_count(&group).await, 1);
     assert!(app.my_memberships(&bob).await.is_empty());
     // The withdrawn request awaits no decision any more.

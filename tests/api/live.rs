@@ -179,11 +179,14 @@ async fn a_connection_closes_with_4401_as_soon_as_its_session_ends() {
     let body = app
         .graphql(
             Some(&tablet.access_token),
-            "mutation($id: ID!) { revokeSession(input: { sessionId: $id }) }",
+            "mutation($id: ID!) { revokeSession(input: { sessionId: $id }) { revokedSessionId } }",
             json!({ "id": phone_session }),
         )
         .await;
-    assert_eq!(body["data"]["revokeSession"], true, "{body}");
+    assert_eq!(
+        body["data"]["revokeSession"]["revokedSessionId"], phone_session,
+        "{body}"
+    );
     let closed = next(&mut on_phone, WAIT).await.expect("closed in time");
     assert_eq!(closed.unwrap_err().0, 4401);
     // The tablet's goes on, and a log-out from the first device closes nothing else.

@@ -17,7 +17,7 @@ const VENUE: (f64, f64) = (52.5129, 13.4201);
 const FAR_FROM_VENUE: (f64, f64) = (52.5229, 13.4201);
 
 const VIEWER_RSVP: &str = "query($id: ID!) { event(id: $id) { viewerRsvp { status checkedIn } } }";
-const WITHDRAW: &str = "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) }";
+const WITHDRAW: &str = "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) { id status } }";
 const REPORT: &str = "mutation($u: ID!, $reason: String!, $e: ID) { reportUser(input: { userId: $u, reason: $reason, eventId: $e }) }";
 const CONFIRMATION: &str = "query($id: ID!) { node(id: $id) { id ... on MeetingConfirmation { status event { id } scanner { id } subject { id } } } }";
 const PENDING: &str = "{ viewer { pendingMeetingConfirmations(first: 20) { totalCount nodes { id status scanner { id } subject { id } } } } }";
@@ -923,7 +923,12 @@ async fn withdrawing_takes_back_every_meeting_with_that_person_at_once() {
 
     // Bea takes back both of her meetings with Ada, whoever scanned.
     let body = withdraw(&app, bea, &ada.id).await;
-    assert_eq!(body["data"]["withdrawMeeting"], true, "{body}");
+    // The answer lists what was withdrawn, for the app's cache.
+    assert_eq!(
+        body["data"]["withdrawMeeting"],
+        json!([{ "id": here, "status": "WITHDRAWN" }, { "id": there, "status": "WITHDRAWN" }]),
+        "{body}"
+    );
     assert_eq!(app.verification(ada).await, level(1, "IN_PERSON"));
     assert_eq!(app.verification(bea).await, level(0, "EMAIL"));
     assert_eq!(app.verification(cid).await, level(1, "IN_PERSON"));
@@ -939,7 +944,11 @@ async fn withdrawing_takes_back_every_meeting_with_that_person_at_once() {
     // A pending one is withdrawn too, and can no longer be answered.
     assert_eq!(pending_of(&app, cid).await, (vec![pending.clone()], 1));
     let body = withdraw(&app, cid, &bea.id).await;
-    assert_eq!(body["data"]["withdrawMeeting"], true, "{body}");
+    assert_eq!(
+        body["data"]["withdrawMeeting"],
+        json!([{ "id": pending, "status": "WITHDRAWN" }]),
+        "{body}"
+    );
     assert_eq!(pending_of(&app, cid).await, (vec![], 0));
     let body = app.respond(cid, &pending, true).await;
     assert_eq!(error_code(&body), "CONFLICT", "{body}");
@@ -1330,11 +1339,15 @@ async fn an_answer_racing_a_withdrawal_never_undoes_it() {
     let id = app.meet(bob, ada, &m.event_id).await;
     let withdraw = app.graphql(
         Some(&bob.access_token),
-        "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) }",
+        "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) { id status } }",
         json!({ "u": ada.id }),
     );
     let (accepted, withdrawn) = tokio::join!(app.respond(ada, &id, true), withdraw);
-    assert_eq!(withdrawn["data"]["withdrawMeeting"], true, "{withdrawn}");
+    assert_eq!(
+        withdrawn["data"]["withdrawMeeting"],
+        json!([{ "id": id, "status": "WITHDRAWN" }]),
+        "{withdrawn}"
+    );
     let seen = confirmation_seen_by(&app, Some(ada), &id).await;
     // Whichever came first, the withdrawal stands: the meeting counts for no one.
     assert_eq!(seen["status"], "WITHDRAWN", "{seen} after {accepted}");

@@ -61,7 +61,7 @@ pub const JOIN_GROUP: &str = "mutation($id: ID!) { joinGroup(input: { groupId: $
 
 pub const SET_ROLE: &str = "mutation($group: ID!, $user: ID!, $role: GroupRole!) { setMemberRole(input: { groupId: $group, userId: $user, role: $role }) { id role status user { id } } }";
 
-pub const LEAVE_GROUP: &str = "mutation($id: ID!) { leaveGroup(input: { groupId: $id }) }";
+pub const LEAVE_GROUP: &str = "mutation($id: ID!) { leaveGroup(input: { groupId: $id }) { id memberCount viewerMembership { id } } }";
 
 /// A valid `CreateGroupInput` for a group called `name` meeting at `(lat, lng)`.
 pub fn group_input(name: &str, lat: f64, lng: f64) -> Value {

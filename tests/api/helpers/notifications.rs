@@ -7,8 +7,7 @@ use super::*;
 
 pub const NOTIFICATIONS: &str = "query($unread: Boolean) { viewer { notifications(first: 50, unreadOnly: $unread) { nodes { id kind message createdAt readAt event { id } group { id } } } } }";
 
-pub const MARK_READ: &str =
-    "mutation($ids: [ID!]!) { markNotificationsRead(input: { ids: $ids }) }";
+pub const MARK_READ: &str = "mutation($ids: [ID!]!) { markNotificationsRead(input: { ids: $ids }) { id unreadNotificationCount } }";
 
 /// A notification as the member reads it.
 #[derive(Debug, Clone, Deserialize)]
