@@ -15,6 +15,9 @@ pub struct Keys {
     pub one_time_code: Vec<u8>,
     /// Signs meeting tokens (`meet+jwt`) and hashes their codes.
     pub meeting_token: Vec<u8>,
+    /// Makes each refresh token's successor from it, so a refresh retried after a lost
+    /// answer can be given the same successor again (see `domain::sessions`).
+    pub refresh_token: Vec<u8>,
 }
 
 impl Keys {
@@ -23,6 +26,7 @@ impl Keys {
             access_token: hmac(secret, b"kith access token v1").to_vec(),
             one_time_code: hmac(secret, b"kith one-time code v1").to_vec(),
             meeting_token: hmac(secret, b"kith meeting token v1").to_vec(),
+            refresh_token: hmac(secret, b"kith refresh token v1").to_vec(),
         }
     }
 }

@@ -4,6 +4,12 @@
 //! (rotation); the replaced one is kept, as a hash, so that presenting it again is
 //! recognised as reuse: a stolen token used after its owner (or the owner's after the
 //! thief's) ends the whole family, and both must sign in again.
+//!
+//! A lost answer is not a lost session: each token's successor is made from it with a key
+//! of the server (`Keys::refresh_token`), so a refresh retried within `RETRY_GRACE` of the
+//! rotation, from the same session, while the successor is still unused, is given the same
+//! successor (and the same access token) again. After the grace, or once the successor has
+//! been used, presenting the old token is reuse as before.
 
 use chrono::{DateTime, Utc};
 use entity::{refresh_token, session, user};
@@ -14,7 +20,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::secrets::{random_token, token_hash};
+use crate::auth::secrets::{hmac, random_token, token_hash};
 use crate::db::Tx;
 use crate::effects::{Committed, Effects};
 use crate::error::{AppError, AppResult};
@@ -22,28 +28,41 @@ use crate::error::{AppError, AppResult};
 const INVALID_REFRESH: AppError =
     AppError::Unauthenticated("invalid, expired or revoked refresh token");
 
-/// A refresh token as handed to the client, once; only its hash is stored.
+/// A refresh token as handed to the client; only its hash is stored.
 pub struct IssuedRefresh {
     pub session_id: Uuid,
     pub user_id: Uuid,
     pub token: String,
+    /// When it was made: the access token that goes with it is issued as of then, so a
+    /// retried refresh gets the very same pair.
+    pub issued_at: DateTime<Utc>,
 }
 
-async fn add_token(
+/// How long after a rotation the rotated token may be presented again (its answer lost in
+/// a tunnel) and get the same successor.
+pub const RETRY_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
+/// The successor of `token`: the same for the same token, unguessable without the key.
+fn successor(key: &[u8], token: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hmac(key, token.as_bytes()))
+}
+
+async fn store_token(
     db: &impl ConnectionTrait,
     session_id: Uuid,
+    token: &str,
     now: DateTime<Utc>,
-) -> AppResult<String> {
-    let token = random_token();
+) -> AppResult<()> {
     refresh_token::ActiveModel {
-        token_hash: Set(token_hash(&token)),
+        token_hash: Set(token_hash(token)),
         session_id: Set(session_id),
         created_at: Set(now),
         replaced_at: Set(None),
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok(())
 }
 
 /// A refresh token unused for this long stops working; the member signs in again.
@@ -67,22 +86,25 @@ pub async fn start(
     }
     .insert(db)
     .await?;
-    let token = add_token(db, session.id, now).await?;
+    let token = random_token();
+    store_token(db, session.id, &token, now).await?;
     Ok(IssuedRefresh {
         session_id: session.id,
         user_id,
         token,
+        issued_at: now,
     })
 }
 
-/// Exchanges a refresh token for a new one of the same session.
+/// Exchanges a refresh token for its successor in the same session.
 pub async fn refresh(
     db: &DatabaseConnection,
+    key: &[u8],
     presented: &str,
     now: DateTime<Utc>,
 ) -> AppResult<IssuedRefresh> {
     let tx = Tx::begin(db).await?;
-    let outcome = rotate(&tx, presented, now).await?;
+    let outcome = rotate(&tx, key, presented, now).await?;
     // Committed whatever the outcome: a reuse must revoke the session although the
     // client is answered with an error.
     tx.commit().await?.expect_none();
@@ -93,6 +115,7 @@ pub async fn refresh(
 /// commits the revocation.
 async fn rotate(
     db: &impl ConnectionTrait,
+    key: &[u8],
     presented: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Result<IssuedRefresh, AppError>> {
@@ -107,32 +130,66 @@ async fn rotate(
     if session.revoked_at.is_some() || token.created_at + REFRESH_IDLE_LIFETIME <= now {
         return Ok(Err(INVALID_REFRESH));
     }
-    // Mark the token replaced only if nobody else did: of two concurrent refreshes with
-    // the same token, exactly one wins, and the other is treated as reuse.
+    let next = successor(key, presented);
+    // Mark the token replaced only if nobody else did: of two refreshes with the same
+    // token, exactly one rotates; the other is a retry or a reuse.
     let claimed = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::ReplacedAt, Expr::value(now))
-        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .filter(refresh_token::Column::TokenHash.eq(hash.clone()))
         .filter(refresh_token::Column::ReplacedAt.is_null())
         .exec(db)
         .await?
         .rows_affected
         == 1;
-    if token.replaced_at.is_some() || !claimed {
-        revoke(db, session.id, now).await?;
-        tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
-        return Ok(Err(INVALID_REFRESH));
-    }
-    session::Entity::update_many()
-        .col_expr(session::Column::LastUsedAt, Expr::value(now))
-        .filter(session::Column::Id.eq(session.id))
-        .exec(db)
-        .await?;
-    let token = add_token(db, session.id, now).await?;
+    let issued_at = if claimed {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastUsedAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session.id))
+            .exec(db)
+            .await?;
+        store_token(db, session.id, &next, now).await?;
+        now
+    } else {
+        match retried_at(db, &hash, &next, now).await? {
+            Some(rotated_at) => rotated_at,
+            None => {
+                revoke(db, session.id, now).await?;
+                tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
+                return Ok(Err(INVALID_REFRESH));
+            }
+        }
+    };
     Ok(Ok(IssuedRefresh {
         session_id: session.id,
         user_id: session.user_id,
-        token,
+        token: next,
+        issued_at,
     }))
+}
+
+/// When a replaced token is presented again: Some(when it was rotated) for a retry within
+/// the grace whose successor `next` is still unused; None for a reuse.
+async fn retried_at(
+    db: &impl ConnectionTrait,
+    hash: &str,
+    next: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
+    let Some(rotated_at) = refresh_token::Entity::find_by_id(hash.to_owned())
+        .one(db)
+        .await?
+        .and_then(|t| t.replaced_at)
+    else {
+        return Ok(None);
+    };
+    if now - rotated_at > RETRY_GRACE {
+        return Ok(None);
+    }
+    let unused = refresh_token::Entity::find_by_id(token_hash(next))
+        .one(db)
+        .await?
+        .is_some_and(|t| t.replaced_at.is_none());
+    Ok(unused.then_some(rotated_at))
 }
 
 /// Ends the session that `presented` belongs to: true when it ended now, false when the

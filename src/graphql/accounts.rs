@@ -1,7 +1,7 @@
 //! Signing up and in, sessions, email verification and the profile.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::user;
 
 use crate::domain::accounts::{self, ProfileUpdate, SignUp};
@@ -33,12 +33,11 @@ pub(crate) fn auth_payload(
     state: &AppState,
     user: user::Model,
     refresh: IssuedRefresh,
-    now: DateTime<Utc>,
 ) -> AppResult<AuthPayload> {
     let (access_token, access_token_expires_at) =
         state
             .access_tokens
-            .issue(user.id, refresh.session_id, now)?;
+            .issue(user.id, refresh.session_id, refresh.issued_at)?;
     Ok(AuthPayload {
         access_token,
         access_token_expires_at: Time(access_token_expires_at),
@@ -134,7 +133,7 @@ impl AccountMutation {
         )
         .await
         .map_err(|e| e.under("input"))?;
-        Ok(auth_payload(state, user, refresh, now)?)
+        Ok(auth_payload(state, user, refresh)?)
     }
 
     /// Signs in. A wrong email and a wrong password give the same UNAUTHENTICATED; repeated
@@ -157,14 +156,15 @@ impl AccountMutation {
             now,
         )
         .await?;
-        Ok(auth_payload(state, user, refresh, now)?)
+        Ok(auth_payload(state, user, refresh)?)
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token; the old
-    /// refresh token stops working. Presenting a refresh token that was already exchanged
-    /// ends the whole session (UNAUTHENTICATED): someone else may have a copy. So send one
-    /// refresh at a time: two at once with the same token end the session. A refresh
-    /// token unused for 30 days expires.
+    /// refresh token stops working. A refresh whose answer was lost may be sent again: within
+    /// 30 seconds, from the same session, and before the new refresh token is used, the same
+    /// token is answered with the same new pair. Otherwise presenting a refresh token that
+    /// was already exchanged ends the whole session (UNAUTHENTICATED): someone else may have
+    /// a copy. A refresh token unused for 30 days expires.
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
@@ -172,9 +172,15 @@ impl AccountMutation {
     ) -> async_graphql::Result<AuthPayload> {
         let state = state(ctx);
         let now = Utc::now();
-        let refresh = sessions::refresh(&state.db, &input.refresh_token, now).await?;
+        let refresh = sessions::refresh(
+            &state.db,
+            &state.keys.refresh_token,
+            &input.refresh_token,
+            now,
+        )
+        .await?;
         let user = accounts::get_viewer(&state.db, refresh.user_id).await?;
-        Ok(auth_payload(state, user, refresh, now)?)
+        Ok(auth_payload(state, user, refresh)?)
     }
 
     /// Ends the session of this refresh token. True when a session ended; false when the

@@ -84,6 +84,6 @@ impl RecoveryMutation {
         .await
         .map_err(|e| e.under("input"))?;
         let (user, refresh) = deliver(ctx, reset);
-        Ok(auth_payload(state, user, refresh, now)?)
+        Ok(auth_payload(state, user, refresh)?)
     }
 }
