@@ -21,7 +21,6 @@ pub mod seed;
 pub mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -40,8 +39,7 @@ pub struct App {
     pub router: Router,
 }
 
-/// Connects to the database, applies migrations and builds the router.
-/// Errors name the setting at fault (`DATABASE_URL: ...`).
+/// Connects to the database, applies migrations and builds the router. Errors name the setting at fault (`DATABASE_URL: ...`).
 pub async fn start(config: Config) -> anyhow::Result<App> {
     let metrics = metrics::Metrics::new();
     let statements = metrics.sql_statements.clone();
@@ -63,46 +61,52 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
     Ok(App { state, router })
 }
 
-/// Serves (and runs the background `jobs`) until `shutdown` completes; then `/readyz` turns 503, no new connection is
-/// accepted, in-flight requests get `DRAIN_TIMEOUT` to finish, and the pool is closed.
+/// Serves (and runs the background `jobs`) until `shutdown` completes; then `/readyz` turns
+/// 503 for the shutdown grace, no new connection is accepted, in-flight requests get
+/// `DRAIN_TIMEOUT` to finish, and the pool is closed. Connections are bounded and timed
+/// (see `http::server`).
 pub async fn serve(
     app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = app.state.clone();
+    let App { state, router } = app;
     let background = jobs::spawn(state.clone());
-    let (began, draining) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown({
-        let state = state.clone();
-        async move {
-            shutdown.await;
-            state.begin_shutdown();
-            let grace = state.config.shutdown_grace;
-            if !grace.is_zero() {
-                tracing::info!(
-                    "shutting down: /readyz answers 503; accepting requests for {grace:?} more"
-                );
-                tokio::time::sleep(grace).await;
-            }
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = began.send(());
-        }
-    });
-    tokio::select! {
-        result = server => result.context("serving HTTP")?,
-        () = async {
-            if draining.await.is_ok() {
-                tokio::time::sleep(DRAIN_TIMEOUT).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; stopping anyway"),
+    let listeners = vec![http::server::Listener {
+        tcp: listener,
+        router,
+        max_connections: state.config.max_connections,
+        name: "API",
+    }];
+    tracing::info!(
+        "at most {} connections at once (KITH_MAX_CONNECTIONS); request heads within {:?}, \
+         bodies within {:?}",
+        state.config.max_connections,
+        state.config.header_timeout,
+        state.config.body_timeout
+    );
+    let server = http::server::Server::start(
+        listeners,
+        http::server::Timeouts {
+            header: state.config.header_timeout,
+            body: state.config.body_timeout,
+        },
+    );
+    shutdown.await;
+    state.begin_shutdown();
+    let grace = state.config.shutdown_grace;
+    if !grace.is_zero() {
+        tracing::info!("shutting down: /readyz answers 503; accepting requests for {grace:?} more");
+        tokio::time::sleep(grace).await;
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(DRAIN_TIMEOUT, server.drain())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "in-flight requests did not finish within {DRAIN_TIMEOUT:?}; stopping anyway"
+        );
     }
     background.abort();
     state.db.close_by_ref().await.ok();

@@ -3,6 +3,7 @@
 mod calendar;
 mod graphql;
 mod health;
+pub mod server;
 mod ws;
 
 use axum::Router;
