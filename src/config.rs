@@ -57,6 +57,9 @@ pub struct Config {
     /// wait to be accepted (`KITH_MAX_CONNECTIONS`; by default the open-file limit less
     /// [`RESERVED_FILES`], see [`connection_ceiling`]).
     pub max_connections: usize,
+    /// Where `/metrics` is served, on a listener of its own (`KITH_METRICS_LISTEN`). When
+    /// absent, development serves it on the API port and production nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -167,6 +170,9 @@ impl Config {
                 DEFAULT_BODY_TIMEOUT,
             )?,
             max_connections: max_connections(get("KITH_MAX_CONNECTIONS"), open_file_limit())?,
+            metrics_listen: get("KITH_METRICS_LISTEN")
+                .map(|text| address("KITH_METRICS_LISTEN", &text))
+                .transpose()?,
         })
     }
 
@@ -370,6 +376,7 @@ impl std::fmt::Debug for Config {
             .field("header_timeout", &self.header_timeout)
             .field("body_timeout", &self.body_timeout)
             .field("max_connections", &self.max_connections)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -412,6 +419,7 @@ mod tests {
         assert_eq!(c.header_timeout, DEFAULT_HEADER_TIMEOUT);
         assert_eq!(c.body_timeout, DEFAULT_BODY_TIMEOUT);
         assert_eq!(c.max_connections, connection_ceiling(open_file_limit()));
+        assert_eq!(c.metrics_listen, None);
     }
 
     #[test]
@@ -448,6 +456,7 @@ mod tests {
                 &[("KITH_MAX_CONNECTIONS", "100000000000")],
                 "KITH_MAX_CONNECTIONS",
             ),
+            (&[("KITH_METRICS_LISTEN", "9090")], "KITH_METRICS_LISTEN"),
             (
                 &[("KITH_SMTP_URL", "smtp://x"), ("KITH_MAIL_DIR", "/tmp")],
                 "KITH_SMTP_URL",

@@ -1,5 +1,5 @@
-//! What an attacker-minded pass found: connections that never finish a request, and a
-//! flood of connections.
+//! What an attacker-minded pass found: connections that never finish a request, a flood of
+//! connections, and `/metrics` on the public port.
 
 use std::time::Duration;
 
@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::*;
@@ -169,4 +170,90 @@ async fn a_websocket_keeps_its_connection_slot_until_it_closes() {
     let answer = until_closed(&mut waiting).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     drop(idle);
+}
+
+/// The app with its own settings, and where it serves `/metrics` on a listener of its own.
+struct Served {
+    address: String,
+    metrics_address: Option<String>,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn serve_with(settings: &[(&str, &str)]) -> Served {
+    let (database_url, dir) = fresh_database().await;
+    let mut env = std::collections::HashMap::from([
+        ("DATABASE_URL".to_owned(), database_url),
+        ("KITH_JWT_SECRET".to_owned(), TEST_SECRET.to_owned()),
+    ]);
+    for (key, value) in settings {
+        env.insert(key.to_string(), value.to_string());
+    }
+    let config =
+        kith::config::Config::from_lookup(|k| env.get(k).cloned()).expect("valid test config");
+    let app = kith::start(config).await.expect("app starts");
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(kith::serve(app, listener, async move {
+        let _ = stopped.await;
+    }));
+    Served {
+        address,
+        metrics_address,
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+async fn get(url: String) -> (StatusCode, String) {
+    let response = reqwest::get(url).await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_are_off_the_api_port_in_production() {
+    let dev = serve_with(&[]).await;
+    assert_eq!(dev.metrics_address, None);
+    let (status, _) = get(format!("{}/metrics", dev.address)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let prod = serve_with(&[("KITH_ENV", "production")]).await;
+    assert_eq!(prod.metrics_address, None);
+    let (status, _) = get(format!("{}/metrics", prod.address)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(format!("{}/healthz", prod.address)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_metrics_listener_serves_metrics_and_nothing_else() {
+    for mode in ["production", "development"] {
+        let app = serve_with(&[("KITH_ENV", mode), ("KITH_METRICS_LISTEN", "127.0.0.1:0")]).await;
+        let metrics = app.metrics_address.clone().expect("a metrics listener");
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": "query Probe { viewer { email } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(answer["errors"].is_null(), "{answer}");
+
+        let (status, text) = get(format!("{metrics}/metrics")).await;
+        assert_eq!(status, StatusCode::OK, "{mode}");
+        assert!(
+            text.contains("kith_graphql_requests_total{operation=\"Probe\",outcome=\"ok\"} 1"),
+            "{mode}: {text}"
+        );
+        for path in ["/graphql", "/healthz"] {
+            let (status, _) = get(format!("{metrics}{path}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{mode}: {path}");
+        }
+        let (status, _) = get(format!("{}/metrics", app.address)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{mode}");
+    }
 }
