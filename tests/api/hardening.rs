@@ -1,11 +1,14 @@
 //! What an attacker-minded pass found: connections that never finish a request, a flood of
-//! connections, and `/metrics` on the public port.
+//! connections, `/metrics` on the public port, and processes racing in the migrations.
 
+use std::process::Stdio;
 use std::time::Duration;
 
+use migration::MigratorTrait;
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -256,4 +259,128 @@ async fn the_metrics_listener_serves_metrics_and_nothing_else() {
         let (status, _) = get(format!("{}/metrics", app.address)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{mode}");
     }
+}
+
+/// `kith` with a clean environment, as an operator runs it.
+fn kith(database_url: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kith"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("KITH_JWT_SECRET", TEST_SECRET)
+        .env("KITH_LISTEN", "127.0.0.1:0")
+        .kill_on_drop(true);
+    command
+}
+
+/// Several processes on one database is a PostgreSQL arrangement: SQLite serves one.
+fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+#[tokio::test]
+async fn three_processes_migrating_an_empty_database_at_once_all_succeed() {
+    if !on_postgres() {
+        return;
+    }
+    let (url, _dir) = fresh_database().await;
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            kith(&url)
+                .arg("migrate")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let output = run.wait_with_output().await.unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    let db = Database::connect(&url).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations ORDER BY version",
+        ))
+        .await
+        .unwrap();
+    let applied: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get("", "version").unwrap())
+        .collect();
+    let mut all: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    all.sort();
+    assert_eq!(applied, all);
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn three_servers_starting_at_once_on_an_empty_database_all_serve() {
+    if !on_postgres() {
+        return;
+    }
+    let (url, _dir) = fresh_database().await;
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        let child = kith(&url)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        servers.push(child);
+    }
+    let mut addresses = Vec::new();
+    for server in &mut servers {
+        addresses.push(listening_address(server.stderr.take().unwrap()));
+    }
+    for address in addresses {
+        let address = tokio::time::timeout(GUARD, address)
+            .await
+            .expect("a server starts within the guard")
+            .unwrap()
+            .unwrap_or_else(|log| panic!("a server stopped before listening: {log:#?}"));
+        let (status, _) = get(format!("{address}/healthz")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for mut server in servers {
+        server.kill().await.unwrap();
+    }
+}
+
+/// The address a starting `kith serve` logs, or (as the error) its log when it stops
+/// before listening.
+fn listening_address(
+    stderr: tokio::process::ChildStderr,
+) -> oneshot::Receiver<Result<String, Vec<String>>> {
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut log = Vec::new();
+        let mut tx = Some(tx);
+        // Read to the end, so the server never blocks on a full pipe.
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(at) = line.find("listening on ")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(Ok(line[at + "listening on ".len()..].trim().to_owned()));
+            }
+            log.push(line);
+        }
+        if let Some(tx) = tx {
+            let _ = tx.send(Err(log));
+        }
+    });
+    rx
 }
