@@ -88,12 +88,11 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
     state.bus().listen();
     state.connections.watch(state.bus());
     let router = http::router(state.clone());
-    let metrics =
-        metrics_listener.map(|listener| (listener, http::metrics_router(state.metrics.clone())));
     Ok(App {
+        metrics: metrics_listener
+            .map(|listener| (listener, http::metrics_router(state.metrics.clone()))),
         state,
         router,
-        metrics,
     })
 }
 
