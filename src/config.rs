@@ -2,7 +2,9 @@
 //! A bad setting is reported as one line naming it, and the process exits non-zero.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Whether the server is run by a developer or serves real members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +39,7 @@ pub struct Config {
     /// How long `/readyz` reports 503 before the server stops accepting connections, so a
     /// load balancer notices first (`KITH_SHUTDOWN_GRACE_SECONDS`; 0 in development, 5 in
     /// production).
-    pub shutdown_grace: std::time::Duration,
+    pub shutdown_grace: Duration,
     /// The address apps and calendar programs reach this server at, for absolute URLs
     /// (`KITH_PUBLIC_URL`; `http://` + the listen address when absent).
     pub public_url: String,
@@ -47,6 +49,20 @@ pub struct Config {
     /// Accounts one client address may make in an hour (`KITH_SIGN_UPS_PER_HOUR`, 50 unless
     /// set; 1 to 100,000).
     pub sign_ups_per_hour: i32,
+    /// How long a client may take to send a request's head, counted from when the
+    /// connection opens or its previous response ends; an idle kept-alive connection is
+    /// closed after it too (`KITH_HEADER_TIMEOUT_SECONDS`, 30 unless set).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body once its head has arrived
+    /// (`KITH_BODY_TIMEOUT_SECONDS`, 30 unless set); later, the answer is 408.
+    pub body_timeout: Duration,
+    /// How many connections the API port keeps open at once, WebSockets included; more
+    /// wait to be accepted (`KITH_MAX_CONNECTIONS`; by default the open-file limit less
+    /// [`RESERVED_FILES`], see [`connection_ceiling`]).
+    pub max_connections: usize,
+    /// Where `/metrics` is served, on a listener of its own (`KITH_METRICS_LISTEN`). When
+    /// absent, development serves it on the API port and production nowhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -70,11 +86,25 @@ pub const DEFAULT_MAIL_FROM: &str = "Kith <no-reply@kith.invalid>";
 /// Shorter secrets make HS256 tokens guessable offline.
 const MIN_SECRET_BYTES: usize = 32;
 /// How long `/readyz` says 503 before a production server stops accepting connections.
-const PRODUCTION_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+const PRODUCTION_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 300;
 pub const DEFAULT_CHECK_IN_RADIUS_METERS: f64 = 300.0;
 pub const DEFAULT_SIGN_UPS_PER_HOUR: i32 = 50;
-const CHECK_IN_RADIUS_METERS: std::ops::RangeInclusive<f64> = 10.0..=5000.0;
+const CHECK_IN_RADIUS_METERS: RangeInclusive<f64> = 10.0..=5000.0;
+/// hyper's own default for the header read timeout: long enough for a phone on a poor
+/// network, short enough that half-sent requests do not pile up.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// A GraphQL body is at most 1 MiB: 30 s is 35 KB/s, slower than any network an app
+/// should be sending from.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+const TIMEOUT_SECONDS: RangeInclusive<u64> = 1..=600;
+/// File descriptors kept back from client connections for everything else the process
+/// opens: the database pool (16 PostgreSQL connections, or 8 SQLite ones with 3 files
+/// each), the change-bus listener, SMTP connections or mail files, the listeners and the
+/// metrics listener's connections, logs. Generous, because running out stops all of them.
+pub const RESERVED_FILES: u64 = 512;
+/// An unlimited open-file limit counts as this many, so the default stays a number.
+const MAX_COUNTED_FILES: u64 = 1 << 20;
 
 impl Config {
     /// Reads the process environment.
@@ -88,12 +118,7 @@ impl Config {
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         validate_database_url(&database_url)?;
         let listen_text = get("KITH_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen = listen_text.parse().map_err(|_| {
-            bad(
-                "KITH_LISTEN",
-                format!("`{listen_text}` is not an address and port such as 127.0.0.1:8080"),
-            )
-        })?;
+        let listen = address("KITH_LISTEN", &listen_text)?;
         let (jwt_secret, jwt_secret_generated) = jwt_secret(get("KITH_JWT_SECRET"), mode)?;
         Ok(Config {
             public_url: public_url(get("KITH_PUBLIC_URL"), listen)?,
@@ -106,12 +131,12 @@ impl Config {
             mail_from: get("KITH_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
             shutdown_grace: match get("KITH_SHUTDOWN_GRACE_SECONDS") {
                 None if mode == Mode::Production => PRODUCTION_SHUTDOWN_GRACE,
-                None => std::time::Duration::ZERO,
+                None => Duration::ZERO,
                 Some(text) => text
                     .parse::<u64>()
                     .ok()
                     .filter(|s| *s <= MAX_SHUTDOWN_GRACE_SECONDS)
-                    .map(std::time::Duration::from_secs)
+                    .map(Duration::from_secs)
                     .ok_or_else(|| {
                         bad(
                             "KITH_SHUTDOWN_GRACE_SECONDS",
@@ -146,6 +171,20 @@ impl Config {
                         )
                     })?,
             },
+            header_timeout: seconds(
+                "KITH_HEADER_TIMEOUT_SECONDS",
+                get("KITH_HEADER_TIMEOUT_SECONDS"),
+                DEFAULT_HEADER_TIMEOUT,
+            )?,
+            body_timeout: seconds(
+                "KITH_BODY_TIMEOUT_SECONDS",
+                get("KITH_BODY_TIMEOUT_SECONDS"),
+                DEFAULT_BODY_TIMEOUT,
+            )?,
+            max_connections: max_connections(get("KITH_MAX_CONNECTIONS"), open_file_limit())?,
+            metrics_listen: get("KITH_METRICS_LISTEN")
+                .map(|text| address("KITH_METRICS_LISTEN", &text))
+                .transpose()?,
         })
     }
 
@@ -164,6 +203,99 @@ fn mode(value: Option<String>) -> Result<Mode, ConfigError> {
         )),
     }
 }
+
+fn address(setting: &'static str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.parse().map_err(|_| {
+        bad(
+            setting,
+            format!("`{text}` is not an address and port such as 127.0.0.1:8080"),
+        )
+    })
+}
+
+/// A whole number of seconds in `TIMEOUT_SECONDS`, or `default` when unset.
+fn seconds(
+    setting: &'static str,
+    value: Option<String>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    text.parse::<u64>()
+        .ok()
+        .filter(|s| TIMEOUT_SECONDS.contains(s))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            bad(
+                setting,
+                format!(
+                    "must be a whole number of seconds, {} to {}",
+                    TIMEOUT_SECONDS.start(),
+                    TIMEOUT_SECONDS.end()
+                ),
+            )
+        })
+}
+
+/// The most client connections an open-file limit of `open_files` leaves room for: all
+/// but [`RESERVED_FILES`] descriptors, or half of a limit too small to spare that many.
+pub fn connection_ceiling(open_files: u64) -> usize {
+    let open_files = open_files.min(MAX_COUNTED_FILES);
+    let ceiling = if open_files > 2 * RESERVED_FILES {
+        open_files - RESERVED_FILES
+    } else {
+        open_files / 2
+    };
+    usize::try_from(ceiling.max(1)).unwrap_or(usize::MAX)
+}
+
+/// `KITH_MAX_CONNECTIONS`, at most (and by default) what the open-file limit leaves room
+/// for: more, and a flood of connections could take the descriptors the database needs.
+fn max_connections(value: Option<String>, open_files: u64) -> Result<usize, ConfigError> {
+    let ceiling = connection_ceiling(open_files);
+    let Some(text) = value else {
+        return Ok(ceiling);
+    };
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=ceiling).contains(n))
+        .ok_or_else(|| {
+            bad(
+                "KITH_MAX_CONNECTIONS",
+                format!(
+                    "must be a whole number from 1 to {ceiling}: the open-file limit \
+                     (ulimit -n, {open_files}) less {RESERVED_FILES} kept for the database, \
+                     mail and logs"
+                ),
+            )
+        })
+}
+
+/// This process's soft limit on open files (`ulimit -n`).
+#[cfg(unix)]
+fn open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only into the struct it is given, which outlives the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not everywhere
+        let current = limit.rlim_cur as u64;
+        current
+    } else {
+        FALLBACK_OPEN_FILES
+    }
+}
+
+/// Without a limit to read, a figure most systems allow.
+#[cfg(not(unix))]
+fn open_file_limit() -> u64 {
+    FALLBACK_OPEN_FILES
+}
+
+const FALLBACK_OPEN_FILES: u64 = 4096;
 
 /// The configured secret, or (in development only) a random one: `(secret, generated)`.
 fn jwt_secret(value: Option<String>, mode: Mode) -> Result<(Vec<u8>, bool), ConfigError> {
@@ -254,6 +386,10 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("check_in_radius_meters", &self.check_in_radius_meters)
             .field("sign_ups_per_hour", &self.sign_ups_per_hour)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -293,6 +429,21 @@ mod tests {
         assert_eq!(c.mode, Mode::Development);
         assert!(c.jwt_secret_generated);
         assert_eq!(c.mail, MailTransport::Log);
+        assert_eq!(c.header_timeout, DEFAULT_HEADER_TIMEOUT);
+        assert_eq!(c.body_timeout, DEFAULT_BODY_TIMEOUT);
+        assert_eq!(c.max_connections, connection_ceiling(open_file_limit()));
+        assert_eq!(c.metrics_listen, None);
+    }
+
+    #[test]
+    fn connections_leave_descriptors_for_the_rest() {
+        assert_eq!(connection_ceiling(20_000), 19_488);
+        assert_eq!(connection_ceiling(1024), 512);
+        assert_eq!(connection_ceiling(256), 128);
+        assert_eq!(connection_ceiling(1), 1);
+        assert_eq!(connection_ceiling(u64::MAX), (1 << 20) - 512);
+        assert_eq!(max_connections(Some("100".into()), 20_000).unwrap(), 100);
+        assert!(max_connections(Some("19489".into()), 20_000).is_err());
     }
 
     #[test]
@@ -305,6 +456,20 @@ mod tests {
             (&[("KITH_ENV", "production")], "KITH_JWT_SECRET"),
             (&[("KITH_JWT_SECRET", "short")], "KITH_JWT_SECRET"),
             (&[("KITH_SMTP_URL", "http://x")], "KITH_SMTP_URL"),
+            (
+                &[("KITH_HEADER_TIMEOUT_SECONDS", "0")],
+                "KITH_HEADER_TIMEOUT_SECONDS",
+            ),
+            (
+                &[("KITH_BODY_TIMEOUT_SECONDS", "soon")],
+                "KITH_BODY_TIMEOUT_SECONDS",
+            ),
+            (&[("KITH_MAX_CONNECTIONS", "0")], "KITH_MAX_CONNECTIONS"),
+            (
+                &[("KITH_MAX_CONNECTIONS", "100000000000")],
+                "KITH_MAX_CONNECTIONS",
+            ),
+            (&[("KITH_METRICS_LISTEN", "9090")], "KITH_METRICS_LISTEN"),
             (
                 &[("KITH_SMTP_URL", "smtp://x"), ("KITH_MAIL_DIR", "/tmp")],
                 "KITH_SMTP_URL",

@@ -54,8 +54,73 @@ pub async fn connect_counting(
     Ok(db)
 }
 
+/// Applies pending migrations. On PostgreSQL, under an advisory lock: processes starting at
+/// once (replicas in a rolling deploy) would otherwise apply the same migration together,
+/// and all but one fail (`duplicate key value violates unique constraint
+/// "pg_type_typname_nsp_index"` when two create the same table). The others wait, then find
+/// nothing pending. SQLite serves one process, so nothing races there.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let lock = MigrationLock::acquire(db).await?;
+    let applied = Migrator::up(db, None).await;
+    lock.release().await;
+    applied
+}
+
+/// The key of the advisory lock migrations run under (the trust computation uses 7120551).
+const MIGRATION_LOCK_KEY: i64 = 7_120_552;
+
+/// A session-level advisory lock held on a connection of its own, taken out of the pool.
+/// An error, a panic or a cancelled future between `acquire` and `release` drops the
+/// connection, which ends its session and so releases the lock; a connection returned to
+/// the pool would have kept the lock for as long as the pool kept the connection.
+struct MigrationLock(sea_orm::sqlx::PgConnection);
+
+impl MigrationLock {
+    async fn acquire(db: &DatabaseConnection) -> Result<MigrationLock, DbErr> {
+        use sea_orm::sqlx;
+        let mut connection = db
+            .get_postgres_connection_pool()
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Conn(sqlx_error(e)))?
+            .detach();
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(|e| DbErr::Query(sqlx_error(e)))?;
+        if !free {
+            tracing::info!("another process is applying migrations; waiting for it to finish");
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(MIGRATION_LOCK_KEY)
+                .execute(&mut connection)
+                .await
+                .map_err(|e| DbErr::Exec(sqlx_error(e)))?;
+        }
+        Ok(MigrationLock(connection))
+    }
+
+    /// Unlocks and closes the connection (closing alone would release the lock; unlocking
+    /// first says so, and does not rely on the server noticing).
+    async fn release(self) {
+        use sea_orm::sqlx::{self, Connection};
+        let mut connection = self.0;
+        if let Err(err) = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut connection)
+            .await
+        {
+            tracing::warn!("unlocking migrations: {err}; closing the connection releases the lock");
+        }
+        let _ = connection.close().await;
+    }
+}
+
+fn sqlx_error(err: sea_orm::sqlx::Error) -> sea_orm::RuntimeErr {
+    sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(err))
 }
 
 /// A write transaction, and what must happen once it commits (see `effects`).

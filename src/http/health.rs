@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::http::Http;
+use crate::metrics::Metrics;
 
 /// 200 while the process runs; touches no dependency, so a slow database never gets a
 /// healthy process restarted.
@@ -24,14 +25,15 @@ pub async fn readyz(State(http): State<Http>) -> (StatusCode, &'static str) {
     }
 }
 
+/// Prometheus text, on the API port (development) or the metrics listener.
 pub async fn metrics(
-    State(http): State<Http>,
+    State(metrics): State<Metrics>,
 ) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        http.state.metrics.render(),
+        metrics.render(),
     )
 }

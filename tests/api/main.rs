@@ -11,6 +11,7 @@ mod deletion;
 mod email_verification;
 mod events;
 mod groups;
+mod hardening;
 mod helpers;
 mod http;
 mod interests;
