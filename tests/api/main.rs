@@ -6,6 +6,7 @@ mod accounts;
 mod background;
 mod blocks;
 mod deletion;
+mod durability;
 mod email_verification;
 mod events;
 mod groups;
