@@ -23,15 +23,17 @@
 //! stopped every write until a restart.
 //!
 //! PostgreSQL ends a transaction whose COMMIT failed, and a ROLLBACK outside a transaction
-//! is only a warning, so its connections came back usable.
+//! is only a warning, so its connections came back usable; but a transaction in which a
+//! statement failed is aborted, and COMMIT answers it with ROLLBACK, not with an error.
 //!
-//! So (see `reuse`): a connection is never handed out again after a COMMIT failed, nor while
-//! sqlx or SQLite counts it inside a transaction. A `Tx` dropped without committing rolls
-//! back in sea-orm's `Drop`, whose failure nobody hears of: the checks on return catch what
-//! it leaves.
+//! So (see `reuse`): a connection is never handed out again after a COMMIT or ROLLBACK
+//! failed, nor while sqlx or SQLite counts it inside a transaction; and a `Tx` in which a
+//! statement failed never commits. A `Tx` dropped without committing rolls back in sea-orm's
+//! `Drop`, whose failure nobody hears of: the checks on return catch what it leaves.
 
 mod reuse;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -111,6 +113,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 pub struct Tx {
     txn: DatabaseTransaction,
     effects: Effects,
+    /// A statement failed: the transaction may be gone or aborted, and must not commit.
+    failed: AtomicBool,
 }
 
 impl Tx {
@@ -124,6 +128,7 @@ impl Tx {
         Ok(Tx {
             txn,
             effects: Effects::default(),
+            failed: AtomicBool::new(false),
         })
     }
 
@@ -135,12 +140,36 @@ impl Tx {
     /// Commits, and hands over the effects, which only now may happen. An error means
     /// nothing was committed (or, if the database failed while answering, that it cannot be
     /// known): the caller must not report success.
+    ///
+    /// After a statement failed it rolls back instead and says so: the caller may have gone
+    /// on past the error, and what it would commit is not the change it meant.
     pub async fn commit(self) -> Result<Effects, DbErr> {
-        if let Err(err) = self.txn.commit().await {
+        let Tx {
+            txn,
+            effects,
+            failed,
+        } = self;
+        if failed.into_inner() {
+            if let Err(err) = txn.rollback().await {
+                connection_failed("ROLLBACK", &err);
+            }
+            return Err(DbErr::Custom(
+                "a statement of the transaction failed: rolled back, not committed".to_owned(),
+            ));
+        }
+        if let Err(err) = txn.commit().await {
             connection_failed("COMMIT", &err);
             return Err(err);
         }
-        Ok(self.effects)
+        Ok(effects)
+    }
+
+    /// Passes a result through, remembering a failure (see `commit`).
+    fn noted<T>(&self, result: Result<T, DbErr>) -> Result<T, DbErr> {
+        if result.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        result
     }
 }
 
@@ -158,19 +187,19 @@ impl ConnectionTrait for Tx {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        self.noted(self.txn.execute_raw(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        self.noted(self.txn.execute_unprepared(sql).await)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
+        self.noted(self.txn.query_one_raw(stmt).await)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
+        self.noted(self.txn.query_all_raw(stmt).await)
     }
 
     fn support_returning(&self) -> bool {

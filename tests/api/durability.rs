@@ -1,5 +1,6 @@
 //! Durability when the database refuses a write: a COMMIT that fails, a transaction the
-//! database ended by itself (so that the ROLLBACK after it fails too), and a full disk. Whatever fails, the client hears an error,
+//! database ended by itself (so that the ROLLBACK after it fails too), a statement that
+//! failed inside a transaction, and a full disk. Whatever fails, the client hears an error,
 //! every write it was told succeeded is on disk when the database is opened afresh, and the
 //! writes after it neither nest inside a leftover transaction nor wait on its lock.
 
@@ -247,6 +248,34 @@ async fn a_transaction_sqlite_ended_by_itself_leaves_no_connection_behind() {
     let reopened = stop_and_reopen(&mut app).await;
     assert_all_stored(&reopened, &acknowledged).await;
     assert_eq!(probe_ids(&reopened).await, Vec::<i64>::new());
+}
+
+/// A caller that ignores a failed statement and commits anyway must hear an error: on
+/// PostgreSQL the transaction is aborted and COMMIT would answer ROLLBACK without an error
+/// (an acknowledged write that is not there); on SQLite only the statement was undone and
+/// the rest would commit, half a change.
+#[tokio::test]
+async fn a_transaction_in_which_a_statement_failed_does_not_commit() {
+    let mut app = spawn_app().await;
+    let db = app.state.db.clone();
+    db.execute_unprepared("CREATE TABLE durability_probe (id INTEGER PRIMARY KEY)")
+        .await
+        .unwrap();
+    db.execute_unprepared("INSERT INTO durability_probe (id) VALUES (1)")
+        .await
+        .unwrap();
+    let tx = Tx::begin(&db).await.unwrap();
+    let duplicate = tx.execute_unprepared("INSERT INTO durability_probe (id) VALUES (1)");
+    assert!(duplicate.await.is_err(), "the key is taken");
+    let _ = tx
+        .execute_unprepared("INSERT INTO durability_probe (id) VALUES (2)")
+        .await;
+    assert!(tx.commit().await.is_err(), "committed after a failure");
+
+    let acknowledged = sign_ups_with_rollbacks(&app, "after-statement").await;
+    let reopened = stop_and_reopen(&mut app).await;
+    assert_all_stored(&reopened, &acknowledged).await;
+    assert_eq!(probe_ids(&reopened).await, vec![1]);
 }
 
 /// A tmpfs of its own, unmounted when dropped.
