@@ -1,5 +1,39 @@
 //! The database pool: SQLite (embedded default) or PostgreSQL, chosen by `DATABASE_URL`.
+//!
+//! # When a COMMIT or ROLLBACK fails
+//!
+//! sea-orm's `DatabaseTransaction` owns a pooled sqlx connection. When COMMIT fails, its
+//! `commit` returns the error and its `Drop` sends a ROLLBACK without waiting for the answer
+//! (`start_rollback`); the connection then goes back to the pool, whose ping on return says
+//! nothing about transactions. sqlx counts transactions itself (`transaction_depth`) and
+//! lowers the count only when its COMMIT or ROLLBACK succeeds (on SQLite; PostgreSQL's
+//! `start_rollback` lowers it before the answer).
+//!
+//! SQLite ends a transaction by itself when writing or committing fails with a full disk or
+//! an I/O error (`sqlite3VdbeHalt` rolls everything back); it keeps it open after a deferred
+//! foreign key or a busy lock stops COMMIT. In the first case the ROLLBACK fails ("no
+//! transaction is active"), sqlx keeps counting one transaction, and the connection is pooled
+//! in that state. sea-orm then begins the next transaction on it as `SAVEPOINT` (plain, not
+//! `BEGIN IMMEDIATE`), which SQLite runs as a new deferred transaction. Its commit is a
+//! `RELEASE`, which commits only while that savepoint is the outermost; once a transaction on
+//! that connection rolls back (`ROLLBACK TO` keeps SQLite's transaction, and its write lock,
+//! open), every later "commit" on it only releases a nested savepoint: acknowledged, never
+//! committed, lost on close, while every other connection waits for the lock and fails with
+//! "database is locked". So a full disk once lost hundreds of acknowledged sign-ups and
+//! stopped every write until a restart.
+//!
+//! PostgreSQL ends a transaction whose COMMIT failed, and a ROLLBACK outside a transaction
+//! is only a warning, so its connections came back usable; but a transaction in which a
+//! statement failed is aborted, and COMMIT answers it with ROLLBACK, not with an error.
+//!
+//! So (see `reuse`): a connection is never handed out again after a COMMIT or ROLLBACK
+//! failed, nor while sqlx or SQLite counts it inside a transaction; and a `Tx` in which a
+//! statement failed never commits. A `Tx` dropped without committing rolls back in sea-orm's
+//! `Drop`, whose failure nobody hears of: the checks on return catch what it leaves.
 
+mod reuse;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -33,6 +67,7 @@ pub async fn connect_counting(
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10));
+    reuse::start_clock();
     if url.starts_with("sqlite:") {
         options
             .max_connections(8)
@@ -44,9 +79,21 @@ pub async fn connect_counting(
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("mmap_size", "1073741824")
                     .pragma("cache_size", "-32768")
+            })
+            .map_sqlx_sqlite_before_acquire(|conn, meta| {
+                Box::pin(reuse::sqlite_on_acquire(conn, meta))
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_release(|conn, meta| Box::pin(reuse::sqlite_on_release(conn, meta)))
             });
     } else {
-        options.max_connections(16).min_connections(1);
+        options
+            .max_connections(16)
+            .min_connections(1)
+            .map_sqlx_postgres_before_acquire(|conn, meta| Box::pin(reuse::postgres(conn, meta)))
+            .map_sqlx_postgres_pool_opts(|pool| {
+                pool.after_release(|conn, meta| Box::pin(reuse::postgres(conn, meta)))
+            });
     }
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |_| count());
@@ -131,6 +178,8 @@ fn sqlx_error(err: sea_orm::sqlx::Error) -> sea_orm::RuntimeErr {
 pub struct Tx {
     txn: DatabaseTransaction,
     effects: Effects,
+    /// A statement failed: the transaction may be gone or aborted, and must not commit.
+    failed: AtomicBool,
 }
 
 impl Tx {
@@ -144,6 +193,7 @@ impl Tx {
         Ok(Tx {
             txn,
             effects: Effects::default(),
+            failed: AtomicBool::new(false),
         })
     }
 
@@ -152,11 +202,47 @@ impl Tx {
         &mut self.effects
     }
 
-    /// Commits, and hands over the effects, which only now may happen.
+    /// Commits, and hands over the effects, which only now may happen. An error means
+    /// nothing was committed (or, if the database failed while answering, that it cannot be
+    /// known): the caller must not report success.
+    ///
+    /// After a statement failed it rolls back instead and says so: the caller may have gone
+    /// on past the error, and what it would commit is not the change it meant.
     pub async fn commit(self) -> Result<Effects, DbErr> {
-        self.txn.commit().await?;
-        Ok(self.effects)
+        let Tx {
+            txn,
+            effects,
+            failed,
+        } = self;
+        if failed.into_inner() {
+            if let Err(err) = txn.rollback().await {
+                connection_failed("ROLLBACK", &err);
+            }
+            return Err(DbErr::Custom(
+                "a statement of the transaction failed: rolled back, not committed".to_owned(),
+            ));
+        }
+        if let Err(err) = txn.commit().await {
+            connection_failed("COMMIT", &err);
+            return Err(err);
+        }
+        Ok(effects)
     }
+
+    /// Passes a result through, remembering a failure (see `commit`).
+    fn noted<T>(&self, result: Result<T, DbErr>) -> Result<T, DbErr> {
+        if result.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+/// The connection's state is unknown after `what` failed, and sea-orm has already given it
+/// back to the pool: every connection open now is closed instead of reused (`reuse`).
+fn connection_failed(what: &'static str, err: &DbErr) {
+    reuse::retire_open_connections();
+    tracing::warn!(error = %err, "{what} failed; the pool's connections open now will be closed, not reused");
 }
 
 #[async_trait::async_trait]
@@ -166,19 +252,19 @@ impl ConnectionTrait for Tx {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
+        self.noted(self.txn.execute_raw(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
+        self.noted(self.txn.execute_unprepared(sql).await)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
+        self.noted(self.txn.query_one_raw(stmt).await)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
+        self.noted(self.txn.query_all_raw(stmt).await)
     }
 
     fn support_returning(&self) -> bool {

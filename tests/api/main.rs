@@ -8,6 +8,7 @@ mod background;
 mod blocks;
 mod complete;
 mod deletion;
+mod durability;
 mod email_verification;
 mod events;
 mod groups;
