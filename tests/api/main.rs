@@ -8,6 +8,7 @@ mod blocks;
 mod deletion;
 mod email_verification;
 mod events;
+mod fuzz;
 mod groups;
 mod helpers;
 mod http;
