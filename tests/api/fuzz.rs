@@ -1055,9 +1055,23 @@ impl<'a> Generator<'a> {
     fn new(seed: u64, index: usize, schema: &'a SchemaModel, world: &'a World) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index as u64);
-        let anchor = world.now
-            + chrono::Duration::hours(rng.random_range(1..24 * 60))
-            + chrono::Duration::minutes(rng.random_range(0..4) * 15);
+        // Mostly the weeks ahead; sometimes the edges of time, start and end together.
+        let anchor = if rng.random_bool(0.08) {
+            let edge = *[
+                "9999-12-31T20:00:00Z",
+                "9999-12-20T00:00:00Z",
+                "0001-01-01T00:00:00Z",
+                "1970-01-01T00:00:00Z",
+                "2038-01-19T03:00:00Z",
+            ]
+            .choose(&mut rng)
+            .unwrap();
+            edge.parse().unwrap()
+        } else {
+            world.now
+                + chrono::Duration::hours(rng.random_range(1..24 * 60))
+                + chrono::Duration::minutes(rng.random_range(0..4) * 15)
+        };
         Generator {
             rng,
             index,
