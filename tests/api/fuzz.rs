@@ -4,13 +4,31 @@
 //! the server must never answer with HTTP 5xx or an `INTERNAL_SERVER_ERROR`, and every error
 //! must carry an `extensions.code`.
 //!
-//! Each run picks a seed (printed); request `i` is generated from `(seed, i)` alone, so a
-//! failure replays:
+//! How a request is made: the SDL is parsed into a model of types, fields and arguments, so
+//! a new field is fuzzed the day it is added. A request picks 1–4 root fields of Query (or
+//! 1–2 of Mutation), aliases some, fills their arguments, and selects random fields of the
+//! output types down to a random depth, with inline fragments on `Node`'s implementors,
+//! named fragments and `@include`/`@skip`. Arguments are literals or variables (declared
+//! with the argument's type), and their values are chosen by the argument's name: IDs of
+//! objects made while setting up (a group with events, memberships, RSVPs, a meeting
+//! confirmation...), forged IDs of unknown objects, and garbage; times on both sides of now
+//! and at the edges of time; coordinates in and out of range; cursors the server gave out,
+//! altered, and forged; and strings that are empty, 100 KB long, unicode, control
+//! characters and NUL, or SQL and LIKE metacharacters. One request in five also breaks
+//! GraphQL's rules (unknown fields and arguments, values of the wrong type, undeclared
+//! variables), one in fourteen is a broken document, and one in thirty a broken body. Signed
+//! in, requests come from a member who organises a group (so mutations reach deep code) or
+//! one who belongs to it.
+//!
+//! Each run picks a seed from the clock (printed); request `i` is generated from
+//! `(seed, i)` alone, so a failure replays:
 //!
 //! ```sh
 //! KITH_FUZZ_SEED=1234 cargo test --test api fuzz -- --nocapture          # the same requests
 //! KITH_FUZZ_SEED=1234 KITH_FUZZ_ONLY=17,230 cargo test --test api fuzz   # only these ones
 //! KITH_FUZZ_REQUESTS=20000 KITH_FUZZ_CONCURRENCY=4 cargo test --test api fuzz
+//! KITH_FUZZ_LOG=error ...       # and the server's log, which names the cause of a failure
+//! KITH_FUZZ_VERBOSE=1 ...       # and a tally of every error message, the slowest requests
 //! ```
 //!
 //! Requests run 8 at a time (`KITH_FUZZ_CONCURRENCY`), so the order in which they reach the
