@@ -1063,6 +1063,9 @@ struct Generator<'a> {
     /// wrong type, undeclared variables...), which stops it before any resolver runs. The
     /// others are valid GraphQL whose values are hostile, and reach the resolvers.
     mischievous: bool,
+    /// Every `first` of this request is huge (`2147483647`): nested connections multiply
+    /// them in the complexity count.
+    huge_first: bool,
     /// Strings stay small in GET requests, whose URL the server may refuse to read.
     small: bool,
     /// The start of the event this request may create or move: start and end agree.
@@ -1101,6 +1104,7 @@ impl<'a> Generator<'a> {
             counter: 0,
             max_depth: 3,
             mischievous: false,
+            huge_first: false,
             small: false,
             anchor,
         }
@@ -1152,7 +1156,9 @@ impl<'a> Generator<'a> {
         };
         self.small = get;
         self.mischievous = self.chance(0.2);
+        self.huge_first = self.chance(0.05);
         self.max_depth = match self.rng.random_range(0..100) {
+            _ if self.huge_first => 9,
             0..30 => 2,
             30..60 => 3,
             60..85 => 4,
@@ -1604,6 +1610,9 @@ impl<'a> Generator<'a> {
 
     fn int(&mut self, hint: &str) -> V {
         let hint = hint.to_ascii_lowercase();
+        if hint == "first" && self.huge_first {
+            return V::Int(self.pick(&[i32::MAX as i64, i32::MAX as i64 - 1, 1 << 30]));
+        }
         if self.chance(0.6) {
             return V::Int(match hint.as_str() {
                 "first" => self.rng.random_range(1..=5),
@@ -1683,7 +1692,7 @@ impl<'a> Generator<'a> {
 
     fn string(&mut self, hint: &str) -> String {
         let world = self.world;
-        if self.chance(0.012) {
+        if self.chance(0.03) {
             return self.big_string();
         }
         let hint = hint.to_ascii_lowercase();
