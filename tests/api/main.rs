@@ -11,6 +11,7 @@ mod deletion;
 mod durability;
 mod email_verification;
 mod events;
+mod fuzz;
 mod groups;
 mod hardening;
 mod helpers;
