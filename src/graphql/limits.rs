@@ -82,6 +82,7 @@ impl Extension for RequestLimits {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         check_page_sizes(&document, variables)?;
+        check_no_nul(&document, variables)?;
         Ok(document)
     }
 
@@ -100,6 +101,61 @@ impl Extension for RequestLimits {
             .await
             .expect("the semaphore is never closed");
         next.run(ctx, info).await
+    }
+}
+
+/// No string of the request holds the NUL character: PostgreSQL stores no text with one, and
+/// no member types one. Refused at the edge, for every field alike.
+fn check_no_nul(document: &ExecutableDocument, variables: &Variables) -> ServerResult<()> {
+    let mut clean = variables.values().all(nul_free);
+    let mut visit =
+        |set: &Positioned<SelectionSet>| visit_arguments(set, &mut |v| clean &= nul_free(v));
+    for (_, op) in document.operations.iter() {
+        visit(&op.node.selection_set);
+    }
+    for fragment in document.fragments.values() {
+        visit(&fragment.node.selection_set);
+    }
+    if clean {
+        return Ok(());
+    }
+    let mut error = ServerError::new("strings may not contain the NUL character (U+0000)", None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code::BAD_USER_INPUT);
+    error.extensions = Some(extensions);
+    Err(error)
+}
+
+fn visit_arguments(set: &Positioned<SelectionSet>, check: &mut impl FnMut(&Value)) {
+    for selection in &set.node.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                for (_, value) in &field.node.arguments {
+                    // Variables are checked apart; here only what the document writes.
+                    if let Ok(literal) = value
+                        .node
+                        .clone()
+                        .into_const_with(|_| Ok::<_, ()>(Value::Null))
+                    {
+                        check(&literal);
+                    }
+                }
+                visit_arguments(&field.node.selection_set, check);
+            }
+            Selection::InlineFragment(fragment) => {
+                visit_arguments(&fragment.node.selection_set, check)
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+fn nul_free(value: &Value) -> bool {
+    match value {
+        Value::String(s) => !s.contains('\0'),
+        Value::List(items) => items.iter().all(nul_free),
+        Value::Object(fields) => fields.iter().all(|(k, v)| !k.contains('\0') && nul_free(v)),
+        _ => true,
     }
 }
 

@@ -56,6 +56,8 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> AppResult<K> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
+        // A key with a NUL could never have come from this server (nor be stored).
+        .filter(|bytes| !bytes.windows(6).any(|w| w == b"\\u0000"))
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| AppError::bad_input("after", "not a cursor from this list"))
 }

@@ -553,3 +553,27 @@ async fn a_search_text_of_50_000_bytes_is_bad_input() {
         assert_eq!(error_field(&body), field, "{body}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_in_any_string_is_bad_input_on_every_database() {
+    let app = spawn_app().await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    for (query, variables) in [
+        ("{ groupBySlug(slug: \"a\\u0000b\") { id } }", json!({})),
+        (
+            "query($q: String) { interests(query: $q) { nodes { id } } }",
+            json!({ "q": "a\u{0}b" }),
+        ),
+        (
+            "mutation($b: String) { updateProfile(input: { bio: $b }) { id } }",
+            json!({ "b": "hello\u{0}" }),
+        ),
+        (
+            "query($c: String) { interests(after: $c) { nodes { id } } }",
+            json!({ "c": "WyJcdTAwMDAiLCIwMTkzMDAwMC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMDAiXQ" }),
+        ),
+    ] {
+        let body = app.graphql(Some(&ann.access_token), query, variables).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+    }
+}
