@@ -7,15 +7,14 @@
 //! 1–100 before any cost is computed, and the arithmetic saturates, so no argument can make
 //! a huge query look cheap.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
-};
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
 use async_graphql::{
-    ErrorExtensionValues, Positioned, ServerError, ServerResult, Value, Variables,
+    ContainerType, Context, ContextSelectionSet, ErrorExtensionValues, ObjectType, OutputType,
+    Positioned, ServerError, ServerResult, Value, Variables,
 };
 use tokio::sync::Semaphore;
 
@@ -56,53 +55,65 @@ pub fn page_with(work: usize, first: Option<i32>, child: usize) -> usize {
         .min(MAX_COMPLEXITY + 1)
 }
 
-/// The request's limits, as an async-graphql extension: one instance per request.
-pub struct Limits;
+/// What a request may not ask, checked before it runs (and before any cost is counted):
+/// every `first` is 1–100, and no string holds a NUL character. A document that does not
+/// parse is left for execution to refuse with its own message.
+pub fn check_request(request: &mut async_graphql::Request) -> Result<(), ServerError> {
+    let variables = std::mem::take(&mut request.variables);
+    let checked = match request.parsed_query() {
+        Ok(document) => check_page_sizes(document, &variables)
+            .and_then(|()| check_no_nul(document, &variables)),
+        Err(_) => Ok(()),
+    };
+    request.variables = variables;
+    checked
+}
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimits {
-            root_fields: Semaphore::new(ROOT_FIELDS_AT_ONCE),
-        })
+/// The root fields of a query, of which at most `ROOT_FIELDS_AT_ONCE` run at once: one
+/// request holds only a few of the pool's connections, and the rest of its fields wait
+/// their turn. Made per request (`graphql::context::prepare`).
+pub struct RootTurns(Semaphore);
+
+impl Default for RootTurns {
+    fn default() -> Self {
+        RootTurns(Semaphore::new(ROOT_FIELDS_AT_ONCE))
     }
 }
 
-struct RequestLimits {
-    root_fields: Semaphore,
-}
+/// The query root, resolving its fields a few at a time (see `RootTurns`). A wrapper
+/// rather than an extension: async-graphql calls an extension for every field of every
+/// object, where only the root's fields need it.
+pub struct Limited<Q>(pub Q);
 
-#[async_trait::async_trait]
-impl Extension for RequestLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        check_page_sizes(&document, variables)?;
-        check_no_nul(&document, variables)?;
-        Ok(document)
+impl<Q: ContainerType> OutputType for Limited<Q> {
+    fn type_name() -> Cow<'static, str> {
+        Q::type_name()
     }
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_some() || info.is_for_introspection {
-            return next.run(ctx, info).await;
-        }
-        let _turn = self
-            .root_fields
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        next.run(ctx, info).await
+    fn create_type_info(registry: &mut Registry) -> String {
+        Q::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+        async_graphql::resolver_utils::resolve_container(ctx, self).await
     }
 }
+
+impl<Q: ContainerType> ContainerType for Limited<Q> {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        let _turn = match ctx.data_opt::<RootTurns>() {
+            Some(turns) => Some(turns.0.acquire().await.expect("the semaphore is never closed")),
+            None => None,
+        };
+        self.0.resolve_field(ctx).await
+    }
+
+    async fn find_entity(&self, ctx: &Context<'_>, params: &Value) -> ServerResult<Option<Value>> {
+        self.0.find_entity(ctx, params).await
+    }
+}
+
+impl<Q: ObjectType> ObjectType for Limited<Q> {}
 
 /// No string of the request holds the NUL character: PostgreSQL stores no text with one, and
 /// no member types one. Refused at the edge, for every field alike.

@@ -60,10 +60,10 @@ pub struct Mutation(
     own_data::OwnDataMutation,
 );
 
-pub type KithSchema = Schema<Query, Mutation, Subscription>;
+pub type KithSchema = Schema<limits::Limited<Query>, Mutation, Subscription>;
 
-fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
+fn builder() -> SchemaBuilder<limits::Limited<Query>, Mutation, Subscription> {
+    Schema::build(limits::Limited(Query::default()), Mutation::default(), Subscription)
         .register_output_type::<node::Node>()
         .override_output_type_description::<interests::InterestConnection>("A page of interests.")
         .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
@@ -95,7 +95,6 @@ pub fn schema(state: AppState) -> KithSchema {
     let mut builder = builder()
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
-        .extension(limits::Limits)
         .data(state);
     if production {
         builder = builder.disable_introspection().disable_suggestions();

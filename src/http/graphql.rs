@@ -140,6 +140,12 @@ async fn execute(
         return response;
     }
     let operation = selected.map_or_else(|| "anonymous".to_owned(), |(_, name)| name);
+    if let Err(error) = limits::check_request(&mut request) {
+        http.state
+            .metrics
+            .observe(&operation, false, started.elapsed().as_secs_f64());
+        return Json(with_codes(async_graphql::Response::from_errors(vec![error]))).into_response();
+    }
     let span = tracing::info_span!("graphql", operation = %operation, member = Empty);
     let auth = match auth(http, headers).instrument(span.clone()).await {
         Ok(auth) => auth,

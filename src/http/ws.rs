@@ -333,11 +333,20 @@ impl Connection {
             .clone()
             .unwrap_or_else(|| "anonymous".into());
         let span = tracing::info_span!("graphql", operation = %operation, member = %claims.sub);
+        let mut request = request;
+        let refused = crate::graphql::limits::check_request(&mut request).err();
         let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
         let request = context::prepare(request, &self.http.state, info);
         let schema = self.http.schema.clone();
         tokio::spawn(
             async move {
+                if let Some(error) = refused {
+                    let errors = with_codes(async_graphql::Response::from_errors(vec![error])).errors;
+                    let _ = queue
+                        .send(json!({ "type": "error", "id": id, "payload": errors }))
+                        .await;
+                    return;
+                }
                 let mut results = schema.execute_stream(request);
                 while let Some(response) = results.next().await {
                     let mut response = response;
