@@ -61,8 +61,9 @@ pub fn page_with(work: usize, first: Option<i32>, child: usize) -> usize {
 pub fn check_request(request: &mut async_graphql::Request) -> Result<(), ServerError> {
     let variables = std::mem::take(&mut request.variables);
     let checked = match request.parsed_query() {
-        Ok(document) => check_page_sizes(document, &variables)
-            .and_then(|()| check_no_nul(document, &variables)),
+        Ok(document) => {
+            check_page_sizes(document, &variables).and_then(|()| check_no_nul(document, &variables))
+        }
         Err(_) => Ok(()),
     };
     request.variables = variables;
@@ -94,7 +95,11 @@ impl<Q: ContainerType> OutputType for Limited<Q> {
         Q::create_type_info(registry)
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
         async_graphql::resolver_utils::resolve_container(ctx, self).await
     }
 }
@@ -102,7 +107,13 @@ impl<Q: ContainerType> OutputType for Limited<Q> {
 impl<Q: ContainerType> ContainerType for Limited<Q> {
     async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
         let _turn = match ctx.data_opt::<RootTurns>() {
-            Some(turns) => Some(turns.0.acquire().await.expect("the semaphore is never closed")),
+            Some(turns) => Some(
+                turns
+                    .0
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed"),
+            ),
             None => None,
         };
         self.0.resolve_field(ctx).await

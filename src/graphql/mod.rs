@@ -63,29 +63,31 @@ pub struct Mutation(
 pub type KithSchema = Schema<limits::Limited<Query>, Mutation, Subscription>;
 
 fn builder() -> SchemaBuilder<limits::Limited<Query>, Mutation, Subscription> {
-    Schema::build(limits::Limited(Query::default()), Mutation::default(), Subscription)
-        .register_output_type::<node::Node>()
-        .override_output_type_description::<interests::InterestConnection>("A page of interests.")
-        .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
-        .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
-        .override_output_type_description::<meetings::MeetingConfirmationConnection>(
-            "A page of meeting confirmations.",
-        )
-        .override_output_type_description::<notifications::NotificationConnection>(
-            "A page of notifications, newest first.",
-        )
-        .override_output_type_description::<events::EventConnection>(
-            "A page of events, soonest first.",
-        )
-        .override_output_type_description::<events::EventSearchConnection>(
-            "A page of events near a place, soonest first.",
-        )
-        .override_output_type_description::<search::GroupSearchConnection>(
-            "A page of nearby groups, nearest first.",
-        )
-        .override_output_type_description::<search::GroupRecommendationConnection>(
-            "A page of recommended groups, best first.",
-        )
+    Schema::build(
+        limits::Limited(Query::default()),
+        Mutation::default(),
+        Subscription,
+    )
+    .register_output_type::<node::Node>()
+    .override_output_type_description::<interests::InterestConnection>("A page of interests.")
+    .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
+    .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
+    .override_output_type_description::<meetings::MeetingConfirmationConnection>(
+        "A page of meeting confirmations.",
+    )
+    .override_output_type_description::<notifications::NotificationConnection>(
+        "A page of notifications, newest first.",
+    )
+    .override_output_type_description::<events::EventConnection>("A page of events, soonest first.")
+    .override_output_type_description::<events::EventSearchConnection>(
+        "A page of events near a place, soonest first.",
+    )
+    .override_output_type_description::<search::GroupSearchConnection>(
+        "A page of nearby groups, nearest first.",
+    )
+    .override_output_type_description::<search::GroupRecommendationConnection>(
+        "A page of recommended groups, best first.",
+    )
 }
 
 /// The schema that serves requests, with its limits. In production, introspection and

@@ -144,7 +144,10 @@ async fn execute(
         http.state
             .metrics
             .observe(&operation, false, started.elapsed().as_secs_f64());
-        return Json(with_codes(async_graphql::Response::from_errors(vec![error]))).into_response();
+        return Json(with_codes(async_graphql::Response::from_errors(vec![
+            error,
+        ])))
+        .into_response();
     }
     let span = tracing::info_span!("graphql", operation = %operation, member = Empty);
     let auth = match auth(http, headers).instrument(span.clone()).await {

@@ -341,7 +341,8 @@ impl Connection {
         tokio::spawn(
             async move {
                 if let Some(error) = refused {
-                    let errors = with_codes(async_graphql::Response::from_errors(vec![error])).errors;
+                    let errors =
+                        with_codes(async_graphql::Response::from_errors(vec![error])).errors;
                     let _ = queue
                         .send(json!({ "type": "error", "id": id, "payload": errors }))
                         .await;
