@@ -21,6 +21,11 @@ pub struct Model {
     /// The venue's cell in the spatial index (see `domain::geo`).
     pub venue_cell: Option<i64>,
     pub online_url: Option<String>,
+    /// Where the event is for search: the venue's cell and coordinates, or for an
+    /// online-only event its group's (kept in step when either moves).
+    pub place_cell: Option<i64>,
+    pub place_lat: Option<f64>,
+    pub place_lng: Option<f64>,
     /// None: no limit. A CHECK keeps `going_count <= capacity`.
     pub capacity: Option<i32>,
     pub status: EventStatus,

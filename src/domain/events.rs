@@ -230,6 +230,11 @@ pub async fn create(
             (Some(row.id), starts)
         }
     };
+    // Where search finds it: its venue, or the place its group meets.
+    let place = match &venue {
+        Some(v) => v.2,
+        None => GeoPoint::new(group.lat, group.lng)?,
+    };
     let template = event::Model {
         id: Uuid::nil(),
         group_id: group.id,
@@ -245,6 +250,9 @@ pub async fn create(
         venue_lng: venue.as_ref().map(|v| v.2.lng()),
         venue_cell: venue.as_ref().map(|v| index_cell(&v.2)),
         online_url,
+        place_cell: Some(index_cell(&place)),
+        place_lat: Some(place.lat()),
+        place_lng: Some(place.lng()),
         capacity: input.capacity,
         status: EventStatus::Scheduled,
         cancel_reason: None,
@@ -428,7 +436,21 @@ async fn apply(
         row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
     }
     patch_times(&mut row, &event, update.starts_at, update.ends_at, now)?;
-    patch_place(&mut row, &event, update.venue, update.online_url)?;
+    // An event that goes online-only is found where its group meets.
+    let group_place = match &update.venue {
+        Patch::Set(None) => groups::find(&*tx, event.group_id)
+            .await?
+            .map(|g| GeoPoint::new(g.lat, g.lng))
+            .transpose()?,
+        _ => None,
+    };
+    patch_place(
+        &mut row,
+        &event,
+        update.venue,
+        update.online_url,
+        group_place,
+    )?;
     let raised = patch_capacity(&mut row, &event, update.capacity)?;
     row.sequence = Set(event.sequence + 1);
     row.updated_at = Set(now);
@@ -512,6 +534,7 @@ fn patch_place(
     event: &event::Model,
     venue: Patch<Option<Venue>>,
     online_url: Patch<Option<String>>,
+    group_place: Option<GeoPoint>,
 ) -> AppResult<()> {
     let mut has_venue = event.venue_name.is_some();
     if let Patch::Set(venue) = venue {
@@ -522,6 +545,9 @@ fn patch_place(
         row.venue_lat = Set(venue.as_ref().map(|v| v.2.lat()));
         row.venue_lng = Set(venue.as_ref().map(|v| v.2.lng()));
         row.venue_cell = Set(venue.as_ref().map(|v| index_cell(&v.2)));
+        if let Some(place) = venue.as_ref().map(|v| v.2).or(group_place) {
+            set_place(row, &place);
+        }
     }
     let mut has_online = event.online_url.is_some();
     if let Patch::Set(url) = online_url {
@@ -536,6 +562,13 @@ fn patch_place(
         ));
     }
     Ok(())
+}
+
+/// Where search finds the event.
+pub fn set_place(row: &mut event::ActiveModel, place: &GeoPoint) {
+    row.place_cell = Set(Some(index_cell(place)));
+    row.place_lat = Set(Some(place.lat()));
+    row.place_lng = Set(Some(place.lng()));
 }
 
 /// A new capacity, checked: never below the people going. True when it rose (or the limit
@@ -661,29 +694,20 @@ pub fn when_and_where(event: &event::Model) -> String {
     }
 }
 
-/// The hosts of each event, by member id.
+/// The hosts of each event (at most `MAX_HOSTS`, by member id), in one statement.
 pub async fn hosts_of(
     db: &impl ConnectionTrait,
     event_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<user::Model>>> {
-    let links = event_host::Entity::find()
+    let rows = event_host::Entity::find()
         .filter(event_host::Column::EventId.is_in(event_ids.to_vec()))
+        .find_also_related(user::Entity)
         .all(db)
         .await?;
-    let mut user_ids: Vec<Uuid> = links.iter().map(|l| l.user_id).collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    let users: HashMap<Uuid, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
     let mut by_event: HashMap<Uuid, Vec<user::Model>> = HashMap::new();
-    for link in links {
-        if let Some(u) = users.get(&link.user_id) {
-            by_event.entry(link.event_id).or_default().push(u.clone());
+    for (link, host) in rows {
+        if let Some(host) = host {
+            by_event.entry(link.event_id).or_default().push(host);
         }
     }
     for hosts in by_event.values_mut() {
@@ -748,134 +772,8 @@ pub async fn upcoming_for_member(
         .await?)
 }
 
-/// What an event search asks for; field names in errors are relative to the filter.
-pub struct EventSearch {
-    pub near: (f64, f64),
-    pub radius_km: f64,
-    pub query: Option<String>,
-    pub interest_ids: Vec<Uuid>,
-    pub starts_after: Option<DateTime<Utc>>,
-    pub starts_before: Option<DateTime<Utc>>,
-}
-
-/// A found event and how far its venue is (None for an online-only event).
-pub struct FoundEvent {
-    pub event: event::Model,
-    pub distance_km: Option<f64>,
-}
-
-/// Scheduled events near a place, soonest first, after the cursor `(startsAt, id)`.
-///
-/// An event is near when its venue is within the radius; an online-only event, when its
-/// group meets within the radius. Candidates come from the spatial index (see
-/// `domain::geo`) in start order, a batch at a time, and are kept when the exact distance
-/// is within the radius.
-pub async fn search(
-    db: &impl ConnectionTrait,
-    filter: EventSearch,
-    after: Option<StartKey>,
-    limit: u64,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<FoundEvent>> {
-    let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
-    crate::domain::search::check_query("query", filter.query.as_deref())?;
-    let radius = filter.radius_km;
-    if !(radius > 0.0 && radius <= crate::domain::search::MAX_RADIUS_KM) {
-        return Err(AppError::bad_input(
-            "radiusKm",
-            format!(
-                "radiusKm must be above 0 and at most {}",
-                crate::domain::search::MAX_RADIUS_KM
-            ),
-        ));
-    }
-    let interest_ids =
-        crate::domain::interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
-    let starts_after = filter.starts_after.unwrap_or(now);
-    if filter
-        .starts_before
-        .is_some_and(|before| before <= starts_after)
-    {
-        return Err(AppError::bad_input(
-            "startsBefore",
-            "startsBefore must be after startsAfter",
-        ));
-    }
-    let condition = search_condition(&near, &filter, &interest_ids, starts_after);
-    let mut scan = Scan {
-        near,
-        radius,
-        group_places: HashMap::new(),
-    };
-    scan.run(db, condition, after, limit).await
-}
-
-/// Scheduled events starting in the window, in the cells covering the circle (or, for an
-/// online-only event, whose group is in them), matching the text and interests.
-fn search_condition(
-    near: &GeoPoint,
-    filter: &EventSearch,
-    interest_ids: &[Uuid],
-    starts_after: DateTime<Utc>,
-) -> Condition {
-    let ranges = crate::domain::geo::cover(near, filter.radius_km);
-    let mut in_cover = Condition::any();
-    let mut groups_in_cover = Condition::any();
-    for (lo, hi) in &ranges {
-        in_cover = in_cover.add(event::Column::VenueCell.between(*lo, *hi));
-        groups_in_cover = groups_in_cover.add(entity::group::Column::Cell.between(*lo, *hi));
-    }
-    let near_groups = Query::select()
-        .column(entity::group::Column::Id)
-        .from(entity::group::Entity)
-        .cond_where(groups_in_cover)
-        .to_owned();
-    let mut condition = Condition::all()
-        .add(event::Column::Status.eq(EventStatus::Scheduled))
-        .add(event::Column::StartsAt.gte(starts_after))
-        .add(
-            Condition::any().add(in_cover).add(
-                Condition::all()
-                    .add(event::Column::VenueCell.is_null())
-                    .add(event::Column::GroupId.in_subquery(near_groups)),
-            ),
-        );
-    if let Some(before) = filter.starts_before {
-        condition = condition.add(event::Column::StartsAt.lt(before));
-    }
-    if let Some(q) = filter
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-    {
-        let pattern = sea_orm::sea_query::LikeExpr::new(crate::domain::interests::like_pattern(q))
-            .escape('\\');
-        let lower = |column| Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)));
-        condition = condition.add(
-            Condition::any()
-                .add(lower(event::Column::Title).like(pattern.clone()))
-                .add(lower(event::Column::Description).like(pattern)),
-        );
-    }
-    if !interest_ids.is_empty() {
-        condition = condition.add(
-            event::Column::GroupId.in_subquery(
-                Query::select()
-                    .column(entity::group_interest::Column::GroupId)
-                    .from(entity::group_interest::Entity)
-                    .and_where(
-                        entity::group_interest::Column::InterestId.is_in(interest_ids.to_vec()),
-                    )
-                    .to_owned(),
-            ),
-        );
-    }
-    condition
-}
-
 /// Events after `(starts_at, id)` in start order.
-fn after_start(cursor: StartKey) -> Condition {
+pub(crate) fn after_start(cursor: StartKey) -> Condition {
     let (starts_at, id) = cursor;
     Condition::any()
         .add(event::Column::StartsAt.gt(starts_at))
@@ -884,90 +782,4 @@ fn after_start(cursor: StartKey) -> Condition {
                 .add(event::Column::StartsAt.eq(starts_at))
                 .add(event::Column::Id.gt(id)),
         )
-}
-
-/// The walk through candidates in start order, keeping those truly within the radius.
-struct Scan {
-    near: GeoPoint,
-    radius: f64,
-    /// Distances of online-only events' groups, looked up once per group.
-    group_places: HashMap<Uuid, Option<f64>>,
-}
-
-impl Scan {
-    async fn run(
-        &mut self,
-        db: &impl ConnectionTrait,
-        condition: Condition,
-        mut cursor: Option<StartKey>,
-        limit: u64,
-    ) -> AppResult<Vec<FoundEvent>> {
-        let mut found = Vec::new();
-        let batch = std::cmp::max(limit * 2, 50);
-        loop {
-            let mut select = event::Entity::find().filter(condition.clone());
-            if let Some(cursor) = cursor {
-                select = select.filter(after_start(cursor));
-            }
-            let rows = select
-                .order_by_asc(event::Column::StartsAt)
-                .order_by_asc(event::Column::Id)
-                .limit(batch)
-                .all(db)
-                .await?;
-            let exhausted = (rows.len() as u64) < batch;
-            self.locate_groups(db, &rows).await?;
-            for event in rows {
-                cursor = Some((event.starts_at, event.id));
-                if let Some(distance_km) = self.within(&event) {
-                    found.push(FoundEvent { event, distance_km });
-                    if found.len() as u64 >= limit {
-                        return Ok(found);
-                    }
-                }
-            }
-            if exhausted {
-                return Ok(found);
-            }
-        }
-    }
-
-    /// Learns where the groups of the online-only events among `rows` meet.
-    async fn locate_groups(
-        &mut self,
-        db: &impl ConnectionTrait,
-        rows: &[event::Model],
-    ) -> AppResult<()> {
-        let missing: Vec<Uuid> = rows
-            .iter()
-            .filter(|e| e.venue_cell.is_none() && !self.group_places.contains_key(&e.group_id))
-            .map(|e| e.group_id)
-            .collect();
-        for group in groups::find_many(db, &missing).await? {
-            let d = GeoPoint::new(group.lat, group.lng)
-                .ok()
-                .map(|p| self.near.distance_km(&p));
-            self.group_places.insert(group.id, d);
-        }
-        Ok(())
-    }
-
-    /// Some(distance to the venue, None for online-only) when the event is within the radius.
-    fn within(&self, event: &event::Model) -> Option<Option<f64>> {
-        match (event.venue_lat, event.venue_lng) {
-            (Some(lat), Some(lng)) => {
-                let d = GeoPoint::new(lat, lng)
-                    .map(|p| self.near.distance_km(&p))
-                    .unwrap_or(f64::INFINITY);
-                (d <= self.radius).then_some(Some(d))
-            }
-            _ => self
-                .group_places
-                .get(&event.group_id)
-                .copied()
-                .flatten()
-                .is_some_and(|d| d <= self.radius)
-                .then_some(None),
-        }
-    }
 }

@@ -227,6 +227,15 @@ pub async fn update(
         row.lat = Set(point.lat());
         row.lng = Set(point.lng());
         row.cell = Set(index_cell(&point));
+        // Its online-only events are found where it meets.
+        event::Entity::update_many()
+            .col_expr(event::Column::PlaceCell, Expr::value(index_cell(&point)))
+            .col_expr(event::Column::PlaceLat, Expr::value(point.lat()))
+            .col_expr(event::Column::PlaceLng, Expr::value(point.lng()))
+            .filter(event::Column::GroupId.eq(group.id))
+            .filter(event::Column::VenueCell.is_null())
+            .exec(&tx)
+            .await?;
     }
     if let Patch::Set(city) = update.city {
         row.city = Set(parse_city(&city)?);

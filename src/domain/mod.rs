@@ -7,6 +7,7 @@ pub mod calendars;
 pub mod checkins;
 pub mod codes;
 pub mod deletion;
+pub mod event_search;
 pub mod events;
 pub mod export;
 pub mod geo;

@@ -314,21 +314,27 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<rsvp:
     Ok(rsvp::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The RSVPs among the (event, member) pairs asked for, in one query.
+/// The RSVPs among the (event, member) pairs asked for: one query per member asked about,
+/// which for a page of events seen by one viewer is one query binding the viewer once.
 pub async fn of_pairs(
     db: &impl ConnectionTrait,
     pairs: &[(Uuid, Uuid)],
 ) -> AppResult<Vec<rsvp::Model>> {
-    let (events, users): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
-    let rows = rsvp::Entity::find()
-        .filter(rsvp::Column::EventId.is_in(events))
-        .filter(rsvp::Column::UserId.is_in(users))
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| pairs.contains(&(r.event_id, r.user_id)))
-        .collect())
+    let mut by_user: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+    for (event, user) in pairs {
+        by_user.entry(*user).or_default().push(*event);
+    }
+    let mut found = Vec::new();
+    for (user, events) in by_user {
+        found.extend(
+            rsvp::Entity::find()
+                .filter(rsvp::Column::UserId.eq(user))
+                .filter(rsvp::Column::EventId.is_in(events))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
 }
 
 /// A page of the people GOING, in the order they answered, after the RSVP id `after`.

@@ -7,9 +7,8 @@ use entity::{event, rsvp};
 use uuid::Uuid;
 
 use crate::connection_name;
-use crate::domain::events::{
-    self, EventSearch, EventUpdate, NewEvent, StartKey, Venue as DomainVenue,
-};
+use crate::domain::event_search::{self, EventSearch};
+use crate::domain::events::{self, EventUpdate, NewEvent, StartKey, Venue as DomainVenue};
 use crate::domain::rsvps;
 use crate::domain::{series, visibility};
 use crate::error::AppError;
@@ -488,7 +487,7 @@ impl EventQuery {
             starts_after: filter.starts_after.map(|t| t.0),
             starts_before: filter.starts_before.map(|t| t.0),
         };
-        let found = events::search(
+        let found = event_search::search(
             &state(ctx).db,
             search,
             page.after,

@@ -912,3 +912,88 @@ async fn cancelling_one_occurrence_leaves_the_others() {
         .collect();
     assert_eq!(statuses, vec!["SCHEDULED", "CANCELLED", "SCHEDULED"]);
 }
+
+/// The titles `searchEvents` finds within 5 km of `(lat, lng)`, soonest first.
+async fn found_near(app: &TestApp, lat: f64, lng: f64) -> Vec<String> {
+    let body = app
+        .graphql(
+            None,
+            "query($f: EventSearchInput!) { searchEvents(filter: $f, first: 50) { nodes { title } } }",
+            json!({ "f": { "near": { "lat": lat, "lng": lng }, "radiusKm": 5 } }),
+        )
+        .await;
+    body["data"]["searchEvents"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|n| n["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_online_event_is_found_where_its_group_meets_wherever_either_moves() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = app
+        .organiser_with_event(json!({ "title": "At c-base" }))
+        .await;
+    let online = app
+        .create_event(
+            &ann,
+            event_input(
+                &group_id,
+                json!({ "title": "Online Talk", "venue": null, "onlineUrl": "https://meet.example/talk" }),
+            ),
+        )
+        .await;
+    // The group meets in Berlin (52.52, 13.405); Hamburg is far away.
+    assert!(
+        found_near(&app, 52.52, 13.405)
+            .await
+            .contains(&"Online Talk".to_owned())
+    );
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            "mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { id } }",
+            json!({ "input": { "groupId": group_id, "location": { "lat": 53.55, "lng": 9.99 } } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert!(
+        !found_near(&app, 52.52, 13.405)
+            .await
+            .contains(&"Online Talk".to_owned())
+    );
+    assert_eq!(
+        found_near(&app, 53.55, 9.99).await,
+        vec!["Online Talk".to_owned()]
+    );
+    // The event at c-base goes online-only: now it is found in Hamburg too.
+    let at_cbase = found_near(&app, 52.5129, 13.4201).await;
+    assert_eq!(at_cbase, vec!["At c-base".to_owned()]);
+    let events = app
+        .graphql(
+            None,
+            "query($g: ID!) { group(id: $g) { upcomingEvents { nodes { id title } } } }",
+            json!({ "g": group_id }),
+        )
+        .await;
+    let cbase = events["data"]["group"]["upcomingEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == "At c-base")
+        .unwrap()["id"]
+        .clone();
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            UPDATE_EVENT,
+            json!({ "input": { "eventId": cbase, "venue": null, "onlineUrl": "https://meet.example/cbase" } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert!(found_near(&app, 52.5129, 13.4201).await.is_empty());
+    assert_eq!(found_near(&app, 53.55, 9.99).await.len(), 2);
+    assert_ne!(online.id, "");
+}
