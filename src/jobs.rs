@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
+use crate::domain::verification::{LastInputs, TrustRun, When};
 use crate::domain::{meetings, series, verification};
 use crate::notify::outbox;
 use crate::state::AppState;
@@ -23,6 +24,7 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
         let mut ticks = tokio::time::interval(TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut count: u32 = 0;
+        let mut trust_inputs = LastInputs::default();
         loop {
             ticks.tick().await;
             if count.is_multiple_of(TOP_UP_EVERY) {
@@ -36,8 +38,15 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                 }
             }
             count = count.wrapping_add(1);
-            if let Err(err) = verification::recompute_trust(&state.db, Utc::now()).await {
-                tracing::error!(error = ?err.into_anyhow(), "trust recomputation failed");
+            let tick = When::IfChanged(&mut trust_inputs);
+            match verification::recompute_trust(&state.db, Utc::now(), tick).await {
+                Ok(TrustRun::Computed { trusted, changed }) => {
+                    tracing::info!(trusted, changed, "TRUSTED recomputed")
+                }
+                Ok(TrustRun::Busy | TrustRun::Unchanged) => {}
+                Err(err) => {
+                    tracing::error!(error = ?err.into_anyhow(), "trust recomputation failed")
+                }
             }
             match outbox::retry(&state.db, &state.outlets.mailer, Utc::now()).await {
                 Ok(0) => {}

@@ -119,6 +119,6 @@ pub async fn ban(
         .await?;
     tx.effects().sessions_ended(user_id);
     let effects = tx.commit().await?;
-    verification::recompute_trust(db, now).await?;
+    verification::recompute_trust(db, now, verification::When::Now).await?;
     Ok(Committed::new(true, effects))
 }

@@ -12,6 +12,7 @@
 //! with the member, banned members left out.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{meeting_confirmation, membership, rsvp, user};
@@ -26,7 +27,7 @@ use crate::db::Tx;
 use crate::domain::checkins;
 use crate::domain::meetings;
 use crate::domain::trust::{self, MeetingGraph};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use entity::meeting_confirmation::MeetingStatus;
 use entity::membership::{MembershipStatus, Role};
 use entity::rsvp::CheckInMethod;
@@ -234,12 +235,110 @@ pub async fn seeds(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<V
         .await?)
 }
 
+/// When a recomputation of TRUSTED runs.
+pub enum When<'a> {
+    /// Now, whatever changed, waiting for another process's run to finish (after a ban, in
+    /// tests).
+    Now,
+    /// The background loop's tick: skipped when another process is at it, or when nothing
+    /// it reads changed since this process last ran it.
+    IfChanged(&'a mut LastInputs),
+}
+
+/// What this process last computed TRUSTED from: a digest of the inputs' summary.
+#[derive(Debug, Default)]
+pub struct LastInputs(Option<u64>);
+
+/// What one recomputation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustRun {
+    /// Another process holds the lock: it is doing this work.
+    Busy,
+    /// Nothing TRUSTED depends on changed since the last run.
+    Unchanged,
+    /// Computed: this many members are trusted, this many changed.
+    Computed { trusted: usize, changed: usize },
+}
+
 /// Recomputes who is trusted from the whole meeting graph and stores the difference.
-/// The graph is read without holding any lock (it is large); the difference is written in
-/// a short transaction. A change that lands in between is picked up by the next run (the
-/// background loop runs this every minute). On PostgreSQL a transaction-scoped advisory
-/// lock makes processes write their results one at a time.
-pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+///
+/// Before reading the graph (large: one row per confirmed meeting), a summary of
+/// everything the result depends on is read (the seeds, the count and latest changes of
+/// meetings and bans); a tick whose summary is the one of this process's last run does
+/// nothing. The flow itself runs on the blocking pool, off the async workers.
+///
+/// On PostgreSQL one process at a time runs it: the whole run holds a transaction-scoped
+/// advisory lock, which a tick only tries to take (another process at it means skip). On
+/// SQLite (one process per file) the graph is read outside any transaction and the
+/// difference written in a short one, so writers wait only for that.
+pub async fn recompute_trust(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    when: When<'_>,
+) -> AppResult<TrustRun> {
+    let (mut last, waits) = match when {
+        When::Now => (None, true),
+        When::IfChanged(last) => (Some(last), false),
+    };
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        let Some((digest, trusted)) = compute(db, now, last.as_deref()).await? else {
+            return Ok(TrustRun::Unchanged);
+        };
+        let tx = Tx::begin(db).await?;
+        let changed = store(&tx, &trusted).await?;
+        tx.commit().await?.expect_none();
+        if let Some(last) = last.as_mut() {
+            last.0 = Some(digest);
+        }
+        return Ok(TrustRun::Computed {
+            trusted: trusted.len(),
+            changed,
+        });
+    }
+    let tx = Tx::begin(db).await?;
+    let lock = if waits {
+        "SELECT true AS locked FROM (SELECT pg_advisory_xact_lock(7120551)) AS l"
+    } else {
+        "SELECT pg_try_advisory_xact_lock(7120551) AS locked"
+    };
+    let locked: bool = match tx
+        .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, lock))
+        .await?
+    {
+        Some(row) => row.try_get("", "locked")?,
+        None => false,
+    };
+    if !locked {
+        return Ok(TrustRun::Busy);
+    }
+    let Some((digest, trusted)) = compute(&tx, now, last.as_deref()).await? else {
+        return Ok(TrustRun::Unchanged);
+    };
+    let changed = store(&tx, &trusted).await?;
+    tx.commit().await?.expect_none();
+    if let Some(last) = last.as_mut() {
+        last.0 = Some(digest);
+    }
+    Ok(TrustRun::Computed {
+        trusted: trusted.len(),
+        changed,
+    })
+}
+
+/// The trusted members and the digest of what they were computed from; `None` when the
+/// digest is `last`'s.
+async fn compute(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    last: Option<&LastInputs>,
+) -> AppResult<Option<(u64, HashSet<Uuid>)>> {
+    let mut seeds = seeds(db, now).await?;
+    seeds.sort_unstable();
+    seeds.dedup();
+    let digest = inputs_digest(db, &seeds).await?;
+    if last.is_some_and(|last| last.0 == Some(digest)) {
+        return Ok(None);
+    }
     let meetings: Vec<(Uuid, Uuid)> = meeting_confirmation::Entity::find()
         .select_only()
         .column(meeting_confirmation::Column::UserLow)
@@ -258,42 +357,69 @@ pub async fn recompute_trust(db: &DatabaseConnection, now: DateTime<Utc>) -> App
         .into_iter()
         .collect();
     let graph = MeetingGraph {
-        seeds: seeds(db, now).await?,
+        seeds,
         meetings,
         banned,
     };
-    let now_trusted = trust::trusted(&graph);
+    let trusted = tokio::task::spawn_blocking(move || trust::trusted(&graph))
+        .await
+        .map_err(|err| AppError::Internal(anyhow::anyhow!("trust flow: {err}")))?;
+    Ok(Some((digest, trusted)))
+}
 
-    let tx = Tx::begin(db).await?;
-    if tx.get_database_backend() == DatabaseBackend::Postgres {
-        tx.execute_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(7120551)",
-        ))
-        .await?;
+/// A digest of everything TRUSTED depends on: the seeds (they change with time, check-ins
+/// and roles), and of meetings and bans a count and the latest change. Confirming a meeting
+/// sets `responded_at`, withdrawing sets `withdrawn_at`, deleting an account removes rows:
+/// each moves one of these.
+async fn inputs_digest(db: &impl ConnectionTrait, seeds: &[Uuid]) -> AppResult<u64> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT \
+        (SELECT COUNT(*) FROM meeting_confirmations WHERE status = 'CONFIRMED') AS confirmed, \
+        (SELECT COUNT(*) FROM meeting_confirmations) AS meetings, \
+        (SELECT MAX(responded_at) FROM meeting_confirmations) AS responded, \
+        (SELECT MAX(withdrawn_at) FROM meeting_confirmations) AS withdrawn, \
+        (SELECT COUNT(*) FROM users WHERE banned_at IS NOT NULL) AS banned, \
+        (SELECT MAX(banned_at) FROM users) AS last_ban";
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the trust summary read no row")))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for column in ["confirmed", "meetings", "banned"] {
+        row.try_get::<i64>("", column)?.hash(&mut hasher);
     }
+    for column in ["responded", "withdrawn", "last_ban"] {
+        row.try_get::<Option<DateTime<Utc>>>("", column)?
+            .hash(&mut hasher);
+    }
+    seeds.hash(&mut hasher);
+    Ok(hasher.finish())
+}
+
+/// Writes `users.trusted` where it differs from `trusted`; returns how many changed.
+async fn store(tx: &Tx, trusted: &HashSet<Uuid>) -> AppResult<usize> {
     let was_trusted: HashSet<Uuid> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::Trusted.eq(true))
         .into_tuple::<Uuid>()
-        .all(&tx)
+        .all(tx)
         .await?
         .into_iter()
         .collect();
-    let gained: Vec<Uuid> = now_trusted.difference(&was_trusted).copied().collect();
-    let lost: Vec<Uuid> = was_trusted.difference(&now_trusted).copied().collect();
+    let gained: Vec<Uuid> = trusted.difference(&was_trusted).copied().collect();
+    let lost: Vec<Uuid> = was_trusted.difference(trusted).copied().collect();
+    let changed = gained.len() + lost.len();
     for (ids, value) in [(gained, true), (lost, false)] {
         for chunk in ids.chunks(500) {
             user::Entity::update_many()
                 .col_expr(user::Column::Trusted, Expr::value(value))
                 .filter(user::Column::Id.is_in(chunk.to_vec()))
-                .exec(&tx)
+                .exec(tx)
                 .await?;
         }
     }
-    tx.commit().await?.expect_none();
-    Ok(now_trusted.len())
+    Ok(changed)
 }
 
 #[cfg(test)]

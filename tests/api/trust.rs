@@ -55,6 +55,9 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
             venue_lng: Set(Some(13.405)),
             venue_cell: Set(None),
             online_url: Set(None),
+            place_cell: Set(None),
+            place_lat: Set(Some(52.52)),
+            place_lng: Set(Some(13.405)),
             capacity: Set(None),
             status: Set(entity::event::EventStatus::Scheduled),
             cancel_reason: Set(None),
@@ -133,9 +136,13 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
 
     // Once it has one, the hourly recomputation makes the organiser a seed.
     give_history(&app, uuid_of(&group_id), uuid_of(&org.id)).await;
-    kith::domain::verification::recompute_trust(&app.state.db, Utc::now())
-        .await
-        .unwrap();
+    kith::domain::verification::recompute_trust(
+        &app.state.db,
+        Utc::now(),
+        kith::domain::verification::When::Now,
+    )
+    .await
+    .unwrap();
     assert_eq!(app.verification(&org).await, level(1, "TRUSTED"));
     assert_eq!(app.verification(&bea).await, level(1, "TRUSTED"));
 
@@ -231,9 +238,13 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
             app.meet_and_accept(a, b, &event_id).await;
         }
     }
-    kith::domain::verification::recompute_trust(&app.state.db, Utc::now())
-        .await
-        .unwrap();
+    kith::domain::verification::recompute_trust(
+        &app.state.db,
+        Utc::now(),
+        kith::domain::verification::When::Now,
+    )
+    .await
+    .unwrap();
     for member in &ring {
         assert_eq!(app.verification(member).await, level(5, "IN_PERSON"));
     }
