@@ -235,6 +235,10 @@ pub async fn seeds(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<V
         .await?)
 }
 
+/// The PostgreSQL advisory lock a recomputation of TRUSTED holds, so one process at a time
+/// runs it.
+pub const TRUST_LOCK: i64 = 7_120_551;
+
 /// When a recomputation of TRUSTED runs.
 pub enum When<'a> {
     /// Now, whatever changed, waiting for another process's run to finish (after a ban, in
@@ -297,9 +301,9 @@ pub async fn recompute_trust(
     }
     let tx = Tx::begin(db).await?;
     let lock = if waits {
-        "SELECT true AS locked FROM (SELECT pg_advisory_xact_lock(7120551)) AS l"
+        format!("SELECT true AS locked FROM (SELECT pg_advisory_xact_lock({TRUST_LOCK})) AS l")
     } else {
-        "SELECT pg_try_advisory_xact_lock(7120551) AS locked"
+        format!("SELECT pg_try_advisory_xact_lock({TRUST_LOCK}) AS locked")
     };
     let locked: bool = match tx
         .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, lock))

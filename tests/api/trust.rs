@@ -268,3 +268,84 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
         .await;
     assert_eq!(error_code(&moved), "CONFLICT", "{moved}");
 }
+
+#[tokio::test]
+async fn the_minute_tick_recomputes_only_when_the_graph_changed_and_only_in_one_process() {
+    use kith::domain::verification::{LastInputs, TRUST_LOCK, TrustRun, When, recompute_trust};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let org = app.verified_member("org@example.com", "Olga").await;
+    let group = app
+        .create_group(&org, group_input("Berlin Walkers", 52.52, 13.405))
+        .await;
+    give_history(&app, uuid_of(&group.id), uuid_of(&org.id)).await;
+    let bea = app.member_of(&group.id, "bea@example.com").await;
+    app.verify_email(&bea).await;
+
+    let mut last = LastInputs::default();
+    let first = recompute_trust(db, Utc::now(), When::IfChanged(&mut last))
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        TrustRun::Computed {
+            trusted: 1,
+            changed: 1
+        }
+    );
+    let again = recompute_trust(db, Utc::now(), When::IfChanged(&mut last))
+        .await
+        .unwrap();
+    assert_eq!(again, TrustRun::Unchanged, "nothing changed in between");
+
+    // A confirmed meeting with the seed changes the graph: the next tick sees it.
+    let event_id = app
+        .create_event(&org, starting_soon(&group.id, json!({})))
+        .await
+        .id;
+    app.give_role(&org, &group.id, &bea, "CO_ORGANIZER").await;
+    for member in [&org, &bea] {
+        app.going(member, &event_id).await;
+    }
+    app.hosts_check_in(&org, &bea, &event_id, &[&org, &bea])
+        .await;
+    app.meet_and_accept(&org, &bea, &event_id).await;
+    let after_meeting = recompute_trust(db, Utc::now(), When::IfChanged(&mut last))
+        .await
+        .unwrap();
+    assert_eq!(
+        after_meeting,
+        TrustRun::Computed {
+            trusted: 2,
+            changed: 1
+        }
+    );
+    assert_eq!(app.verification(&bea).await, level(1, "TRUSTED"));
+
+    // On PostgreSQL, while another process holds the lock, a tick skips instead of waiting.
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let other = sea_orm::Database::connect(&app.database_url).await.unwrap();
+        let holding = other.begin().await.unwrap();
+        holding
+            .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({TRUST_LOCK})"))
+            .await
+            .unwrap();
+        let mut fresh = LastInputs::default();
+        let busy = recompute_trust(db, Utc::now(), When::IfChanged(&mut fresh))
+            .await
+            .unwrap();
+        assert_eq!(busy, TrustRun::Busy);
+        holding.rollback().await.unwrap();
+        let free = recompute_trust(db, Utc::now(), When::IfChanged(&mut fresh))
+            .await
+            .unwrap();
+        assert_eq!(
+            free,
+            TrustRun::Computed {
+                trusted: 2,
+                changed: 0
+            }
+        );
+    }
+}
