@@ -35,6 +35,7 @@
 # The CPU figures count every postgres process connected to kith_versus, so keep other work off
 # that database while it runs; on a shared machine the req/s figures are checks, not results.
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive # apt, when something is missing
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
