@@ -22,8 +22,8 @@
 #  6. runs each query with wrk (32 connections, 2 threads, a warm-up, then VERSUS_SECONDS),
 #     alternating Kith and PostGraphile, VERSUS_ROUNDS rounds (A B A B), and prints per query:
 #     requests/s, the ratio, server CPU and PostgreSQL CPU per request (from /proc), and SQL
-#     statements per request (Kith's own counter; for PostGraphile, the database's committed
-#     transactions, one per statement because it runs anonymous queries outside a transaction).
+#     statements per request (Kith's kith_sql_statements_total; for PostGraphile, a count kept by
+#     benches/versus/count_queries.js, preloaded into it).
 #
 # Settings (environment): KITH_BIN; VERSUS_PG (default postgres://postgres@127.0.0.1:5432, a
 # superuser: it creates the database and the extension); VERSUS_SECONDS (10), VERSUS_WARMUP (2),
@@ -71,7 +71,8 @@ mkdir -p "$WORK" "$BODIES"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-psql_db() { psql "$DB_URL" -X -v ON_ERROR_STOP=1 -Atq "$@"; }
+# Warnings and errors only: "extension postgis already exists" is no news on a second run.
+psql_db() { PGOPTIONS="-c client_min_messages=warning" psql "$DB_URL" -X -v ON_ERROR_STOP=1 -Atq "$@"; }
 psql_admin() { psql "$ADMIN_URL" -X -v ON_ERROR_STOP=1 -Atq "$@"; }
 
 # ---------------------------------------------------------------- servers, stopped on exit
@@ -219,11 +220,13 @@ start_kith() {
 
 start_postgraphile() {
   PGL_PORT=$(free_port)
+  PGL_COUNTER_PORT=$(free_port)
   PGL_URL=http://127.0.0.1:$PGL_PORT/graphql
   # node itself (not npx) so $! is the server whose CPU is read. Read-only: no default
   # mutations; simple lists beside connections (the queries use the lists, as an app would
   # when it does not page); functions return no null rows.
-  NODE_ENV=production node "$PGL_DIR/node_modules/postgraphile/cli.js" \
+  NODE_ENV=production VERSUS_COUNTER_PORT=$PGL_COUNTER_PORT \
+    node --require "$Q/count_queries.js" "$PGL_DIR/node_modules/postgraphile/cli.js" \
     --connection "$DB_URL" --schema public \
     --host 127.0.0.1 --port "$PGL_PORT" \
     --disable-graphiql --disable-query-log --disable-default-mutations \
@@ -344,33 +347,33 @@ cpu_of_pid() {
   echo $((${12} + ${13}))
 }
 
-# Ticks of every PostgreSQL backend connected to the benchmark database (its process title
+# "pid ticks" for every PostgreSQL backend connected to the benchmark database (its process title
 # names the database), so work on other databases of the shared server is not counted.
-cpu_of_backends() {
-  local total=0 dir title stat
-  for dir in /proc/[0-9]*; do
-    title=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
-    case "$title" in
-      "postgres: "*" $DB_NAME "*)
-        stat=$(cat "$dir/stat" 2>/dev/null) || continue
-        stat=${stat##*) }
-        set -- $stat
-        total=$((total + ${12} + ${13}))
-        ;;
-    esac
+backend_ticks() {
+  local pid stat
+  for pid in $(pgrep -f -- "^postgres: .* $DB_NAME " || true); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue # ended meanwhile
+    stat=${stat##*) }
+    set -- $stat
+    echo "$pid $((${12} + ${13}))"
   done
-  echo "$total"
 }
 
-# Transactions committed or rolled back in the benchmark database; counters reach
-# pg_stat_database within a second of a backend going idle.
-xacts() {
-  psql_admin -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB_NAME'"
+# Ticks the backends used between two backend_ticks listings: a backend that started meanwhile
+# counts whole; one that ended meanwhile (a pool closing an idle connection) is left out, where
+# subtracting totals would count its whole life as negative.
+backend_ticks_used() { # before-file after-file
+  awk 'NR == FNR { before[$1] = $2; next } { used += $2 - (($1 in before) ? before[$1] : 0) }
+       END { print used + 0 }' "$1" "$2"
 }
 
 kith_statements() {
   curl -sf "http://127.0.0.1:$KITH_METRICS_PORT/metrics" |
-    awk '$1 == "kith_sql_statements_total" { print $2 + 0; found = 1 } END { if (!found) print 0 }'
+    awk '$1 == "kith_sql_statements_total" { print $2 + 0; found = 1 } END { if (!found) exit 1 }'
+}
+
+postgraphile_statements() {
+  curl -sf "http://127.0.0.1:$PGL_COUNTER_PORT/"
 }
 
 RESULTS=$WORK/results.tsv
@@ -381,14 +384,14 @@ measure() { # label server(kith|postgraphile) body-name [token]
   if [ "$server" = kith ]; then pid=$KITH_PID url=$KITH_URL; else pid=$PGL_PID url=$PGL_URL; fi
   export VERSUS_BODY=$body VERSUS_TOKEN=$token
   wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" -s "$Q/post.lua" "$url" >/dev/null
-  sleep 1.5 # let the backends report their counters
-  local x0 s0 c0 p0 x1 s1 c1 p1
-  x0=$(xacts) s0=$(kith_statements)
-  c0=$(cpu_of_pid "$pid") p0=$(cpu_of_backends)
+  local s0 c0 s1 c1
+  s0=$("${server}_statements") || die "$server gave no statement count"
+  backend_ticks >"$WORK/ticks_before"
+  c0=$(cpu_of_pid "$pid")
   out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" -s "$Q/post.lua" "$url")
-  c1=$(cpu_of_pid "$pid") p1=$(cpu_of_backends)
-  sleep 1.5
-  x1=$(xacts) s1=$(kith_statements)
+  c1=$(cpu_of_pid "$pid")
+  backend_ticks >"$WORK/ticks_after"
+  s1=$("${server}_statements") || die "$server gave no statement count"
   local requests rps errors non2xx
   requests=$(awk '/requests in/ { print $1 }' <<<"$out")
   rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
@@ -398,11 +401,9 @@ measure() { # label server(kith|postgraphile) body-name [token]
   if [ "${errors:-0}" != 0 ] || [ -n "$non2xx" ]; then
     die "$label on $server: ${errors:-?} answers with errors, ${non2xx:-0} non-2xx (see above)"
   fi
-  local statements=$((s1 - s0))
-  [ "$server" = kith ] || statements=-1
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$server" "$requests" "$rps" \
-    $((c1 - c0)) $((p1 - p0)) $((x1 - x0)) "$statements" >>"$RESULTS"
-  log "$(printf '%-22s %-12s %9s req/s' "$label" "$server" "$rps")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$server" "$requests" "$rps" $((c1 - c0)) \
+    "$(backend_ticks_used "$WORK/ticks_before" "$WORK/ticks_after")" $((s1 - s0)) >>"$RESULTS"
+  log "$(printf '%-15s %-12s %8s req/s' "$label" "$server" "$rps")"
 }
 
 run_rounds() {
@@ -425,46 +426,43 @@ report() {
   python3 - "$RESULTS" "$TICKS" <<'EOF'
 import sys
 from collections import defaultdict
-rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 ticks = int(sys.argv[2])
 runs = defaultdict(list)
-for label, server, requests, rps, cpu, pg_cpu, xacts, statements in rows:
-    runs[label, server].append((int(requests), float(rps), int(cpu), int(pg_cpu), int(xacts), int(statements)))
+for line in open(sys.argv[1]):
+    label, server, *numbers = line.rstrip("\n").split("\t")
+    runs[label, server].append([float(n) for n in numbers])
 def summary(label, server):
     r = runs[label, server]
     requests = sum(x[0] for x in r)
-    per = lambda total: total / requests
     return {
         "rps": sum(x[1] for x in r) / len(r),
         "rounds": " / ".join("%.0f" % x[1] for x in r),
-        "cpu": per(sum(x[2] for x in r)) * 1000 / ticks,
-        "pg": per(sum(x[3] for x in r)) * 1000 / ticks,
-        "xacts": per(sum(x[4] for x in r)),
-        "stmts": per(sum(x[5] for x in r)) if server == "kith" else per(sum(x[4] for x in r)),
+        "cpu": sum(x[2] for x in r) / requests * 1000 / ticks,
+        "pg": sum(x[3] for x in r) / requests * 1000 / ticks,
+        "stmts": sum(x[4] for x in r) / requests,
     }
 names = {"point": "point read: event(id:)", "group": "group page: 20 upcoming events",
-         "home": "home screen (anonymous)", "home signed in": "home screen (signed in)"}
-head = ["query", "Kith req/s", "PostGraphile req/s", "Kith/PG", "server CPU ms/req Kith | PG",
-        "PostgreSQL CPU ms/req Kith | PG", "SQL statements/req Kith | PG"]
+         "home": "home screen, anonymous", "home signed in": "home screen, signed in"}
+head = ["query", "Kith req/s", "PostGraphile req/s", "Kith / PG",
+        "server CPU ms/req, Kith / PG", "PostgreSQL CPU ms/req, Kith / PG", "SQL statements/req, Kith / PG"]
 lines = []
 for label in ["point", "group", "home", "home signed in"]:
     k = summary(label, "kith")
     p = summary("home" if label == "home signed in" else label, "postgraphile")
     lines.append([names[label], "%.0f (%s)" % (k["rps"], k["rounds"]), "%.0f (%s)" % (p["rps"], p["rounds"]),
-                  "%.2f" % (k["rps"] / p["rps"]),
-                  "%.2f | %.2f" % (k["cpu"], p["cpu"]), "%.2f | %.2f" % (k["pg"], p["pg"]),
-                  "%.1f | %.1f" % (k["stmts"], p["stmts"])])
-widths = [max(len(str(row[i])) for row in [head] + lines) for i in range(len(head))]
-fmt = lambda row: "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |"
+                  "%.2f" % (k["rps"] / p["rps"]), "%.2f / %.2f" % (k["cpu"], p["cpu"]),
+                  "%.2f / %.2f" % (k["pg"], p["pg"]), "%.1f / %.1f" % (k["stmts"], p["stmts"])])
+widths = [max(len(row[i]) for row in [head] + lines) for i in range(len(head))]
+fmt = lambda row: "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |"
 print(fmt(head))
 print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 for row in lines:
     print(fmt(row))
 print()
-print("req/s: the mean of the rounds (each round in brackets). PostGraphile has no signed-in variant:")
-print("its anonymous home screen is the comparison for both. CPU is user + system time of the server")
-print("process and of the postgres backends of the benchmark database, per request. Kith's statements")
-print("are its kith_sql_statements_total; PostGraphile's are the database's transactions (one each).")
+print("req/s: the mean of the rounds (each round in brackets). PostGraphile has no signed-in variant;")
+print("its anonymous home screen is the comparison for both. CPU: user + system time of the server")
+print("process, and of the postgres backends connected to the benchmark database, per request.")
+print("Statements: those each server sent (Kith's kith_sql_statements_total, PostGraphile's pg calls).")
 EOF
 }
 
