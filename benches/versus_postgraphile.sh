@@ -222,9 +222,10 @@ start_postgraphile() {
   PGL_PORT=$(free_port)
   PGL_COUNTER_PORT=$(free_port)
   PGL_URL=http://127.0.0.1:$PGL_PORT/graphql
-  # node itself (not npx) so $! is the server whose CPU is read. Read-only: no default
-  # mutations; simple lists beside connections (the queries use the lists, as an app would
-  # when it does not page); functions return no null rows.
+  # node itself (not npx) so $! is the server whose CPU is read; count_queries.js counts its SQL
+  # statements (one increment each) on a port of its own. Read-only: no default mutations;
+  # simple lists beside connections (the queries use the lists, as an app would when it does
+  # not page); functions return no null rows.
   NODE_ENV=production VERSUS_COUNTER_PORT=$PGL_COUNTER_PORT \
     node --require "$Q/count_queries.js" "$PGL_DIR/node_modules/postgraphile/cli.js" \
     --connection "$DB_URL" --schema public \
