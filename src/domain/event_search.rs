@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::domain::events::StartKey;
 use crate::domain::geo::{GeoPoint, cover};
 use crate::domain::interests::{self, like_pattern};
-use crate::domain::search::{MAX_RADIUS_KM, check_query};
+use crate::domain::search::{check_query, check_radius};
 use crate::error::{AppError, AppResult};
 
 /// What an event search asks for; field names in errors are relative to the filter.
@@ -50,13 +50,7 @@ pub async fn search(
 ) -> AppResult<Vec<FoundEvent>> {
     let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
     check_query("query", filter.query.as_deref())?;
-    let radius = filter.radius_km;
-    if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-        return Err(AppError::bad_input(
-            "radiusKm",
-            format!("radiusKm must be above 0 and at most {MAX_RADIUS_KM}"),
-        ));
-    }
+    let radius = check_radius(filter.radius_km)?;
     let interest_ids = interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
     let starts_after = filter.starts_after.unwrap_or(now);
     if filter

@@ -8,7 +8,7 @@ use entity::event::{self, EventStatus};
 use entity::membership::{MembershipStatus, Role};
 use entity::notification::NotificationKind;
 use entity::rsvp::{self, RsvpStatus};
-use entity::{event_host, event_series, user};
+use entity::{event_host, event_series, group, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -22,7 +22,7 @@ use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::memberships;
 use crate::domain::notifications::{self, About};
 use crate::domain::zones::parse_time_zone;
-use crate::domain::{groups, rsvps, series};
+use crate::domain::{groups, rsvps, series, text};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 use crate::live::EventChange;
@@ -45,35 +45,11 @@ pub struct Venue {
 }
 
 fn parse_title(raw: &str) -> AppResult<String> {
-    let title = raw.trim();
-    if title.chars().any(char::is_control) {
-        return Err(AppError::bad_input(
-            "title",
-            "a title may not contain line breaks or other control characters",
-        ));
-    }
-    if !TITLE_CHARS.contains(&title.chars().count()) {
-        return Err(AppError::bad_input(
-            "title",
-            format!(
-                "a title has {} to {} characters",
-                TITLE_CHARS.start(),
-                TITLE_CHARS.end()
-            ),
-        ));
-    }
-    Ok(title.to_owned())
+    text::one_line("title", "a title", raw, &TITLE_CHARS)
 }
 
 fn parse_description(raw: &str) -> AppResult<String> {
-    let description = raw.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(AppError::bad_input(
-            "description",
-            format!("a description has at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    Ok(description.to_owned())
+    text::description(raw, MAX_DESCRIPTION_CHARS)
 }
 
 fn parse_online_url(raw: &str) -> AppResult<String> {
@@ -280,6 +256,17 @@ pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<event::Model>> {
     Ok(event::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The event and its group, in one statement.
+pub async fn find_with_group(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<(event::Model, Option<group::Model>)>> {
+    Ok(event::Entity::find_by_id(id)
+        .find_also_related(group::Entity)
+        .one(db)
+        .await?)
 }
 
 /// The event, locked for change by its hosts and the group's organisers; FORBIDDEN for others.

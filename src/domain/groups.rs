@@ -16,7 +16,7 @@ use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::memberships::{self, Role};
 use crate::domain::zones::parse_time_zone;
-use crate::domain::{events, interests};
+use crate::domain::{events, interests, text};
 use crate::error::{AppError, AppResult};
 
 /// The `cell` of a closed group. No H3 cell is negative, so no search range holds it: a
@@ -28,35 +28,11 @@ pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 pub const MAX_CITY_CHARS: usize = 100;
 
 fn parse_name(raw: &str) -> AppResult<String> {
-    let name = raw.trim();
-    if name.chars().any(char::is_control) {
-        return Err(AppError::bad_input(
-            "name",
-            "a group name may not contain line breaks or other control characters",
-        ));
-    }
-    if !NAME_CHARS.contains(&name.chars().count()) {
-        return Err(AppError::bad_input(
-            "name",
-            format!(
-                "a group name has {} to {} characters",
-                NAME_CHARS.start(),
-                NAME_CHARS.end()
-            ),
-        ));
-    }
-    Ok(name.to_owned())
+    text::one_line("name", "a group name", raw, &NAME_CHARS)
 }
 
 fn parse_description(raw: &str) -> AppResult<String> {
-    let description = raw.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(AppError::bad_input(
-            "description",
-            format!("a description has at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    Ok(description.to_owned())
+    text::description(raw, MAX_DESCRIPTION_CHARS)
 }
 
 fn parse_city(raw: &str) -> AppResult<String> {

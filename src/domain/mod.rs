@@ -24,6 +24,7 @@ pub mod rsvps;
 pub mod search;
 pub mod series;
 pub mod sessions;
+pub mod text;
 pub mod trust;
 pub mod verification;
 pub mod visibility;

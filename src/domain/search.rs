@@ -15,6 +15,19 @@ use crate::domain::interests::{self, like_pattern};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_RADIUS_KM: f64 = 200.0;
+
+/// A search radius in km: above 0 and at most [`MAX_RADIUS_KM`], else BAD_USER_INPUT on
+/// `radiusKm`.
+pub fn check_radius(radius: f64) -> AppResult<f64> {
+    if radius > 0.0 && radius <= MAX_RADIUS_KM {
+        Ok(radius)
+    } else {
+        Err(AppError::bad_input(
+            "radiusKm",
+            format!("radiusKm must be above 0 and at most {MAX_RADIUS_KM}"),
+        ))
+    }
+}
 /// The first circle searched: small enough that a dense city centre fills a page from it.
 const FIRST_RADIUS_KM: f64 = 0.3;
 /// How far `recommendedGroups` looks from the member's place.
@@ -116,13 +129,7 @@ pub async fn nearby_groups(
 ) -> AppResult<Vec<Nearby>> {
     let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
     check_query("query", filter.query.as_deref())?;
-    let radius = filter.radius_km;
-    if !(radius > 0.0 && radius <= MAX_RADIUS_KM) {
-        return Err(AppError::bad_input(
-            "radiusKm",
-            format!("radiusKm must be above 0 and at most {MAX_RADIUS_KM}"),
-        ));
-    }
+    let radius = check_radius(filter.radius_km)?;
     let interest_ids = interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
     let mut reach = FIRST_RADIUS_KM
         .max(after.map_or(0.0, |(d, _)| d * 1.5))

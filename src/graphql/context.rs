@@ -42,13 +42,35 @@ pub struct RequestInfo {
 }
 
 /// The one builder of a request's context, for HTTP and WebSocket alike: who asks, and the
-/// request's own data loaders.
+/// request's own data loaders. A query's loaders keep what they load for the rest of the
+/// request (a group read for one field is not read again for another); a mutation's and a
+/// subscription's do not, since what they read may change while they run.
 pub fn prepare(
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     state: &AppState,
     info: RequestInfo,
 ) -> async_graphql::Request {
-    request.data(info).data(loaders::loaders(state.db.clone()))
+    let loaders = loaders::loaders(state.db.clone());
+    loaders.enable_all_cache(is_query(&mut request));
+    request.data(info).data(loaders)
+}
+
+/// Whether the operation the request runs is a query (false when it cannot tell).
+fn is_query(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|operation| operation.node.ty == OperationType::Query)
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a AppState {

@@ -461,7 +461,14 @@ impl EventQuery {
     /// An event by ID; null when there is none.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Event>> {
         let id = ids::decode(Kind::Event, "id", &id)?;
-        Ok(events::find(&state(ctx).db, id).await?.map(Event))
+        let Some((event, group)) = events::find_with_group(&state(ctx).db, id).await? else {
+            return Ok(None);
+        };
+        if let Some(group) = group {
+            // Its group is read already: `Event.group` finds it in the loader.
+            loaders(ctx).feed_one(GroupById(group.id), group).await;
+        }
+        Ok(Some(Event(event)))
     }
 
     /// Scheduled events near a place, soonest first (ties by ID); cancelled events are left

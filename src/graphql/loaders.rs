@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{event, group, interest, membership, rsvp, user};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -15,10 +15,12 @@ use crate::error::AppError;
 /// Loads rows of the request's database, by the key types below.
 pub struct Db(pub DatabaseConnection);
 
-pub type Loaders = DataLoader<Db>;
+pub type Loaders = DataLoader<Db, HashMapCache>;
 
+/// A request's loaders; whether they keep what they load is the caller's choice
+/// (`enable_all_cache`, see `graphql::context::prepare`).
 pub fn loaders(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(Db(db), tokio::spawn)
+    DataLoader::with_cache(Db(db), tokio::spawn, HashMapCache::default())
 }
 
 fn gql(err: AppError) -> async_graphql::Error {
