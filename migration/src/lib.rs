@@ -16,6 +16,7 @@ mod m20261126_000009_in_person;
 mod m20261126_000010_blocks;
 mod m20261126_000011_closed_groups;
 mod m20261130_000012_mail_outbox;
+mod m20261130_000015_idempotency;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_blocks::Migration),
             Box::new(m20261126_000011_closed_groups::Migration),
             Box::new(m20261130_000012_mail_outbox::Migration),
+            Box::new(m20261130_000015_idempotency::Migration),
         ]
     }
 }
