@@ -8,6 +8,7 @@ mod admission;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod effects;
 pub mod error;
