@@ -26,6 +26,13 @@ fn run_failing(env: &[(&str, &str)]) -> (i32, String) {
 fn bad_configuration_stops_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}/k.db?mode=rwc", dir.path().display());
+    let manifest = dir.path().join("manifest.json");
+    std::fs::write(
+        &manifest,
+        r#"{"format": "apollo-persisted-query-manifest", "version": 2, "operations": []}"#,
+    )
+    .unwrap();
+    let manifest = manifest.display().to_string();
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
             &[("DATABASE_URL", "mysql://localhost/kith")],
@@ -46,6 +53,20 @@ fn bad_configuration_stops_start_up_naming_the_setting() {
         (
             &[("DATABASE_URL", &sqlite), ("KITH_ENV", "prod")],
             "KITH_ENV",
+        ),
+        (
+            &[
+                ("DATABASE_URL", &sqlite),
+                ("KITH_TRUSTED_DOCUMENTS", &manifest),
+            ],
+            "KITH_TRUSTED_DOCUMENTS",
+        ),
+        (
+            &[
+                ("DATABASE_URL", &sqlite),
+                ("KITH_TRUSTED_PROXIES", "10.0.0.0/8,lb"),
+            ],
+            "KITH_TRUSTED_PROXIES",
         ),
     ];
     for (env, setting) in cases {
