@@ -140,22 +140,24 @@ impl Reply {
     /// Writes `response` with `status`, in the negotiated media type.
     fn send(&self, status: StatusCode, mut response: async_graphql::Response) -> Response {
         self.tag_internal(&mut response);
-        let request_error = is_request_error(&response);
-        let mut body = match serde_json::to_value(&response) {
-            Ok(body) => body,
+        let written = if self.media == Media::GraphqlResponse && is_request_error(&response) {
+            // The spec: a request error has no `data` entry at all.
+            serde_json::to_value(&response).and_then(|mut body| {
+                if let Some(object) = body.as_object_mut() {
+                    object.remove("data");
+                }
+                serde_json::to_string(&body)
+            })
+        } else {
+            serde_json::to_string(&response)
+        };
+        match written {
+            Ok(body) => self.raw(status, body),
             Err(err) => {
                 tracing::error!(error = %err, "writing a response");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
-        };
-        if self.media == Media::GraphqlResponse
-            && request_error
-            && let Some(object) = body.as_object_mut()
-        {
-            // The spec: a request error has no `data` entry at all.
-            object.remove("data");
         }
-        self.raw(status, body.to_string())
     }
 
     fn raw(&self, status: StatusCode, body: String) -> Response {
