@@ -193,11 +193,41 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn has_internal_error(response: &async_graphql::Response) -> bool {
-    response.errors.iter().any(|e| {
-        e.extensions.as_ref().and_then(|x| x.get("code"))
-            == Some(&async_graphql::Value::from(code::INTERNAL_SERVER_ERROR))
-    })
+fn error_code(error: &ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        _ => None,
+    }
+}
+
+/// Whether a response is the answer to keep for an `Idempotency-Key`: something may have
+/// run. Not when nothing ran (a request error), not when the server failed (an
+/// INTERNAL_SERVER_ERROR anywhere), and not when every root field was turned away for a
+/// reason a retry may no longer meet (RATE_LIMITED, UNAUTHENTICATED): a retry runs then.
+fn worth_keeping(response: &async_graphql::Response) -> bool {
+    if is_request_error(response)
+        || response
+            .errors
+            .iter()
+            .any(|e| error_code(e) == Some(code::INTERNAL_SERVER_ERROR))
+    {
+        return false;
+    }
+    let nothing_ran = match &response.data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => {
+            fields.values().all(|v| *v == async_graphql::Value::Null)
+        }
+        _ => false,
+    };
+    let turned_away = !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            matches!(
+                error_code(e),
+                Some(code::RATE_LIMITED | code::UNAUTHENTICATED)
+            )
+        });
+    !(nothing_ran && turned_away)
 }
 
 /// The parameters of a GraphQL-over-HTTP request, from a JSON body or a query string.
@@ -510,11 +540,10 @@ async fn run(
     http.state
         .metrics
         .observe(&operation, succeeded, started.elapsed().as_secs_f64());
-    let internal = has_internal_error(&response);
+    let keep = worth_keeping(&response);
     let mut answer = reply.send(status, response);
     if let Some((scope, key)) = claim {
-        // A fault of the server is not an answer to keep: the retry runs.
-        let kept = if internal {
+        let kept = if !keep {
             idempotency::release(&http.state.db, &scope, &key).await
         } else {
             let body = axum::body::to_bytes(std::mem::take(answer.body_mut()), usize::MAX)

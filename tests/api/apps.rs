@@ -592,3 +592,54 @@ async fn the_background_loop_prunes_expired_rows() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_answer_that_ran_nothing_is_not_kept_so_the_retry_runs() {
+    let app = spawn_app_with(&[("KITH_SIGN_UPS_PER_HOUR", "1")]).await;
+    let app = &app;
+    let sign_up = |email: &str, key: &str| {
+        let body = json!({ "query": SIGN_UP, "variables": { "e": email } });
+        let key = key.to_owned();
+        async move { app.post_with(&[("idempotency-key", &key)], &body).await }
+    };
+    let first = sign_up("a@example.com", "first").await;
+    assert!(
+        first.body["data"]["signUp"]["accessToken"].is_string(),
+        "{}",
+        first.body
+    );
+
+    // Turned away by a limit: nothing ran, so nothing is kept under the key.
+    for _ in 0..2 {
+        let limited = sign_up("b@example.com", "second").await;
+        assert_eq!(
+            error_code(&limited.body),
+            "RATE_LIMITED",
+            "{}",
+            limited.body
+        );
+        assert!(limited.headers.get("idempotent-replayed").is_none());
+    }
+    // Nor a document that does not validate: the fixed request may use the same key.
+    let broken = app
+        .post_with(
+            &[("idempotency-key", "third")],
+            &json!({ "query": "mutation { signUp(input: {}) { nope } }" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&broken.body),
+        "BAD_USER_INPUT",
+        "{}",
+        broken.body
+    );
+    let fixed = sign_up("c@example.com", "third").await;
+    assert_eq!(error_code(&fixed.body), "RATE_LIMITED", "{}", fixed.body);
+
+    let kept = entity::idempotency_key::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].key, "first");
+}
