@@ -525,3 +525,26 @@ async fn trusted_documents_hold_over_the_websocket_too() {
     .await;
     assert!(next(&mut ws, Duration::from_secs(1)).await.is_none());
 }
+
+#[tokio::test]
+async fn the_websocket_upgrade_is_never_compressed() {
+    let app = spawn_app().await;
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    // What a browser sends with every upgrade.
+    headers.insert("Accept-Encoding", "gzip, deflate, br".parse().unwrap());
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert!(
+        response.headers().get("content-encoding").is_none(),
+        "{:?}",
+        response.headers()
+    );
+    send(&mut ws, json!({ "type": "connection_init", "payload": {} })).await;
+    // No token: the protocol's own close, read as plain frames.
+    assert_eq!(next(&mut ws, WAIT).await.unwrap().unwrap_err().0, 4401);
+}
