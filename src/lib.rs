@@ -85,6 +85,13 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
         }
         None => None,
     };
+    if let Some(trusted) = &config.trusted_documents {
+        tracing::info!(
+            "trusted documents: only the {} operations of {} run",
+            trusted.len(),
+            trusted.path.display()
+        );
+    }
     let state = AppState::new(config, db, metrics)?;
     state.bus().listen();
     state.connections.watch(state.bus());
