@@ -6,6 +6,10 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnet::IpNet;
+
+use crate::documents::TrustedDocuments;
+
 /// Whether the server is run by a developer or serves real members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -63,6 +67,12 @@ pub struct Config {
     /// Where `/metrics` is served, on a listener of its own (`KITH_METRICS_LISTEN`). When
     /// absent, development serves it on the API port and production nowhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// The only operations that run, when set (`KITH_TRUSTED_DOCUMENTS`: an Apollo persisted
+    /// query manifest, read at start-up).
+    pub trusted_documents: Option<TrustedDocuments>,
+    /// Proxies whose `X-Forwarded-For` is believed (`KITH_TRUSTED_PROXIES`: comma-separated
+    /// CIDRs, a bare address being one host; none unless set).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -185,6 +195,13 @@ impl Config {
             metrics_listen: get("KITH_METRICS_LISTEN")
                 .map(|text| address("KITH_METRICS_LISTEN", &text))
                 .transpose()?,
+            trusted_documents: get("KITH_TRUSTED_DOCUMENTS")
+                .map(|path| {
+                    TrustedDocuments::load(std::path::Path::new(&path))
+                        .map_err(|message| bad("KITH_TRUSTED_DOCUMENTS", message))
+                })
+                .transpose()?,
+            trusted_proxies: trusted_proxies(get("KITH_TRUSTED_PROXIES"))?,
         })
     }
 
@@ -202,6 +219,30 @@ fn mode(value: Option<String>) -> Result<Mode, ConfigError> {
             format!("must be `development` or `production`, not `{other}`"),
         )),
     }
+}
+
+/// `KITH_TRUSTED_PROXIES`: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or bare addresses.
+fn trusted_proxies(value: Option<String>) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(text) = value else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    bad(
+                        "KITH_TRUSTED_PROXIES",
+                        format!(
+                            "`{part}` is not an address or CIDR such as 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32"
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn address(setting: &'static str, text: &str) -> Result<SocketAddr, ConfigError> {
@@ -390,6 +431,8 @@ impl std::fmt::Debug for Config {
             .field("body_timeout", &self.body_timeout)
             .field("max_connections", &self.max_connections)
             .field("metrics_listen", &self.metrics_listen)
+            .field("trusted_documents", &self.trusted_documents)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -433,6 +476,15 @@ mod tests {
         assert_eq!(c.body_timeout, DEFAULT_BODY_TIMEOUT);
         assert_eq!(c.max_connections, connection_ceiling(open_file_limit()));
         assert_eq!(c.metrics_listen, None);
+        assert!(c.trusted_documents.is_none());
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks() {
+        let c = config(&[("KITH_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,2001:db8::1")]).unwrap();
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::1/128"]);
     }
 
     #[test]
@@ -470,6 +522,18 @@ mod tests {
                 "KITH_MAX_CONNECTIONS",
             ),
             (&[("KITH_METRICS_LISTEN", "9090")], "KITH_METRICS_LISTEN"),
+            (
+                &[("KITH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")],
+                "KITH_TRUSTED_PROXIES",
+            ),
+            (
+                &[("KITH_TRUSTED_PROXIES", "10.0.0.0/33")],
+                "KITH_TRUSTED_PROXIES",
+            ),
+            (
+                &[("KITH_TRUSTED_DOCUMENTS", "/nonexistent/manifest.json")],
+                "KITH_TRUSTED_DOCUMENTS",
+            ),
             (
                 &[("KITH_SMTP_URL", "smtp://x"), ("KITH_MAIL_DIR", "/tmp")],
                 "KITH_SMTP_URL",

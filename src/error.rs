@@ -12,6 +12,9 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// Apollo's automatic persisted queries: the hash sent is not known (send the document
+    /// with it), or, with trusted documents, the operation is not one of them.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 }
 
 /// Deliberately not `Display`: that keeps async-graphql's blanket `From<impl Display>`

@@ -1,6 +1,7 @@
 //! Background work each server process runs: every minute, notification mail that is owed
 //! and TRUSTED recomputed from the meeting graph; at start-up and then hourly, recurring
-//! series topped up and spent meeting tokens forgotten. All are safe to run in several
+//! series topped up, spent meeting tokens forgotten, and expired rows pruned (kept
+//! idempotent responses after 24 hours, ended rate-limit windows, dead refresh tokens). All are safe to run in several
 //! processes sharing a database: each claims or locks what it changes.
 
 use std::time::Duration;
@@ -9,7 +10,7 @@ use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use crate::domain::verification::{LastInputs, TrustRun, When};
-use crate::domain::{meetings, series, verification};
+use crate::domain::{housekeeping, meetings, series, verification};
 use crate::notify::outbox;
 use crate::state::AppState;
 
@@ -35,6 +36,15 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                 }
                 if let Err(err) = meetings::prune_tokens(&state.db, Utc::now()).await {
                     tracing::error!(error = ?err.into_anyhow(), "pruning meeting tokens failed");
+                }
+                match housekeeping::prune(&state.db, Utc::now()).await {
+                    Ok(pruned) if pruned.total() > 0 => {
+                        tracing::info!(?pruned, "expired rows pruned")
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::error!(error = ?err.into_anyhow(), "pruning expired rows failed")
+                    }
                 }
             }
             count = count.wrapping_add(1);

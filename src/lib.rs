@@ -8,6 +8,7 @@ mod admission;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod effects;
 pub mod error;
@@ -84,6 +85,13 @@ pub async fn start(config: Config) -> anyhow::Result<App> {
         }
         None => None,
     };
+    if let Some(trusted) = &config.trusted_documents {
+        tracing::info!(
+            "trusted documents: only the {} operations of {} run",
+            trusted.len(),
+            trusted.path.display()
+        );
+    }
     let state = AppState::new(config, db, metrics)?;
     state.bus().listen();
     state.connections.watch(state.bus());

@@ -6,6 +6,7 @@ pub mod event_host;
 pub mod event_series;
 pub mod group;
 pub mod group_interest;
+pub mod idempotency_key;
 pub mod interest;
 pub mod mail_outbox;
 pub mod meeting_confirmation;

@@ -17,6 +17,7 @@ mod m20261126_000010_blocks;
 mod m20261126_000011_closed_groups;
 mod m20261130_000012_mail_outbox;
 mod m20261130_000014_event_places;
+mod m20261130_000015_idempotency;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_closed_groups::Migration),
             Box::new(m20261130_000012_mail_outbox::Migration),
             Box::new(m20261130_000014_event_places::Migration),
+            Box::new(m20261130_000015_idempotency::Migration),
         ]
     }
 }

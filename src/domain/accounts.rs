@@ -49,6 +49,8 @@ pub const LOGIN_FAILURES_PER_EMAIL: Limit = Limit {
 };
 /// How long a client that signed in to an account stays known to it.
 pub const KNOWN_CLIENT_FOR: Duration = Duration::days(30);
+/// The rate-limit keys that remember a known client (kept `KNOWN_CLIENT_FOR`).
+pub const KNOWN_CLIENT_PREFIX: &str = "login:known:";
 
 /// The key of the failed log-ins counted for an address.
 pub fn login_email_key(email: &str) -> String {
@@ -244,7 +246,7 @@ impl LogInKeys {
             client: format!("login:client:{client}"),
             pair: format!("login:pair:{}", token_hash(&both)),
             email: login_email_key(email),
-            known: format!("login:known:{}", token_hash(&both)),
+            known: format!("{KNOWN_CLIENT_PREFIX}{}", token_hash(&both)),
         }
     }
 }

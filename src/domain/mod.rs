@@ -12,6 +12,8 @@ pub mod events;
 pub mod export;
 pub mod geo;
 pub mod groups;
+pub mod housekeeping;
+pub mod idempotency;
 pub mod interests;
 pub mod meetings;
 pub mod memberships;

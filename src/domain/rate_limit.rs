@@ -122,3 +122,30 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
     Entity::delete_by_id(key.to_owned()).exec(db).await?;
     Ok(())
 }
+
+/// No limit's window is longer than this; a counter whose window started earlier counts
+/// nothing any more.
+pub const LONGEST_WINDOW: Duration = Duration::days(1);
+
+/// Removes counters whose window ended (older than [`LONGEST_WINDOW`]), and remembered keys
+/// (those starting with `remembered_prefix`) older than `remembered_for`. Returns how many
+/// rows went.
+pub async fn prune(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    remembered_prefix: &str,
+    remembered_for: Duration,
+) -> AppResult<u64> {
+    let counters = Entity::delete_many()
+        .filter(Column::WindowStartedAt.lte(now - LONGEST_WINDOW))
+        .filter(Column::Key.not_like(format!("{remembered_prefix}%")))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let remembered = Entity::delete_many()
+        .filter(Column::WindowStartedAt.lte(now - remembered_for))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(counters + remembered)
+}

@@ -343,3 +343,30 @@ pub async fn standing(
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<session::Model>> {
     Ok(session::Entity::find_by_id(id).one(db).await?)
 }
+
+/// Forgets refresh tokens that can never work again: those past `REFRESH_IDLE_LIFETIME`
+/// (refused before any reuse check, so nothing is lost by forgetting them) and those of
+/// ended sessions. A replaced token still within its lifetime is kept: presenting it is
+/// how reuse is recognised. Returns how many went.
+pub async fn prune_refresh_tokens(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<u64> {
+    use sea_orm::sea_query::Query;
+    let expired = refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::CreatedAt.lte(now - REFRESH_IDLE_LIFETIME))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let ended = refresh_token::Entity::delete_many()
+        .filter(
+            refresh_token::Column::SessionId.in_subquery(
+                Query::select()
+                    .column(session::Column::Id)
+                    .from(session::Entity)
+                    .and_where(session::Column::RevokedAt.is_not_null())
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(expired + ended)
+}

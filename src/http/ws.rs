@@ -36,13 +36,14 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use crate::admission::{self, Admission, Refusal};
+use crate::admission::{self, Admission, Refusal as AdmissionRefusal};
 use crate::auth::AccessClaims;
+use crate::documents::{self, Refusal};
 use crate::error::{AppResult, code};
 use crate::graphql::completion;
 use crate::graphql::context::{self, Auth, RequestInfo};
-use crate::http::Http;
 use crate::http::graphql::with_codes;
+use crate::http::{Http, client};
 use crate::live::Slot;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -100,6 +101,13 @@ pub async fn upgrade(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let client = client::key(peer, &headers, &http.state.config.trusted_proxies);
+    // The upgraded connection runs in a task of its own, outside the request's span.
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     // Small buffers: most connections sit idle, and the defaults (128 KiB each way) would
     // cost a quarter of a megabyte per connection.
     ws.protocols([PROTOCOL])
@@ -107,14 +115,15 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
-            Connection::open(http, socket, peer, user_agent).await;
+            Connection::open(http, socket, client, request_id, user_agent).await;
         })
 }
 
 struct Connection {
     http: Http,
     socket: WebSocket,
-    peer: SocketAddr,
+    /// The client's key for per-client limits (see `http::client`).
+    client: String,
     user_agent: Option<String>,
 }
 
@@ -138,13 +147,13 @@ impl Close {
             Ok(Admission::Anonymous) => Err(Close::unauthorized(
                 "Unauthorized: no accessToken in connection_init",
             )),
-            Ok(Admission::Refused(Refusal::BadToken)) => Err(Close::unauthorized(
+            Ok(Admission::Refused(AdmissionRefusal::BadToken)) => Err(Close::unauthorized(
                 "Unauthorized: invalid or expired access token",
             )),
-            Ok(Admission::Refused(Refusal::SessionEnded)) => {
+            Ok(Admission::Refused(AdmissionRefusal::SessionEnded)) => {
                 Err(Close::unauthorized(SESSION_ENDED))
             }
-            Ok(Admission::Refused(Refusal::Banned)) => {
+            Ok(Admission::Refused(AdmissionRefusal::Banned)) => {
                 Err(Close::With(close::FORBIDDEN, "Forbidden"))
             }
             Err(_) => Err(Close::With(close::INTERNAL, "Internal error")),
@@ -164,14 +173,21 @@ enum Step {
 }
 
 impl Connection {
-    async fn open(http: Http, socket: WebSocket, peer: SocketAddr, user_agent: Option<String>) {
+    async fn open(
+        http: Http,
+        socket: WebSocket,
+        client: String,
+        request_id: String,
+        user_agent: Option<String>,
+    ) {
+        let span =
+            tracing::info_span!("ws", request_id = %request_id, client = %client, member = Empty);
         let mut connection = Connection {
             http,
             socket,
-            peer,
+            client,
             user_agent,
         };
-        let span = tracing::info_span!("ws", peer = %peer, member = Empty);
         let end = async {
             match connection.handshake().await {
                 Ok((claims, mut slot)) => {
@@ -325,7 +341,7 @@ impl Connection {
     ) -> JoinHandle<()> {
         let info = RequestInfo {
             auth: Auth::Member(claims.clone()),
-            client: self.peer.ip().to_string(),
+            client: self.client.clone(),
             user_agent: self.user_agent.clone(),
         };
         let operation = request
@@ -410,7 +426,7 @@ async fn read(
 async fn subscribe(
     http: &Http,
     id: String,
-    payload: Box<async_graphql::Request>,
+    mut payload: Box<async_graphql::Request>,
     running: &mut HashMap<String, JoinHandle<()>>,
     claims: &AccessClaims,
 ) -> Step {
@@ -433,6 +449,29 @@ async fn subscribe(
                 "extensions": { "code": code::RATE_LIMITED },
             }],
         }));
+    }
+    // Persisted queries and trusted documents hold here as over HTTP.
+    let persisted = payload
+        .extensions
+        .get("persistedQuery")
+        .and_then(|value| value.clone().into_json().ok());
+    match http.documents.resolve(&payload.query, persisted.as_ref()) {
+        Ok(document) => payload.query = document.to_string(),
+        Err(refusal) => {
+            let (message, code) = match refusal {
+                Refusal::NotFound => (
+                    documents::NOT_FOUND_MESSAGE.to_owned(),
+                    code::PERSISTED_QUERY_NOT_FOUND,
+                ),
+                Refusal::Missing => ("send a GraphQL operation".to_owned(), code::BAD_USER_INPUT),
+                Refusal::BadInput(message) => (message, code::BAD_USER_INPUT),
+            };
+            return Step::Send(json!({
+                "type": "error",
+                "id": id,
+                "payload": [{ "message": message, "extensions": { "code": code } }],
+            }));
+        }
     }
     // An ended session (revoked, password changed or reset, account deleted) starts
     // nothing more.

@@ -474,3 +474,77 @@ async fn a_change_through_one_process_reaches_a_subscriber_of_another() {
     let heard = data_of(&mut told, "n").await["notifications"].clone();
     assert_eq!(heard["kind"], "WAITLIST_PROMOTED", "{heard}");
 }
+
+#[tokio::test]
+async fn trusted_documents_hold_over_the_websocket_too() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("manifest.json");
+    let sha = |document: &str| hex::encode(sha2::Sha256::digest(document.as_bytes()));
+    let hash = sha(NOTIFICATIONS);
+    // The app's sign-up, so that Ann can sign up.
+    let sign_up =
+        format!("mutation($input: SignUpInput!) {{ signUp(input: $input) {{ {AUTH_FIELDS} }} }}");
+    std::fs::write(
+        &manifest,
+        json!({
+            "format": "apollo-persisted-query-manifest",
+            "version": 1,
+            "operations": [
+                { "id": hash, "name": "Notifications", "type": "subscription", "body": NOTIFICATIONS },
+                { "id": sha(&sign_up), "name": "SignUp", "type": "mutation", "body": sign_up },
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let app = spawn_app_with(&[("KITH_TRUSTED_DOCUMENTS", &manifest.display().to_string())]).await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let mut ws = live(&app.address, &ann).await;
+    subscribe(
+        &mut ws,
+        "unlisted",
+        EVENT_CHANGED,
+        json!({ "id": unknown_id("Event") }),
+    )
+    .await;
+    let refused = next(&mut ws, WAIT).await.unwrap().unwrap();
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "unlisted");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    // The listed one, by its id alone, starts: nothing is refused.
+    send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "listed", "payload": {
+            "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
+        } }),
+    )
+    .await;
+    assert!(next(&mut ws, Duration::from_secs(1)).await.is_none());
+}
+
+#[tokio::test]
+async fn the_websocket_upgrade_is_never_compressed() {
+    let app = spawn_app().await;
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    // What a browser sends with every upgrade.
+    headers.insert("Accept-Encoding", "gzip, deflate, br".parse().unwrap());
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert!(
+        response.headers().get("content-encoding").is_none(),
+        "{:?}",
+        response.headers()
+    );
+    send(&mut ws, json!({ "type": "connection_init", "payload": {} })).await;
+    // No token: the protocol's own close, read as plain frames.
+    assert_eq!(next(&mut ws, WAIT).await.unwrap().unwrap_err().0, 4401);
+}

@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set).
 
 mod accounts;
+mod apps;
 mod attacks;
 mod background;
 mod blocks;

@@ -26,6 +26,13 @@ fn run_failing(env: &[(&str, &str)]) -> (i32, String) {
 fn bad_configuration_stops_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}/k.db?mode=rwc", dir.path().display());
+    let manifest = dir.path().join("manifest.json");
+    std::fs::write(
+        &manifest,
+        r#"{"format": "apollo-persisted-query-manifest", "version": 2, "operations": []}"#,
+    )
+    .unwrap();
+    let manifest = manifest.display().to_string();
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
             &[("DATABASE_URL", "mysql://localhost/kith")],
@@ -47,6 +54,20 @@ fn bad_configuration_stops_start_up_naming_the_setting() {
             &[("DATABASE_URL", &sqlite), ("KITH_ENV", "prod")],
             "KITH_ENV",
         ),
+        (
+            &[
+                ("DATABASE_URL", &sqlite),
+                ("KITH_TRUSTED_DOCUMENTS", &manifest),
+            ],
+            "KITH_TRUSTED_DOCUMENTS",
+        ),
+        (
+            &[
+                ("DATABASE_URL", &sqlite),
+                ("KITH_TRUSTED_PROXIES", "10.0.0.0/8,lb"),
+            ],
+            "KITH_TRUSTED_PROXIES",
+        ),
     ];
     for (env, setting) in cases {
         let (code, stderr) = run_failing(env);
@@ -59,10 +80,11 @@ fn bad_configuration_stops_start_up_naming_the_setting() {
     }
 }
 
-/// A running `kith serve` and the address it listens on.
+/// A running `kith serve`, the address it listens on, and the lines it has logged.
 struct Server {
     child: Child,
     address: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 fn start_server(database_url: &str) -> Server {
@@ -77,6 +99,8 @@ fn start_server(database_url: &str) -> Server {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -84,12 +108,17 @@ fn start_server(database_url: &str) -> Server {
                 let _ = tx.send(line[at + "listening on ".len()..].trim().to_owned());
                 sent = true;
             }
+            lines.lock().unwrap().push(line);
         }
     });
     let address = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("kith starts listening");
-    Server { child, address }
+    Server {
+        child,
+        address,
+        log,
+    }
 }
 
 async fn post(address: &str, query: &str, variables: serde_json::Value) -> serde_json::Value {
@@ -165,4 +194,51 @@ async fn sigterm_stops_the_server_cleanly() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn log_lines_of_a_request_carry_its_request_id() {
+    let (url, _dir) = fresh_database().await;
+    let mut server = start_server(&url);
+    let signed_up = post(
+        &server.address,
+        &format!("mutation($input: SignUpInput!) {{ signUp(input: $input) {{ {AUTH_FIELDS} }} }}"),
+        json!({ "input": { "email": "a@example.com", "password": PASSWORD, "displayName": "A" } }),
+    )
+    .await;
+    let first = signed_up["data"]["signUp"]["refreshToken"]
+        .as_str()
+        .unwrap();
+    let second = post(&server.address, REFRESH, json!({ "t": first })).await;
+    let second = second["data"]["refreshSession"]["refreshToken"]
+        .as_str()
+        .unwrap();
+    post(&server.address, REFRESH, json!({ "t": second })).await;
+    // Presenting the first token again is reuse: the server logs a warning, in the span of
+    // the request that did it.
+    reqwest::Client::new()
+        .post(format!("{}/graphql", server.address))
+        .header("x-request-id", "reuse-report-7")
+        .json(&json!({ "query": REFRESH, "variables": { "t": first } }))
+        .send()
+        .await
+        .unwrap();
+    let mut found = None;
+    for _ in 0..50 {
+        found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|line| line.contains("refresh token reused"))
+            .cloned();
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let line = found.expect("the reuse is logged");
+    assert!(line.contains("request_id=reuse-report-7"), "{line}");
 }

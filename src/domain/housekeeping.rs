@@ -1,0 +1,39 @@
+//! Rows that only ever accumulate, removed once they can no longer matter: kept
+//! idempotent responses, rate-limit counters whose window ended, refresh tokens that can
+//! never work again. Run by the background loop; safe in several processes at once (each
+//! is one DELETE).
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use crate::domain::{accounts, idempotency, rate_limit, sessions};
+use crate::error::AppResult;
+
+/// What one run removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub idempotency_keys: u64,
+    pub rate_limits: u64,
+    pub refresh_tokens: u64,
+}
+
+impl Pruned {
+    pub fn total(&self) -> u64 {
+        self.idempotency_keys + self.rate_limits + self.refresh_tokens
+    }
+}
+
+/// Removes everything that expired by `now`.
+pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Pruned> {
+    Ok(Pruned {
+        idempotency_keys: idempotency::prune(db, now).await?,
+        rate_limits: rate_limit::prune(
+            db,
+            now,
+            accounts::KNOWN_CLIENT_PREFIX,
+            accounts::KNOWN_CLIENT_FOR,
+        )
+        .await?,
+        refresh_tokens: sessions::prune_refresh_tokens(db, now).await?,
+    })
+}
