@@ -8,6 +8,7 @@ mod attacks;
 mod background;
 mod blocks;
 mod complete;
+mod contract;
 mod deletion;
 mod durability;
 mod email_verification;
