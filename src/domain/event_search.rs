@@ -63,7 +63,9 @@ pub async fn search(
         ));
     }
     let ranges = cover(&near, radius);
-    let batch = std::cmp::max(limit * 2, 50);
+    // Most candidates in the cover's cells are in the circle: a batch a half larger than the
+    // page usually fills it at once, and a short one is followed by the next.
+    let batch = limit + limit / 2 + 1;
     let mut found = Vec::new();
     let mut cursor = after;
     loop {

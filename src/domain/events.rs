@@ -183,29 +183,14 @@ pub async fn create(
         .transpose()?;
     check_capacity(input.capacity)?;
     let tz = parse_time_zone("timeZone", &time_zone)?;
-    // One start per occurrence: the event itself, or every date of its series.
-    let (series_id, starts) = match input
-        .recurrence
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
-        None => (None, vec![input.starts_at]),
-        Some(rule) => {
-            let starts = series::occurrences(rule, input.starts_at, tz)?;
-            let row = event_series::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                group_id: Set(group.id),
-                recurrence: Set(series::normalise(rule)?),
-                time_zone: Set(time_zone.clone()),
-                created_at: Set(now),
-                complete: Set(false),
-            }
-            .insert(&tx)
-            .await?;
-            (Some(row.id), starts)
-        }
-    };
+    let (series_id, starts) = occurrence_starts(
+        &tx,
+        input.recurrence.as_deref(),
+        input.starts_at,
+        (group.id, time_zone.as_str(), tz),
+        now,
+    )
+    .await?;
     // Where search finds it: its venue, or the place its group meets.
     let place = match &venue {
         Some(v) => v.2,
@@ -245,6 +230,32 @@ pub async fn create(
     made.into_iter()
         .next()
         .ok_or_else(|| AppError::bad_input("recurrence", "the rule gives no occurrence"))
+}
+
+/// One start per occurrence: the event's own, or every date of its recurrence rule, for
+/// which a series is made in the group (with its time zone).
+async fn occurrence_starts(
+    tx: &Tx,
+    recurrence: Option<&str>,
+    starts_at: DateTime<Utc>,
+    (group_id, time_zone, tz): (Uuid, &str, chrono_tz::Tz),
+    now: DateTime<Utc>,
+) -> AppResult<(Option<Uuid>, Vec<DateTime<Utc>>)> {
+    let Some(rule) = recurrence.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok((None, vec![starts_at]));
+    };
+    let starts = series::occurrences(rule, starts_at, tz)?;
+    let row = event_series::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        group_id: Set(group_id),
+        recurrence: Set(series::normalise(rule)?),
+        time_zone: Set(time_zone.to_owned()),
+        created_at: Set(now),
+        complete: Set(false),
+    }
+    .insert(tx)
+    .await?;
+    Ok((Some(row.id), starts))
 }
 
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<event::Model>> {
