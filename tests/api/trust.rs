@@ -92,6 +92,17 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
     }
 }
 
+/// What the background loop does every minute, now.
+async fn recompute_now(app: &TestApp) {
+    kith::domain::verification::recompute_trust(
+        &app.state.db,
+        Utc::now(),
+        kith::domain::verification::When::Now,
+    )
+    .await
+    .unwrap();
+}
+
 /// Runs `kith` with this app's database; returns (success, standard output).
 fn kith(app: &TestApp, args: &[&str]) -> (bool, String) {
     let output = kith_command()
@@ -136,13 +147,7 @@ async fn meeting_an_established_organiser_makes_a_member_trusted_until_a_ban() {
 
     // Once it has one, the hourly recomputation makes the organiser a seed.
     give_history(&app, uuid_of(&group_id), uuid_of(&org.id)).await;
-    kith::domain::verification::recompute_trust(
-        &app.state.db,
-        Utc::now(),
-        kith::domain::verification::When::Now,
-    )
-    .await
-    .unwrap();
+    recompute_now(&app).await;
     assert_eq!(app.verification(&org).await, level(1, "TRUSTED"));
     assert_eq!(app.verification(&bea).await, level(1, "TRUSTED"));
 
@@ -238,13 +243,7 @@ async fn a_ring_of_fresh_accounts_cannot_fake_a_history_or_reach_trusted() {
             app.meet_and_accept(a, b, &event_id).await;
         }
     }
-    kith::domain::verification::recompute_trust(
-        &app.state.db,
-        Utc::now(),
-        kith::domain::verification::When::Now,
-    )
-    .await
-    .unwrap();
+    recompute_now(&app).await;
     for member in &ring {
         assert_eq!(app.verification(member).await, level(5, "IN_PERSON"));
     }
