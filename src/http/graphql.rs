@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
@@ -350,55 +351,10 @@ async fn execute(
 ) -> Response {
     let started = Instant::now();
     let reply = Reply::new(headers);
-    let persisted = params
-        .extensions
-        .as_ref()
-        .and_then(|extensions| extensions.get("persistedQuery"));
-    let document = match http
-        .documents
-        .resolve(params.query.as_deref().unwrap_or(""), persisted)
-    {
-        Ok(document) => document,
-        Err(Refusal::Missing) => {
-            return reply.refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, MISSING_QUERY);
-        }
-        // HTTP 200, as Apollo's clients expect: they answer it by sending the document.
-        Err(Refusal::NotFound) => {
-            return reply.refuse(
-                StatusCode::OK,
-                code::PERSISTED_QUERY_NOT_FOUND,
-                documents::NOT_FOUND_MESSAGE,
-            );
-        }
-        Err(Refusal::BadInput(message)) => {
-            return reply.refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
-        }
+    let (document, mut request, selected) = match document_of(http, &reply, &params, &method) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    let mut request = async_graphql::Request::new(&*document).variables(
-        params
-            .variables
-            .clone()
-            .map(async_graphql::Variables::from_json)
-            .unwrap_or_default(),
-    );
-    request.operation_name = params.operation_name.clone();
-    let selected = selected_operation(&mut request);
-    if method == Method::Get
-        && matches!(
-            selected,
-            Some((OperationType::Mutation | OperationType::Subscription, _))
-        )
-    {
-        let mut response = reply.refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            code::BAD_USER_INPUT,
-            "GET /graphql runs queries only; send mutations with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
     let is_mutation = matches!(selected, Some((OperationType::Mutation, _)));
     let operation = selected.map_or_else(|| "anonymous".to_owned(), |(_, name)| name);
     // Only a mutation has anything to protect from a second run.
@@ -428,35 +384,18 @@ async fn execute(
     let claim = match idempotency_key {
         None => None,
         Some(key) => {
-            let scope = match &auth {
-                Auth::Member(claims) => format!("member:{}", claims.sub),
-                _ => format!("client:{client}"),
+            let asked = Asked {
+                document: &document,
+                params: &params,
+                operation: &operation,
+                started,
             };
-            let hash = request_hash(&document, &params);
-            match idempotency::claim(&http.state.db, &scope, &key, &hash, Utc::now())
+            match claim_key(http, &reply, (&auth, client.as_str()), key, asked)
                 .instrument(span.clone())
                 .await
             {
-                Ok(Claim::Run) => Some((scope, key)),
-                Ok(Claim::Replay { status, body }) => {
-                    http.state
-                        .metrics
-                        .observe(&operation, true, started.elapsed().as_secs_f64());
-                    let mut response =
-                        reply.raw(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
-                    response
-                        .headers_mut()
-                        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-                    return response;
-                }
-                Err(err) => {
-                    let status = match (&err, reply.media) {
-                        (AppError::Conflict(_), Media::GraphqlResponse) => StatusCode::CONFLICT,
-                        (AppError::Internal(_), _) => StatusCode::SERVICE_UNAVAILABLE,
-                        _ => StatusCode::OK,
-                    };
-                    return reply.app_error(status, err);
-                }
+                Ok(scope_and_key) => Some(scope_and_key),
+                Err(response) => return response,
             }
         }
     };
@@ -491,6 +430,124 @@ async fn execute(
         Err(err) => {
             tracing::error!(error = %err, "a request's task ended abnormally");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The document a request runs (sent, persisted or trusted), as a request, with the
+/// operation it selects; or the answer refusing it (no document, an unknown hash, a
+/// mutation over GET).
+// The refusal is the response itself, sent at once: boxing it would buy nothing.
+#[allow(clippy::type_complexity, clippy::result_large_err)]
+fn document_of(
+    http: &Http,
+    reply: &Reply,
+    params: &Params,
+    method: &Method,
+) -> Result<
+    (
+        Arc<str>,
+        async_graphql::Request,
+        Option<(OperationType, String)>,
+    ),
+    Response,
+> {
+    let persisted = params
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("persistedQuery"));
+    let document = match http
+        .documents
+        .resolve(params.query.as_deref().unwrap_or(""), persisted)
+    {
+        Ok(document) => document,
+        Err(Refusal::Missing) => {
+            return Err(reply.refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, MISSING_QUERY));
+        }
+        // HTTP 200, as Apollo's clients expect: they answer it by sending the document.
+        Err(Refusal::NotFound) => {
+            return Err(reply.refuse(
+                StatusCode::OK,
+                code::PERSISTED_QUERY_NOT_FOUND,
+                documents::NOT_FOUND_MESSAGE,
+            ));
+        }
+        Err(Refusal::BadInput(message)) => {
+            return Err(reply.refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message));
+        }
+    };
+    let mut request = async_graphql::Request::new(&*document).variables(
+        params
+            .variables
+            .clone()
+            .map(async_graphql::Variables::from_json)
+            .unwrap_or_default(),
+    );
+    request.operation_name = params.operation_name.clone();
+    let selected = selected_operation(&mut request);
+    if *method == Method::Get
+        && matches!(
+            selected,
+            Some((OperationType::Mutation | OperationType::Subscription, _))
+        )
+    {
+        let mut response = reply.refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            code::BAD_USER_INPUT,
+            "GET /graphql runs queries only; send mutations with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Err(response);
+    }
+    Ok((document, request, selected))
+}
+
+/// What was asked, for an idempotency claim.
+struct Asked<'a> {
+    document: &'a str,
+    params: &'a Params,
+    operation: &'a str,
+    started: Instant,
+}
+
+/// Claims an idempotency key for this member (or client): `Ok` to run the request, or the
+/// answer to send instead (the kept response of an earlier run, or CONFLICT).
+async fn claim_key(
+    http: &Http,
+    reply: &Reply,
+    (auth, client): (&Auth, &str),
+    key: String,
+    asked: Asked<'_>,
+) -> Result<(String, String), Response> {
+    let scope = match auth {
+        Auth::Member(claims) => format!("member:{}", claims.sub),
+        _ => format!("client:{client}"),
+    };
+    let hash = request_hash(asked.document, asked.params);
+    match idempotency::claim(&http.state.db, &scope, &key, &hash, Utc::now()).await {
+        Ok(Claim::Run) => Ok((scope, key)),
+        Ok(Claim::Replay { status, body }) => {
+            http.state.metrics.observe(
+                asked.operation,
+                true,
+                asked.started.elapsed().as_secs_f64(),
+            );
+            let mut response =
+                reply.raw(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+            response
+                .headers_mut()
+                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+            Err(response)
+        }
+        Err(err) => {
+            let status = match (&err, reply.media) {
+                (AppError::Conflict(_), Media::GraphqlResponse) => StatusCode::CONFLICT,
+                (AppError::Internal(_), _) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::OK,
+            };
+            Err(reply.app_error(status, err))
         }
     }
 }

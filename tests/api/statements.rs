@@ -67,8 +67,10 @@ async fn searching_groups_costs_a_few_statements(app: &TestApp, ann: &Member) {
                 .len(),
             n
         );
+        // A handful for the widening search, one per related kind, and room for a batch
+        // split in two on a loaded machine; one per item would be over a hundred.
         assert!(
-            with_related <= 12,
+            with_related <= 16,
             "searchGroups first: {n}: {with_related} statements"
         );
         added.push(with_related - base);
