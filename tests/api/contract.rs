@@ -112,3 +112,86 @@ async fn nodes_answer_in_order_with_null_for_what_is_missing_or_hidden() {
         .await;
     assert_eq!(typenames(&fine).len(), 100, "{fine}");
 }
+
+/// Every time in `value` (a string under a key ending in `At`), with its path.
+fn times<'a>(value: &'a Value, path: String, found: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                let here = format!("{path}.{key}");
+                match field.as_str() {
+                    Some(text) if key.ends_with("At") => found.push((here, text)),
+                    _ => times(field, here, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                times(item, format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `2027-03-28T17:00:00.000Z`: UTC, `Z`, milliseconds, nothing else.
+fn in_the_one_form(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());
+    b.len() == 24
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19] == b'.'
+        && digits(20..23)
+        && b[23] == b'Z'
+}
+
+#[tokio::test]
+async fn every_time_in_a_response_has_the_one_form_whatever_offset_came_in() {
+    let app = spawn_app().await;
+    let (ann, group_id, _) = app.organiser_with_event(json!({})).await;
+    // An input with an offset and no fraction is read as the instant it names.
+    let input = event_input(
+        &group_id,
+        json!({ "startsAt": "2027-03-04T19:00:00+01:00", "endsAt": "2027-03-04T21:30:00.5+01:00" }),
+    );
+    let made = app
+        .graphql(
+            Some(&ann.access_token),
+            "mutation($input: CreateEventInput!) { createEvent(input: $input) { startsAt endsAt } }",
+            json!({ "input": input }),
+        )
+        .await;
+    assert_eq!(
+        made["data"]["createEvent"]["startsAt"], "2027-03-04T18:00:00.000Z",
+        "{made}"
+    );
+    assert_eq!(
+        made["data"]["createEvent"]["endsAt"], "2027-03-04T20:30:00.500Z",
+        "{made}"
+    );
+
+    let body = app
+        .graphql(
+            Some(&ann.access_token),
+            "query($g: ID!) { viewer { sessions { createdAt lastUsedAt } memberships(first: 5) { nodes { joinedAt } } } group(id: $g) { createdAt closedAt upcomingEvents(first: 5) { nodes { startsAt endsAt } } } }",
+            json!({ "g": group_id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let mut found = Vec::new();
+    times(&body["data"], "data".into(), &mut found);
+    assert!(found.len() >= 7, "a sample with many times: {found:?}");
+    for (path, text) in found {
+        assert!(in_the_one_form(text), "{path} is {text:?}");
+    }
+}
