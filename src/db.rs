@@ -91,15 +91,23 @@ pub async fn connect_counting(
                 pool.after_release(|conn, meta| Box::pin(reuse::sqlite_on_release(conn, meta)))
             });
     } else {
-        if plain_text_by_default(url) {
+        // One closure: sea-orm keeps only the last one given.
+        let plain = plain_text_by_default(url);
+        options.map_sqlx_postgres_opts(move |o| {
+            // Kith's statements have stable shapes and are prepared once per connection; a
+            // generic plan is made once, where a custom plan was made again at every
+            // execution (2.6 ms of planning for the event search, more than running it). A
+            // partial index is then used only by a statement that writes its condition
+            // literally, as the event search does.
+            let o = o.options([("plan_cache_mode", "force_generic_plan")]);
             // TLS to a server on this machine protects nothing and cost a fifth of the
             // server's CPU; a URL with its own `sslmode` is obeyed.
-            options.map_sqlx_postgres_opts(|o| o.ssl_mode(PgSslMode::Disable));
-        }
-        // Kith's statements have stable shapes and are prepared once per connection; a
-        // generic plan is made once, where a custom plan was made again at every execution
-        // (2.6 ms of planning for the event search, more than running it).
-        options.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]));
+            if plain {
+                o.ssl_mode(PgSslMode::Disable)
+            } else {
+                o
+            }
+        });
         options
             .max_connections(16)
             .min_connections(1)

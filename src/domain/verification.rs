@@ -372,14 +372,16 @@ async fn compute(
 }
 
 /// A digest of everything TRUSTED depends on: the seeds (they change with time, check-ins
-/// and roles), and of meetings and bans a count and the latest change. Confirming a meeting
-/// sets `responded_at`, withdrawing sets `withdrawn_at`, deleting an account removes rows:
-/// each moves one of these.
+/// and roles), and of meetings and bans counts and the latest change. Confirming a meeting
+/// sets `responded_at`, withdrawing sets `withdrawn_at` (each counted, so a clock that
+/// steps back cannot hide one), deleting an account removes rows: each moves one of these.
 async fn inputs_digest(db: &impl ConnectionTrait, seeds: &[Uuid]) -> AppResult<u64> {
     let backend = db.get_database_backend();
     let sql = "SELECT \
         (SELECT COUNT(*) FROM meeting_confirmations WHERE status = 'CONFIRMED') AS confirmed, \
         (SELECT COUNT(*) FROM meeting_confirmations) AS meetings, \
+        (SELECT COUNT(responded_at) FROM meeting_confirmations) AS answered, \
+        (SELECT COUNT(withdrawn_at) FROM meeting_confirmations) AS withdrawals, \
         (SELECT MAX(responded_at) FROM meeting_confirmations) AS responded, \
         (SELECT MAX(withdrawn_at) FROM meeting_confirmations) AS withdrawn, \
         (SELECT COUNT(*) FROM users WHERE banned_at IS NOT NULL) AS banned, \
@@ -389,7 +391,7 @@ async fn inputs_digest(db: &impl ConnectionTrait, seeds: &[Uuid]) -> AppResult<u
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the trust summary read no row")))?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for column in ["confirmed", "meetings", "banned"] {
+    for column in ["confirmed", "meetings", "answered", "withdrawals", "banned"] {
         row.try_get::<i64>("", column)?.hash(&mut hasher);
     }
     for column in ["responded", "withdrawn", "last_ban"] {

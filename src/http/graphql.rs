@@ -194,26 +194,20 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn error_code(error: &ServerError) -> Option<&str> {
-    match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code),
-        _ => None,
-    }
+/// What becomes of an `Idempotency-Key`'s claim once its request has answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Something may have run: the answer is kept and replayed, errors included, so a
+    /// retry never runs it again.
+    Keep,
+    /// Nothing ran (a request error, or every root field null): a retry may run.
+    Release,
+    /// Stopped mid-run (over the time budget): whether it committed is unknown, so the
+    /// claim is left to answer CONFLICT until it is abandoned (`idempotency`).
+    Leave,
 }
 
-/// Whether a response is the answer to keep for an `Idempotency-Key`: something may have
-/// run. Not when nothing ran (a request error), not when the server failed (an
-/// INTERNAL_SERVER_ERROR anywhere), and not when every root field was turned away for a
-/// reason a retry may no longer meet (RATE_LIMITED, UNAUTHENTICATED): a retry runs then.
-fn worth_keeping(response: &async_graphql::Response) -> bool {
-    if is_request_error(response)
-        || response
-            .errors
-            .iter()
-            .any(|e| error_code(e) == Some(code::INTERNAL_SERVER_ERROR))
-    {
-        return false;
-    }
+fn settle(response: &async_graphql::Response) -> Settle {
     let nothing_ran = match &response.data {
         async_graphql::Value::Null => true,
         async_graphql::Value::Object(fields) => {
@@ -221,14 +215,11 @@ fn worth_keeping(response: &async_graphql::Response) -> bool {
         }
         _ => false,
     };
-    let turned_away = !response.errors.is_empty()
-        && response.errors.iter().all(|e| {
-            matches!(
-                error_code(e),
-                Some(code::RATE_LIMITED | code::UNAUTHENTICATED)
-            )
-        });
-    !(nothing_ran && turned_away)
+    if nothing_ran {
+        Settle::Release
+    } else {
+        Settle::Keep
+    }
 }
 
 /// The parameters of a GraphQL-over-HTTP request, from a JSON body or a query string.
@@ -567,7 +558,7 @@ async fn run(
 ) -> Response {
     let running = catch_panic(http.schema.execute(request));
     let outcome = tokio::time::timeout(limits::REQUEST_BUDGET, running).await;
-    let (status, response, retry_after) = match outcome {
+    let (status, response, stopped) = match outcome {
         Ok(Ok(mut response)) => {
             completion::complete(&mut response, &document, operation_name.as_deref());
             let response = with_codes(response);
@@ -597,10 +588,16 @@ async fn run(
     http.state
         .metrics
         .observe(&operation, succeeded, started.elapsed().as_secs_f64());
-    let keep = worth_keeping(&response);
+    let settled = if stopped {
+        Settle::Leave
+    } else {
+        settle(&response)
+    };
     let mut answer = reply.send(status, response);
     if let Some((scope, key)) = claim {
-        let kept = if !keep {
+        let kept = if settled == Settle::Leave {
+            Ok(())
+        } else if settled == Settle::Release {
             idempotency::release(&http.state.db, &scope, &key).await
         } else {
             let body = axum::body::to_bytes(std::mem::take(answer.body_mut()), usize::MAX)
@@ -616,7 +613,7 @@ async fn run(
             tracing::error!(error = ?err.into_anyhow(), "keeping an idempotent response");
         }
     }
-    if retry_after {
+    if stopped {
         answer
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
