@@ -2,5 +2,6 @@
 
 pub mod mail;
 pub mod outbox;
+pub mod push;
 
 pub use mail::{Mail, Mailer};
