@@ -23,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::live::{Bus, Change, EventChange};
+use crate::notify::push::{self, Providers};
 use crate::notify::{Mail, Mailer, outbox};
 
 /// Work that follows the answer and must not shape it, such as the look-up behind a password
@@ -36,6 +37,7 @@ pub type FollowUp = Box<dyn FnOnce(Outlets) -> BoxFuture<'static, ()> + Send + S
 pub struct Effects {
     changes: Vec<Change>,
     queued_mail: Vec<Uuid>,
+    queued_push: Vec<Uuid>,
     code_mail: Vec<Mail>,
     follow_ups: Vec<FollowUp>,
 }
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Effects {
         f.debug_struct("Effects")
             .field("changes", &self.changes)
             .field("queued_mail", &self.queued_mail)
+            .field("queued_push", &self.queued_push.len())
             .field("code_mail", &self.code_mail.len())
             .field("follow_ups", &self.follow_ups.len())
             .finish()
@@ -72,6 +75,11 @@ impl Effects {
         self.queued_mail.push(outbox_id);
     }
 
+    /// Pushes were written to the push outbox: they are sent right after the commit.
+    pub fn push_queued(&mut self, outbox_ids: Vec<Uuid>) {
+        self.queued_push.extend(outbox_ids);
+    }
+
     /// A mail carrying a one-time code: sent once after the commit, never stored.
     pub fn mail_code(&mut self, mail: Mail) {
         self.code_mail.push(mail);
@@ -85,6 +93,7 @@ impl Effects {
     fn is_empty(&self) -> bool {
         self.changes.is_empty()
             && self.queued_mail.is_empty()
+            && self.queued_push.is_empty()
             && self.code_mail.is_empty()
             && self.follow_ups.is_empty()
     }
@@ -106,6 +115,7 @@ impl Effects {
 
     async fn apply(self, outlets: Outlets) {
         outlets.bus.publish(self.changes).await;
+        push::outbox::send(&outlets.db, &outlets.push, &self.queued_push).await;
         outbox::send(&outlets.db, &outlets.mailer, &self.queued_mail).await;
         for mail in self.code_mail {
             outlets.mailer.send_or_log(mail).await;
@@ -130,17 +140,19 @@ impl<T> Committed<T> {
     }
 }
 
-/// Where effects go: the change bus, the mailer and the database the outbox lives in.
+/// Where effects go: the change bus, the mailer, the push providers and the database the
+/// outboxes live in.
 #[derive(Clone)]
 pub struct Outlets {
     pub db: DatabaseConnection,
     pub bus: Bus,
     pub mailer: Mailer,
+    pub push: Providers,
 }
 
 impl Outlets {
     /// Takes the value of a committed change and sets its effects going, in the background:
-    /// the change bus first (live updates), then mail, then follow-ups.
+    /// the change bus first (live updates), then pushes, then mail, then follow-ups.
     pub fn deliver<T>(&self, committed: Committed<T>) -> T {
         let Committed { value, effects } = committed;
         if !effects.is_empty() {

@@ -10,14 +10,41 @@ use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use crate::domain::verification::{LastInputs, TrustRun, When};
-use crate::domain::{housekeeping, meetings, series, verification};
-use crate::notify::outbox;
+use crate::domain::{housekeeping, meetings, reminders, series, verification};
+use crate::notify::{outbox, push};
 use crate::state::AppState;
 
 /// How often owed mail is looked for.
 pub const TICK: Duration = Duration::from_secs(60);
 /// Ticks between series top-ups.
 const TOP_UP_EVERY: u32 = 60;
+
+/// How often pushes due (retries, and sends a process did not get to) and reminders are
+/// looked for: reminders go within this of their time.
+pub const PUSH_TICK: Duration = Duration::from_secs(10);
+
+/// Starts the push loop: pushes owed, and reminders due. It runs until the process ends.
+pub fn spawn_push(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PUSH_TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match reminders::send_due(&state.db, Utc::now()).await {
+                Ok(committed) => match state.outlets.deliver_now(committed).await {
+                    0 => {}
+                    reminded => tracing::info!(reminded, "reminders sent"),
+                },
+                Err(err) => tracing::error!(error = ?err.into_anyhow(), "reminders failed"),
+            }
+            match push::outbox::retry(&state.db, &state.outlets.push, Utc::now()).await {
+                Ok(0) => {}
+                Ok(tried) => tracing::info!(tried, "owed pushes retried"),
+                Err(err) => tracing::error!(error = ?err.into_anyhow(), "push retry failed"),
+            }
+        }
+    })
+}
 
 /// Starts the background loop; it runs until the process ends.
 pub fn spawn(state: AppState) -> JoinHandle<()> {

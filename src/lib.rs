@@ -119,6 +119,7 @@ pub async fn serve(
         metrics,
     } = app;
     let background = jobs::spawn(state.clone());
+    let pushes = jobs::spawn_push(state.clone());
     let mut listeners = vec![http::server::Listener {
         tcp: listener,
         router,
@@ -167,6 +168,7 @@ pub async fn serve(
         );
     }
     background.abort();
+    pushes.abort();
     state.db.close_by_ref().await.ok();
     tracing::info!("stopped");
     Ok(())

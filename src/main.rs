@@ -222,6 +222,7 @@ fn outlets(
         db: db.clone(),
         bus: kith::live::Bus::new(db.clone()),
         mailer: kith::notify::Mailer::new(&config.mail, &config.mail_from)?,
+        push: kith::notify::push::Providers::from_config(config)?,
     })
 }
 

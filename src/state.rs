@@ -42,6 +42,7 @@ impl AppState {
                 db: db.clone(),
                 bus: Bus::new(db.clone()),
                 mailer,
+                push: crate::notify::push::Providers::from_config(&config)?,
             },
             connections: Connections::default(),
             db,

@@ -37,6 +37,9 @@ pub enum NotificationKind {
     /// The member now organises a group whose organiser left Kith.
     #[sea_orm(string_value = "GROUP_HANDED_OVER")]
     GroupHandedOver,
+    /// An event the member is going to starts in 24 hours, or in 2.
+    #[sea_orm(string_value = "EVENT_REMINDER")]
+    EventReminder,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,8 @@ pub struct Model {
     pub banned_at: Option<DateTimeUtc>,
     /// Reached by the trust flow (see `domain::trust`), as last computed.
     pub trusted: bool,
+    /// The member's language (BCP 47, canonical); None is English.
+    pub locale: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ mod m20261126_000011_closed_groups;
 mod m20261130_000012_mail_outbox;
 mod m20261130_000014_event_places;
 mod m20261130_000015_idempotency;
+mod m20261130_000016_push;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_mail_outbox::Migration),
             Box::new(m20261130_000014_event_places::Migration),
             Box::new(m20261130_000015_idempotency::Migration),
+            Box::new(m20261130_000016_push::Migration),
         ]
     }
 }

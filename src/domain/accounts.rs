@@ -20,6 +20,7 @@ use crate::domain::sessions::{self, IssuedRefresh};
 use crate::domain::zones::parse_time_zone;
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
+use crate::notify::messages::canonical_tag;
 use crate::notify::{mail, outbox};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -177,6 +178,7 @@ pub async fn sign_up(
         calendar_token: Set(None),
         banned_at: Set(None),
         trusted: Set(false),
+        locale: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -320,6 +322,7 @@ pub struct ProfileUpdate {
     pub bio: Patch<Option<String>>,
     pub home_location: Patch<Option<(f64, f64)>>,
     pub time_zone: Patch<Option<String>>,
+    pub locale: Patch<Option<String>>,
 }
 
 /// Changes the fields given; absent ones stay as they are, and a null clears an optional one.
@@ -361,6 +364,14 @@ pub async fn update_profile(
             .map(|z| parse_time_zone("timeZone", &z).map(|tz| tz.name().to_owned()))
             .transpose()?;
         row.time_zone = Set(zone);
+    }
+    if let Patch::Set(locale) = update.locale {
+        let locale = locale
+            .map(|tag| {
+                canonical_tag(&tag).map_err(|message| AppError::bad_input("locale", message))
+            })
+            .transpose()?;
+        row.locale = Set(locale);
     }
     row.updated_at = Set(now);
     let user = row.update(&tx).await?;

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use entity::event::{self, EventStatus};
 use entity::membership::{MembershipStatus, Role};
-use entity::notification::NotificationKind;
 use entity::rsvp::{self, RsvpStatus};
 use entity::{event_host, event_series, group, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -26,6 +25,7 @@ use crate::domain::{groups, rsvps, series, text};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 use crate::live::EventChange;
+use crate::notify::messages::Message;
 
 pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=120;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
@@ -464,20 +464,10 @@ async fn apply(
             .into_iter()
             .filter(|u| *u != actor)
             .collect();
-        let message = format!(
-            "“{}” has changed: {}.",
-            updated.title,
-            when_and_where(&updated)
-        );
-        notifications::record(
-            tx,
-            &told,
-            NotificationKind::EventChanged,
-            &message,
-            About::Event(event.id),
-            now,
-        )
-        .await?;
+        let message = Message::EventChanged {
+            event: updated.clone(),
+        };
+        notifications::record(tx, &told, &message, About::Event(event.id), now).await?;
     }
     find(&*tx, event.id)
         .await?
@@ -657,39 +647,11 @@ pub async fn cancel_in(
         .into_iter()
         .filter(|u| Some(*u) != actor)
         .collect();
-    let message = match &reason {
-        Some(reason) => format!("“{}” is cancelled: {reason}", event.title),
-        None => format!("“{}” is cancelled.", event.title),
+    let message = Message::EventCancelled {
+        event: event.title.clone(),
+        reason: reason.clone(),
     };
-    notifications::record(
-        tx,
-        &told,
-        NotificationKind::EventCancelled,
-        &message,
-        About::Event(event.id),
-        now,
-    )
-    .await
-}
-
-/// "Thu 3 Dec 2026, 19:00 CET at c-base": the start in the event's own zone, and the place.
-pub fn when_and_where(event: &event::Model) -> String {
-    let start = match event.time_zone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => event
-            .starts_at
-            .with_timezone(&tz)
-            .format("%a %-d %b %Y, %H:%M %Z")
-            .to_string(),
-        Err(_) => event
-            .starts_at
-            .format("%a %-d %b %Y, %H:%M UTC")
-            .to_string(),
-    };
-    match (&event.venue_name, &event.online_url) {
-        (Some(venue), _) => format!("{start} at {venue}"),
-        (None, Some(url)) => format!("{start} online ({url})"),
-        (None, None) => start,
-    }
+    notifications::record(tx, &told, &message, About::Event(event.id), now).await
 }
 
 /// The hosts of each event (at most `MAX_HOSTS`, by member id), in one statement.

@@ -1,13 +1,15 @@
 //! Rows that only ever accumulate, removed once they can no longer matter: kept
 //! idempotent responses, rate-limit counters whose window ended, refresh tokens that can
-//! never work again. Run by the background loop; safe in several processes at once (each
+//! never work again, devices of ended sessions, pushes given up a week ago, reminders of
+//! past starts. Run by the background loop; safe in several processes at once (each
 //! is one DELETE).
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use crate::domain::{accounts, idempotency, rate_limit, sessions};
+use crate::domain::{accounts, devices, idempotency, rate_limit, reminders, sessions};
 use crate::error::AppResult;
+use crate::notify::push;
 
 /// What one run removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -15,11 +17,19 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     pub rate_limits: u64,
     pub refresh_tokens: u64,
+    pub quiet_devices: u64,
+    pub given_up_pushes: u64,
+    pub past_reminders: u64,
 }
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.idempotency_keys + self.rate_limits + self.refresh_tokens
+        self.idempotency_keys
+            + self.rate_limits
+            + self.refresh_tokens
+            + self.quiet_devices
+            + self.given_up_pushes
+            + self.past_reminders
     }
 }
 
@@ -35,5 +45,8 @@ pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<P
         )
         .await?,
         refresh_tokens: sessions::prune_refresh_tokens(db, now).await?,
+        quiet_devices: devices::prune_quiet(db).await?,
+        given_up_pushes: push::outbox::prune(db, now).await?,
+        past_reminders: reminders::prune(db, now).await?,
     })
 }

@@ -9,7 +9,6 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::event::{self, EventStatus};
 pub use entity::meeting_confirmation::MeetingStatus as Status;
-use entity::notification::NotificationKind;
 use entity::rsvp::{self, CheckInMethod, RsvpStatus};
 use entity::{meeting_confirmation as confirmation, meeting_token};
 use sea_orm::sea_query::Expr;
@@ -28,6 +27,7 @@ use crate::domain::rate_limit::{self, Limit};
 use crate::domain::{accounts, blocks};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
+use crate::notify::messages::Message;
 
 /// Wrong codes a scanner may type before being made to wait.
 pub const WRONG_CODES: Limit = Limit {
@@ -273,11 +273,10 @@ pub async fn confirm(
     notifications::record(
         &mut tx,
         &[token.subject_id],
-        NotificationKind::MeetingRequested,
-        &format!(
-            "{name} says you met at “{}”. Confirm or decline it in the app.",
-            event.title
-        ),
+        &Message::MeetingRequested {
+            name,
+            event: event.title.clone(),
+        },
         About::Event(event.id),
         now,
     )

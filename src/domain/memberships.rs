@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 pub use entity::membership::{MembershipStatus as Status, Role};
-use entity::notification::NotificationKind;
 use entity::{group, membership, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -17,6 +16,7 @@ use crate::db::Tx;
 use crate::domain::groups;
 use crate::domain::notifications::{self, About};
 use crate::error::{AppError, AppResult};
+use crate::notify::messages::Message;
 use entity::group::JoinPolicy;
 
 /// Most ORGANIZERs a group has: they are listed whole on every group page.
@@ -414,14 +414,12 @@ async fn hand_over(
         .filter(membership::Column::Id.eq(successor.id))
         .exec(&*tx)
         .await?;
-    let message = format!(
-        "You now organize “{}”: its organizer left Kith and you were its longest-standing co-organizer.",
-        group.name
-    );
+    let message = Message::GroupHandedOver {
+        group: group.name.clone(),
+    };
     notifications::record(
         tx,
         &[successor.user_id],
-        NotificationKind::GroupHandedOver,
         &message,
         About::Group(group.id),
         now,

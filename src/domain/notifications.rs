@@ -1,21 +1,29 @@
 //! Notifications: written in the same transaction as the change they report, so a change
-//! that rolls back leaves none. Each member hears of theirs live once the change commits, and
-//! its mail goes through the outbox (`notify::outbox`), so a failed send or a crash does not
-//! lose it.
+//! that rolls back leaves none. Each member hears of theirs live once the change commits; its
+//! pushes and its mail, as the member's settings ask, go through the outboxes
+//! (`notify::push::outbox`, `notify::outbox`), so a failed send or a crash does not lose them.
+
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use entity::notification::{self, NotificationKind};
+use entity::notification;
 use entity::rsvp::{self, RsvpStatus};
 use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
 use crate::db::Tx;
+use crate::domain::devices;
+use crate::domain::preferences::{self, Setting};
 use crate::error::AppResult;
-use crate::notify::{Mail, outbox};
+use crate::graphql::ids::{self, Kind};
+use crate::notify::messages::{self, Lang, Message, Text};
+use crate::notify::outbox;
+use crate::notify::push::{self, Push, outbox::Owed};
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy)]
@@ -24,59 +32,154 @@ pub enum About {
     Group(Uuid),
 }
 
-/// The mail that carries a notification to its member.
-fn mail_of(member: &user::Model, message: &str) -> Mail {
-    Mail {
-        to: member.email.clone(),
-        subject: format!("Kith: {message}"),
-        body: format!("Hello {},\n\n{message}\n", member.display_name),
+impl About {
+    /// The app's data about it in a push: the ID it opens, and the collapse key that makes
+    /// a burst of pushes about one thing show once.
+    fn push_data(self) -> ((&'static str, String), String) {
+        match self {
+            About::Event(id) => (
+                ("eventId", ids::encode(Kind::Event, id).to_string()),
+                format!("event:{id}"),
+            ),
+            About::Group(id) => (
+                ("groupId", ids::encode(Kind::Group, id).to_string()),
+                format!("group:{id}"),
+            ),
+        }
     }
 }
 
-/// Writes one notification per member inside `tx`, and queues its mail: after the commit
-/// each member hears of theirs live and is mailed.
+/// Writes one notification per member inside `tx`, each in the member's language, and
+/// queues what their settings ask for: a push to each of their live devices, a mail. After
+/// the commit each member hears of theirs live, by push and by mail.
 pub async fn record(
     tx: &mut Tx,
     user_ids: &[Uuid],
-    kind: NotificationKind,
-    message: &str,
+    message: &Message,
     about: About,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     if user_ids.is_empty() {
         return Ok(());
     }
+    let kind = message.kind();
     let (event_id, group_id) = match about {
         About::Event(id) => (Some(id), None),
         About::Group(id) => (None, Some(id)),
     };
-    let rows: Vec<notification::ActiveModel> = user_ids
+    let members = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.to_vec()))
+        .all(&*tx)
+        .await?;
+    let settings = preferences::for_kind(&*tx, user_ids, kind).await?;
+    let mut texts: HashMap<Lang, Text> = HashMap::new();
+    let mut written = Vec::with_capacity(members.len());
+    for member in &members {
+        let lang = Lang::of(member.locale.as_deref());
+        let text = texts
+            .entry(lang)
+            .or_insert_with(|| message.render(lang))
+            .clone();
+        written.push((member, lang, text, Uuid::now_v7()));
+    }
+    let rows: Vec<notification::ActiveModel> = written
         .iter()
-        .map(|user_id| notification::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(*user_id),
+        .map(|(member, _, text, id)| notification::ActiveModel {
+            id: Set(*id),
+            user_id: Set(member.id),
             kind: Set(kind),
-            message: Set(message.to_owned()),
+            message: Set(text.body.clone()),
             event_id: Set(event_id),
             group_id: Set(group_id),
             created_at: Set(now),
             read_at: Set(None),
         })
         .collect();
-    for row in &rows {
-        tx.effects()
-            .notified(*row.id.as_ref(), *row.user_id.as_ref());
+    for (member, _, _, id) in &written {
+        tx.effects().notified(*id, member.id);
     }
-    notification::Entity::insert_many(rows).exec(&*tx).await?;
-    let members = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids.to_vec()))
-        .all(&*tx)
-        .await?;
-    let mails = members
+    for chunk in rows.chunks(500) {
+        notification::Entity::insert_many(chunk.to_vec())
+            .exec(&*tx)
+            .await?;
+    }
+    let wants =
+        |member: &user::Model, by: fn(&Setting) -> bool| settings.get(&member.id).is_some_and(by);
+    let mails = written
         .iter()
-        .map(|member| (Some(member.id), mail_of(member, message)))
+        .filter(|(member, ..)| wants(member, |s| s.email))
+        .map(|(member, lang, text, _)| {
+            let mail = messages::mail(*lang, &member.email, &member.display_name, text);
+            (Some(member.id), mail)
+        })
         .collect();
-    outbox::queue(tx, mails, now).await
+    outbox::queue(tx, mails, now).await?;
+    let pushed: Vec<_> = written
+        .iter()
+        .filter(|(member, ..)| wants(member, |s| s.push))
+        .collect();
+    if pushed.is_empty() {
+        return Ok(());
+    }
+    let pushed_ids: Vec<Uuid> = pushed.iter().map(|(member, ..)| member.id).collect();
+    let devices = devices::live_of(&*tx, &pushed_ids).await?;
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let unread = unread_counts(&*tx, &pushed_ids).await?;
+    let ((about_key, about_id), collapse_key) = about.push_data();
+    let expires_at = message.expires_at(now);
+    let mut owed = Vec::with_capacity(devices.len());
+    for (member, _, text, id) in pushed {
+        let data = BTreeMap::from([
+            (
+                "notificationId".to_owned(),
+                ids::encode(Kind::Notification, *id).to_string(),
+            ),
+            ("kind".to_owned(), kind.to_value()),
+            (about_key.to_owned(), about_id.clone()),
+        ]);
+        for device in devices.iter().filter(|d| d.user_id == member.id) {
+            owed.push(Owed {
+                device_id: device.id,
+                notification_id: Some(*id),
+                push: Push {
+                    title: text.title.clone(),
+                    body: text.body.clone(),
+                    badge: unread.get(&member.id).copied().unwrap_or(0),
+                    collapse_key: Some(collapse_key.clone()),
+                    data: data.clone(),
+                    expires_at,
+                },
+            });
+        }
+    }
+    push::outbox::queue(tx, owed, now).await
+}
+
+/// How many unread notifications each of `user_ids` has, in one statement per 500.
+async fn unread_counts(
+    db: &impl ConnectionTrait,
+    user_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, u32>> {
+    let mut counts = HashMap::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(500) {
+        let rows: Vec<(Uuid, i64)> = notification::Entity::find()
+            .select_only()
+            .column(notification::Column::UserId)
+            .column_as(notification::Column::Id.count(), "unread")
+            .filter(notification::Column::UserId.is_in(chunk.to_vec()))
+            .filter(notification::Column::ReadAt.is_null())
+            .group_by(notification::Column::UserId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        counts.extend(
+            rows.into_iter()
+                .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX))),
+        );
+    }
+    Ok(counts)
 }
 
 /// The members GOING or WAITLISTED to an event.

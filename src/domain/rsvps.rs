@@ -8,7 +8,6 @@
 
 use chrono::{DateTime, Utc};
 use entity::event::{self, EventStatus};
-use entity::notification::NotificationKind;
 use entity::rsvp::{self, RsvpStatus as Status};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -23,6 +22,7 @@ use crate::domain::{blocks, memberships};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 use crate::live::EventChange;
+use crate::notify::messages::Message;
 
 /// A member's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,16 +278,10 @@ pub async fn notify_promoted(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let users: Vec<Uuid> = promoted.iter().map(|r| r.user_id).collect();
-    let message = format!("A place opened up: you are going to “{}”.", event.title);
-    notifications::record(
-        tx,
-        &users,
-        NotificationKind::WaitlistPromoted,
-        &message,
-        About::Event(event.id),
-        now,
-    )
-    .await
+    let message = Message::WaitlistPromoted {
+        event: event.title.clone(),
+    };
+    notifications::record(tx, &users, &message, About::Event(event.id), now).await
 }
 
 /// 1-based place in the queue of a WAITLISTED RSVP.

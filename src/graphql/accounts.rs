@@ -88,7 +88,7 @@ pub struct VerifyEmailInput {
 }
 
 /// Profile fields to change. Absent fields stay as they are; `null` clears `bio`,
-/// `homeLocation` and `timeZone` (and leaves `displayName` as it is).
+/// `homeLocation`, `timeZone` and `locale` (and leaves `displayName` as it is).
 #[derive(InputObject)]
 pub struct UpdateProfileInput {
     /// 1–60 characters after trimming.
@@ -99,6 +99,11 @@ pub struct UpdateProfileInput {
     pub home_location: MaybeUndefined<GeoPointInput>,
     /// An IANA time zone such as `Europe/Berlin`.
     pub time_zone: MaybeUndefined<String>,
+    /// The viewer's language, a BCP 47 tag such as `de`, `es-419` or `en-GB` (stored in its
+    /// canonical form): notifications, pushes and mail are written in it. Kith writes
+    /// English, German and Spanish; other languages get English. `null` goes back to
+    /// English. Not a tag: BAD_USER_INPUT on `input.locale`.
+    pub locale: MaybeUndefined<String>,
 }
 
 #[derive(Default)]
@@ -246,6 +251,7 @@ impl AccountMutation {
             bio: nullable(input.bio, |b| b),
             home_location: nullable(input.home_location, |p| (p.lat, p.lng)),
             time_zone: nullable(input.time_zone, |z| z),
+            locale: nullable(input.locale, |l| l),
         };
         let user = accounts::update_profile(&state.db, viewer, update, Utc::now())
             .await

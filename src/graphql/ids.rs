@@ -20,6 +20,7 @@ pub enum Kind {
     EventSeries,
     MeetingConfirmation,
     Session,
+    Device,
     /// Named only in `exportMyData`: reports are for moderators, not objects of the API.
     Report,
 }
@@ -37,6 +38,7 @@ impl Kind {
             Kind::EventSeries => "EventSeries",
             Kind::MeetingConfirmation => "MeetingConfirmation",
             Kind::Session => "Session",
+            Kind::Device => "Device",
             Kind::Report => "Report",
         }
     }
@@ -53,6 +55,7 @@ impl Kind {
             "EventSeries" => Some(Kind::EventSeries),
             "MeetingConfirmation" => Some(Kind::MeetingConfirmation),
             "Session" => Some(Kind::Session),
+            "Device" => Some(Kind::Device),
             "Report" => Some(Kind::Report),
             _ => None,
         }

@@ -17,6 +17,7 @@ pub(crate) mod node;
 pub(crate) mod notifications;
 pub(crate) mod own_data;
 pub(crate) mod pagination;
+pub(crate) mod push;
 pub(crate) mod recovery;
 pub(crate) mod scalars;
 pub(crate) mod search;
@@ -57,6 +58,7 @@ pub struct Mutation(
     sessions::SessionMutation,
     blocks::BlockMutation,
     notifications::NotificationMutation,
+    push::PushMutation,
     own_data::OwnDataMutation,
 );
 

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::domain::{accounts, events, groups, interests, memberships, rsvps, series};
-use crate::domain::{meetings, notifications, sessions, visibility};
+use crate::domain::{devices, meetings, notifications, sessions, visibility};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, EventSeries, Rsvp};
@@ -14,6 +14,7 @@ use crate::graphql::limits;
 use crate::graphql::meetings::MeetingConfirmation;
 use crate::graphql::notifications::Notification;
 use crate::graphql::pagination::MAX_PAGE_SIZE;
+use crate::graphql::push::Device;
 use crate::graphql::sessions::Session;
 use crate::graphql::users::User;
 use futures::StreamExt;
@@ -32,6 +33,7 @@ pub enum Node {
     EventSeries(EventSeries),
     MeetingConfirmation(MeetingConfirmation),
     Session(Session),
+    Device(Device),
 }
 
 #[derive(Default)]
@@ -117,6 +119,14 @@ async fn find(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
                     row,
                 })
             }),
+        Kind::Device => match viewer_id {
+            Some(viewer) => devices::of_user(db, viewer)
+                .await?
+                .into_iter()
+                .find(|d| d.id == uuid)
+                .map(|d| Node::Device(Device(d))),
+            None => None,
+        },
         Kind::Report => None,
     })
 }

@@ -33,12 +33,17 @@ pub enum NotificationKind {
     /// The group's organiser deleted their account and the member, its longest-standing
     /// co-organiser, now organises it.
     GroupHandedOver,
+    /// An event the member is GOING to starts in 24 hours (for those who said yes before
+    /// then), or in 2 hours.
+    EventReminder,
 }
 
 pub struct Notification(pub notification::Model);
 
-/// Something the member was told. Each is also mailed, after the change that caused it is
-/// committed (never for a change that rolled back).
+/// Something the member was told, written in the member's language (`Viewer.locale`). It is
+/// always stored; it is also pushed to the member's devices and mailed as their
+/// `notificationSettings` ask, after the change that caused it is committed (never for a
+/// change that rolled back).
 #[Object]
 impl Notification {
     /// Opaque, stable ID.

@@ -26,6 +26,24 @@ impl ServerInfo {
         crate::auth::meeting_token::LIFETIME.num_seconds()
     }
 
+    /// The platforms devices may be registered for (`registerDevice`): those the server has
+    /// push credentials for.
+    async fn push_platforms(&self, ctx: &Context<'_>) -> Vec<crate::graphql::push::Platform> {
+        state(ctx)
+            .outlets
+            .push
+            .platforms()
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
+    /// The VAPID public key (base64url, an uncompressed P-256 point) a browser subscribes
+    /// with (`applicationServerKey`); null when WEB_PUSH is not offered.
+    async fn vapid_public_key(&self, ctx: &Context<'_>) -> Option<String> {
+        state(ctx).outlets.push.vapid_public_key.clone()
+    }
+
     /// The largest `first` any list takes.
     async fn max_page_size(&self) -> i32 {
         MAX_PAGE_SIZE

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::domain::events::{self, StartKey};
 use crate::domain::{accounts, blocks, meetings, memberships, sessions};
 use crate::domain::{calendars, notifications};
+use crate::domain::{devices, preferences};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, optional_member, state};
 use crate::graphql::events::{EventConnection, event_page};
@@ -22,6 +23,7 @@ use crate::graphql::loaders::{InterestsOfUser, VerificationOf};
 use crate::graphql::meetings::{MeetingConfirmation, MeetingConfirmationConnection};
 use crate::graphql::notifications::{Notification, NotificationConnection};
 use crate::graphql::pagination::{PageRequest, TotalCount, connection};
+use crate::graphql::push::{Device, NotificationSetting};
 use crate::graphql::scalars::Time;
 use crate::graphql::sessions::Session;
 
@@ -143,6 +145,37 @@ impl Viewer {
     /// The viewer's IANA time zone (`Europe/Berlin`), if set.
     async fn time_zone(&self) -> Option<&str> {
         self.0.time_zone.as_deref()
+    }
+
+    /// The viewer's language as a canonical BCP 47 tag (`de-AT`), if set; notifications,
+    /// pushes and mail are written in it (English, German or Spanish; English for the rest
+    /// and when unset).
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
+
+    /// The viewer's devices that receive pushes, oldest first: those registered by a session
+    /// that has not ended (at most 5 per session).
+    async fn devices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Device>> {
+        Ok(devices::of_user(&state(ctx).db, self.0.id)
+            .await?
+            .into_iter()
+            .map(Device)
+            .collect())
+    }
+
+    /// How the viewer hears of each kind of notification: one entry per `NotificationKind`.
+    /// In-app notifications are always stored; these choose push and mail. Defaults: every
+    /// kind by push; every kind by mail except EVENT_REMINDER.
+    async fn notification_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<NotificationSetting>> {
+        Ok(preferences::of_user(&state(ctx).db, self.0.id)
+            .await?
+            .into_iter()
+            .map(NotificationSetting::from)
+            .collect())
     }
 
     /// Events that have not ended which the viewer is GOING or WAITLISTED to, soonest first

@@ -111,6 +111,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             calendar_token: Set(None),
             banned_at: Set(None),
             trusted: Set(false),
+            locale: Set(None),
             created_at: Set(now - Duration::days(rng.random_range(0..1000))),
             updated_at: Set(now),
         });

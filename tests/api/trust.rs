@@ -32,6 +32,7 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
             updated_at: Set(now),
             banned_at: Set(None),
             trusted: Set(false),
+            locale: Set(None),
         }
         .insert(db)
         .await

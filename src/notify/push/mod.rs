@@ -5,6 +5,11 @@
 //! A provider turns one [`Push`] for one [`Address`] into an [`Outcome`]; it never retries
 //! by itself and never touches the database.
 
+pub mod outbox;
+pub mod providers;
+
+pub use providers::Providers;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
