@@ -7,6 +7,7 @@
 
 pub mod outbox;
 pub mod providers;
+pub mod web;
 
 pub use providers::Providers;
 
