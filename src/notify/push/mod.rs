@@ -5,6 +5,9 @@
 //! A provider turns one [`Push`] for one [`Address`] into an [`Outcome`]; it never retries
 //! by itself and never touches the database.
 
+pub mod apns;
+pub mod fcm;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

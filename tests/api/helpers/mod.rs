@@ -11,6 +11,7 @@ mod mail;
 mod meetings;
 mod notifications;
 mod places;
+mod push_services;
 
 pub use accounts::*;
 pub use app::*;
@@ -22,3 +23,4 @@ pub use mail::*;
 pub use meetings::*;
 pub use notifications::*;
 pub use places::*;
+pub use push_services::*;

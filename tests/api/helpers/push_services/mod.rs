@@ -1,0 +1,4 @@
+//! Local stand-ins for the push services the providers speak to.
+
+pub mod apns;
+pub mod fcm;
