@@ -9,6 +9,9 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::documents::TrustedDocuments;
+use crate::notify::push::apns::ApnsSettings;
+use crate::notify::push::fcm::FcmSettings;
+use crate::notify::push::web::VapidSettings;
 
 /// Whether the server is run by a developer or serves real members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +76,20 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed (`KITH_TRUSTED_PROXIES`: comma-separated
     /// CIDRs, a bare address being one host; none unless set).
     pub trusted_proxies: Vec<IpNet>,
+    /// Push credentials, each platform's optional (see `notify::push`).
+    pub push: PushSettings,
+}
+
+/// The push providers' settings; a platform without them cannot register devices.
+#[derive(Clone, Debug, Default)]
+pub struct PushSettings {
+    /// `KITH_APNS_KEY_FILE`, `KITH_APNS_KEY_ID`, `KITH_APNS_TEAM_ID`, `KITH_APNS_TOPIC`,
+    /// `KITH_APNS_URL`.
+    pub apns: Option<ApnsSettings>,
+    /// `KITH_FCM_SERVICE_ACCOUNT`, `KITH_FCM_URL`.
+    pub fcm: Option<FcmSettings>,
+    /// `KITH_VAPID_PRIVATE_KEY`, `KITH_VAPID_SUBJECT`.
+    pub vapid: Option<VapidSettings>,
 }
 
 /// A setting that cannot be used, named as the operator wrote it.
@@ -202,6 +219,11 @@ impl Config {
                 })
                 .transpose()?,
             trusted_proxies: trusted_proxies(get("KITH_TRUSTED_PROXIES"))?,
+            push: PushSettings {
+                apns: ApnsSettings::from_lookup(&get)?,
+                fcm: FcmSettings::from_lookup(&get)?,
+                vapid: VapidSettings::from_lookup(&get)?,
+            },
         })
     }
 
@@ -433,6 +455,7 @@ impl std::fmt::Debug for Config {
             .field("metrics_listen", &self.metrics_listen)
             .field("trusted_documents", &self.trusted_documents)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("push", &self.push)
             .finish()
     }
 }

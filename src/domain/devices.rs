@@ -16,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::notify::push::Providers;
+use crate::notify::push::{Providers, web};
 
 /// Devices one session may have; registering more forgets the one seen longest ago (an app
 /// whose token changed does not say so).
@@ -42,7 +42,10 @@ pub struct Registration {
 }
 
 /// The address a registration names, checked: (token, p256dh, auth).
-fn address(reg: &Registration) -> AppResult<(String, Option<String>, Option<String>)> {
+fn address(
+    reg: &Registration,
+    plain_http: bool,
+) -> AppResult<(String, Option<String>, Option<String>)> {
     match reg.platform {
         Platform::Ios | Platform::Android => {
             if reg.web_push.is_some() {
@@ -94,7 +97,7 @@ fn address(reg: &Registration) -> AppResult<(String, Option<String>, Option<Stri
             };
             let endpoint = keys.endpoint.trim();
             let url = url::Url::parse(endpoint).ok().filter(|url| {
-                matches!(url.scheme(), "https" | "http")
+                (url.scheme() == "https" || (plain_http && url.scheme() == "http"))
                     && url.host().is_some()
                     && endpoint.len() <= MAX_TOKEN_CHARS
             });
@@ -110,6 +113,8 @@ fn address(reg: &Registration) -> AppResult<(String, Option<String>, Option<Stri
             let auth = decoded(&keys.auth, "input.webPush.auth", |secret| {
                 secret.len() == 16
             })?;
+            web::check_subscription_keys(&p256dh, &auth)
+                .map_err(|message| AppError::bad_input("input.webPush.p256dh", message))?;
             Ok((endpoint.to_owned(), Some(p256dh), Some(auth)))
         }
     }
@@ -143,7 +148,7 @@ pub async fn register(
             "this server sends no pushes to this platform (see serverInfo.pushPlatforms)",
         ));
     }
-    let (token, p256dh, auth) = address(&reg)?;
+    let (token, p256dh, auth) = address(&reg, providers.plain_http_endpoints)?;
     let app_version = reg
         .app_version
         .map(|v| v.trim().to_owned())

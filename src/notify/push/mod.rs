@@ -5,6 +5,8 @@
 //! A provider turns one [`Push`] for one [`Address`] into an [`Outcome`]; it never retries
 //! by itself and never touches the database.
 
+pub mod apns;
+pub mod fcm;
 pub mod outbox;
 pub mod providers;
 pub mod web;
