@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use entity::{
-    block, event, event_host, group, interest, meeting_confirmation, membership, notification,
-    report, rsvp, session, user, user_interest,
+    block, device, event, event_host, group, interest, meeting_confirmation, membership,
+    notification, report, rsvp, session, user, user_interest,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::domain::accounts::get_viewer;
+use crate::domain::preferences::{self, Setting};
 use crate::error::AppResult;
 
 pub struct MyData {
@@ -24,6 +25,9 @@ pub struct MyData {
     pub confirmations: Vec<meeting_confirmation::Model>,
     pub notifications: Vec<notification::Model>,
     pub sessions: Vec<session::Model>,
+    /// Devices that receive pushes, of every session (ended ones until pruned).
+    pub devices: Vec<device::Model>,
+    pub notification_settings: Vec<Setting>,
     pub reports: Vec<report::Model>,
     pub blocks: Vec<block::Model>,
     pub groups: HashMap<Uuid, group::Model>,
@@ -84,6 +88,12 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .order_by_asc(session::Column::CreatedAt)
         .all(db)
         .await?;
+    let devices = device::Entity::find()
+        .filter(device::Column::UserId.eq(user_id))
+        .order_by_asc(device::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let notification_settings = preferences::of_user(db, user_id).await?;
     let reports = report::Entity::find()
         .filter(report::Column::ReporterId.eq(user_id))
         .order_by_asc(report::Column::CreatedAt)
@@ -104,6 +114,8 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         confirmations,
         notifications,
         sessions,
+        devices,
+        notification_settings,
         reports,
         blocks,
         groups: HashMap::new(),

@@ -19,8 +19,9 @@ pub struct OwnDataQuery;
 impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
-    /// `notifications`, `sessions`, `reportsMade` and `blockedMembers`, oldest first in each
-    /// list, with `exportedAt`. IDs are the API's own; times are written as every time is
+    /// `notifications`, `notificationSettings`, `sessions`, `devices` (without their push
+    /// tokens), `reportsMade` and `blockedMembers`, oldest first in each list, with
+    /// `exportedAt`. IDs are the API's own; times are written as every time is
     /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
     /// `{id, displayName}`. Secrets (the password hash, tokens) are keys to the data, not
     /// data, and are left out.
@@ -110,6 +111,7 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "bio": user.bio,
             "homeLocation": home,
             "timeZone": user.time_zone,
+            "locale": user.locale,
             "trusted": user.trusted,
             "createdAt": time(user.created_at),
             "updatedAt": time(user.updated_at),
@@ -165,6 +167,19 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "lastUsedAt": time(s.last_used_at),
             "userAgent": s.user_agent,
             "endedAt": s.revoked_at.map(time),
+        })).collect::<Vec<_>>(),
+        "notificationSettings": data.notification_settings.iter().map(|s| json!({
+            "kind": s.kind.to_value(),
+            "push": s.push,
+            "email": s.email,
+        })).collect::<Vec<_>>(),
+        "devices": data.devices.iter().map(|d| json!({
+            "id": id(Kind::Device, d.id),
+            "platform": d.platform.to_value(),
+            "sessionId": id(Kind::Session, d.session_id),
+            "appVersion": d.app_version,
+            "createdAt": time(d.created_at),
+            "lastSeenAt": time(d.last_seen_at),
         })).collect::<Vec<_>>(),
         "reportsMade": data.reports.iter().map(|r| json!({
             "id": id(Kind::Report, r.id),
