@@ -28,9 +28,10 @@ pub enum Platform {
     WebPush,
 }
 
-/// A device that receives the viewer's pushes.
 pub struct Device(pub device::Model);
 
+/// A device that receives the viewer's pushes: an app install or a browser, registered by
+/// one of the viewer's sessions.
 #[Object]
 impl Device {
     /// Opaque, stable ID.
@@ -38,6 +39,7 @@ impl Device {
         ids::encode(Kind::Device, self.0.id)
     }
 
+    /// The push service it is reached through.
     async fn platform(&self) -> Platform {
         self.0.platform.into()
     }
@@ -58,7 +60,6 @@ impl Device {
     }
 }
 
-/// How the viewer hears of one kind of notification.
 pub struct NotificationSetting(Setting);
 
 impl From<Setting> for NotificationSetting {
@@ -67,8 +68,10 @@ impl From<Setting> for NotificationSetting {
     }
 }
 
+/// How the viewer hears of one kind of notification (it is always stored in the app).
 #[Object]
 impl NotificationSetting {
+    /// The kind of notification.
     async fn kind(&self) -> NotificationKind {
         self.0.kind.into()
     }
@@ -98,6 +101,7 @@ pub struct WebPushSubscriptionInput {
 /// A device to push to.
 #[derive(InputObject)]
 pub struct RegisterDeviceInput {
+    /// The push service; one of `serverInfo.pushPlatforms`.
     pub platform: Platform,
     /// IOS: the APNs device token (hex); ANDROID: the FCM registration token. Not for
     /// WEB_PUSH.
@@ -111,20 +115,25 @@ pub struct RegisterDeviceInput {
 /// The device to forget.
 #[derive(InputObject)]
 pub struct UnregisterDeviceInput {
+    /// One of the viewer's `devices`.
     pub device_id: ID,
 }
 
 /// One kind's choice.
 #[derive(InputObject)]
 pub struct NotificationSettingInput {
+    /// The kind of notification.
     pub kind: NotificationKind,
+    /// Whether to push it to the viewer's devices.
     pub push: bool,
+    /// Whether to mail it to the viewer's address.
     pub email: bool,
 }
 
 /// The kinds to change; the others keep their settings.
 #[derive(InputObject)]
 pub struct UpdateNotificationSettingsInput {
+    /// One entry per kind to change, each kind at most once (at most 50 entries).
     pub settings: Vec<NotificationSettingInput>,
 }
 
