@@ -97,14 +97,22 @@ fn address(
             };
             let endpoint = keys.endpoint.trim();
             let url = url::Url::parse(endpoint).ok().filter(|url| {
-                (url.scheme() == "https" || (plain_http && url.scheme() == "http"))
-                    && url.host().is_some()
-                    && endpoint.len() <= MAX_TOKEN_CHARS
+                endpoint.len() <= MAX_TOKEN_CHARS
+                    && match url.host() {
+                        // Push services have names; outside development an address or
+                        // `localhost` would have the server post into its own network.
+                        Some(url::Host::Domain(name)) => {
+                            url.scheme() == "https" && name != "localhost" || plain_http
+                        }
+                        Some(_) => plain_http,
+                        None => false,
+                    }
+                    && (url.scheme() == "https" || plain_http && url.scheme() == "http")
             });
             if url.is_none() {
                 return Err(AppError::bad_input(
                     "input.webPush.endpoint",
-                    "expected the subscription's https URL",
+                    "expected the subscription's https URL, which names its push service's host",
                 ));
             }
             let p256dh = decoded(&keys.p256dh, "input.webPush.p256dh", |key| {
@@ -287,4 +295,76 @@ pub async fn prune_quiet(db: &impl ConnectionTrait) -> AppResult<u64> {
         .exec(db)
         .await?
         .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web_push(endpoint: &str) -> Registration {
+        let key = p256::SecretKey::from_slice(&[7; 32]).unwrap();
+        let point = p256::EncodedPoint::from(key.public_key());
+        Registration {
+            platform: Platform::WebPush,
+            token: None,
+            web_push: Some(WebPushKeys {
+                endpoint: endpoint.into(),
+                p256dh: URL_SAFE_NO_PAD.encode(point.as_bytes()),
+                auth: URL_SAFE_NO_PAD.encode([1u8; 16]),
+            }),
+            app_version: None,
+        }
+    }
+
+    fn field_of(result: AppResult<(String, Option<String>, Option<String>)>) -> String {
+        match result {
+            Err(AppError::BadInput { field, .. }) => field,
+            other => panic!("expected BAD_USER_INPUT, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn outside_development_an_endpoint_names_an_https_host() {
+        let ok = "https://updates.push.services.mozilla.com/wpush/v2/abc";
+        assert_eq!(address(&web_push(ok), false).unwrap().0, ok);
+        for refused in [
+            "http://updates.push.services.mozilla.com/wpush/v2/abc",
+            "https://127.0.0.1/push",
+            "https://[::1]/push",
+            "https://localhost/push",
+            "ftp://example.com/push",
+            "not a url",
+        ] {
+            assert_eq!(
+                field_of(address(&web_push(refused), false)),
+                "input.webPush.endpoint",
+                "{refused}"
+            );
+        }
+        // Development speaks to local stand-ins.
+        assert!(address(&web_push("http://127.0.0.1:9000/push/1"), true).is_ok());
+    }
+
+    #[test]
+    fn tokens_and_keys_are_checked() {
+        let ios = |token: &str| Registration {
+            platform: Platform::Ios,
+            token: Some(token.into()),
+            web_push: None,
+            app_version: None,
+        };
+        let hex = "AB".repeat(32);
+        assert_eq!(address(&ios(&hex), false).unwrap().0, hex.to_lowercase());
+        assert_eq!(field_of(address(&ios("xyz"), false)), "input.token");
+        assert_eq!(
+            field_of(address(&ios(&"a".repeat(63)), false)),
+            "input.token"
+        );
+        let mut bad_key = web_push("https://push.example.com/1");
+        bad_key.web_push.as_mut().unwrap().p256dh = URL_SAFE_NO_PAD.encode([4u8; 65]);
+        assert_eq!(field_of(address(&bad_key, false)), "input.webPush.p256dh");
+        let mut bad_auth = web_push("https://push.example.com/1");
+        bad_auth.web_push.as_mut().unwrap().auth = "short".into();
+        assert_eq!(field_of(address(&bad_auth, false)), "input.webPush.auth");
+    }
 }
