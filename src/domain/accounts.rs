@@ -20,8 +20,8 @@ use crate::domain::sessions::{self, IssuedRefresh};
 use crate::domain::zones::parse_time_zone;
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
-use crate::notify::messages::canonical_tag;
-use crate::notify::{mail, outbox};
+use crate::notify::messages::{AccountMail, Lang, canonical_tag};
+use crate::notify::outbox;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longer inputs only make hashing slower; no one types more.
@@ -400,11 +400,13 @@ pub async fn request_email_code(
         now,
     )
     .await?;
-    tx.effects().mail_code(mail::verification_code(
-        &user.email,
-        &user.display_name,
-        &code,
-    ));
+    let lang = Lang::of(user.locale.as_deref());
+    tx.effects()
+        .mail_code(AccountMail::VerificationCode { code: &code }.to(
+            lang,
+            &user.email,
+            &user.display_name,
+        ));
     let effects = tx.commit().await?;
     Ok(Committed::new((), effects))
 }
@@ -544,15 +546,18 @@ pub async fn change_email(
     row.updated_at = Set(now);
     let user = row.update(&tx).await.map_err(email_taken)?;
     let code = codes::issue(&tx, code_key, user.id, Purpose::VerifyEmail, &email, now).await?;
-    tx.effects().mail_code(mail::verification_code(
-        &user.email,
-        &user.display_name,
-        &code,
-    ));
+    let lang = Lang::of(user.locale.as_deref());
+    tx.effects()
+        .mail_code(AccountMail::VerificationCode { code: &code }.to(
+            lang,
+            &user.email,
+            &user.display_name,
+        ));
     // The word to the old address is for whoever proved they read it; an address never
     // verified (or one told too often this hour) is not written to.
     if was_verified && codes::count_mail_to(&tx, &old_email, now).await?.is_none() {
-        let notice = mail::email_changed(&old_email, &user.email, &user.display_name);
+        let notice =
+            AccountMail::EmailChanged { new: &user.email }.to(lang, &old_email, &user.display_name);
         outbox::queue(&mut tx, vec![(Some(user.id), notice)], now).await?;
     }
     let effects = tx.commit().await?;

@@ -21,7 +21,7 @@ use crate::domain::rate_limit::{self, Limit};
 use crate::domain::sessions::{self, IssuedRefresh};
 use crate::effects::{Committed, Outlets};
 use crate::error::{AppError, AppResult};
-use crate::notify::mail;
+use crate::notify::messages::{AccountMail, Lang};
 
 /// Reset codes asked for one address, known or not.
 pub const REQUESTS_PER_ADDRESS: Limit = Limit {
@@ -61,6 +61,8 @@ pub struct ResetCode {
     pub to: String,
     pub display_name: String,
     pub code: String,
+    /// The member's language.
+    pub lang: Lang,
 }
 
 /// Counts a request for `raw_email` from `client`, and starts the count of tries at the
@@ -103,7 +105,11 @@ pub async fn request(
         Box::pin(async move {
             match issue(&outlets.db, &code_key, &email, Utc::now()).await {
                 Ok(Some(code)) => {
-                    let mail = mail::reset_code(&code.to, &code.display_name, &code.code);
+                    let mail = AccountMail::ResetCode { code: &code.code }.to(
+                        code.lang,
+                        &code.to,
+                        &code.display_name,
+                    );
                     outlets.mailer.send_or_log(mail).await;
                 }
                 Ok(None) => {}
@@ -142,6 +148,7 @@ pub async fn issue(
     .await?;
     tx.commit().await?.expect_none();
     Ok(Some(ResetCode {
+        lang: Lang::of(user.locale.as_deref()),
         to: user.email,
         display_name: user.display_name,
         code,

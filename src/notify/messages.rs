@@ -259,6 +259,54 @@ pub fn mail(lang: Lang, to: &str, name: &str, text_of: &Text) -> Mail {
     }
 }
 
+/// A mail about the account itself, in the member's language.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountMail<'a> {
+    /// The code that verifies an address.
+    VerificationCode { code: &'a str },
+    /// The code that chooses a new password.
+    ResetCode { code: &'a str },
+    /// The word to the old address that the account moved to `new`.
+    EmailChanged { new: &'a str },
+}
+
+impl AccountMail<'_> {
+    /// The mail to `to`, greeting `name`, in `lang`.
+    pub fn to(self, lang: Lang, to: &str, name: &str) -> Mail {
+        let mut args = FluentArgs::new();
+        args.set("name", name);
+        let (id, shown) = match self {
+            AccountMail::VerificationCode { code } => {
+                args.set("code", code);
+                ("verification-code", Some(code))
+            }
+            AccountMail::ResetCode { code } => {
+                args.set("code", code);
+                ("reset-code", Some(code))
+            }
+            AccountMail::EmailChanged { new } => {
+                args.set("new", new);
+                ("email-changed", None)
+            }
+        };
+        let mut body = format!(
+            "{}\n\n{}\n\n",
+            text(lang, "mail-greeting", &args),
+            text(lang, &format!("{id}-intro"), &args)
+        );
+        if let Some(code) = shown {
+            body.push_str(&format!("    {code}\n\n"));
+        }
+        body.push_str(&text(lang, &format!("{id}-end"), &args));
+        body.push('\n');
+        Mail {
+            to: to.to_owned(),
+            subject: text(lang, &format!("{id}-subject"), &args),
+            body,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +401,25 @@ mod tests {
             hours: 2,
         };
         assert_eq!(reminder.render(Lang::En).title, "Soon: Repair Café");
+    }
+
+    #[test]
+    fn account_mail_is_written_in_each_language() {
+        let code = AccountMail::VerificationCode { code: "123456" };
+        let en = code.to(Lang::En, "a@example.com", "Ada");
+        assert_eq!(en.subject, "Your Kith code: 123456");
+        assert_eq!(
+            en.body,
+            "Hello Ada,\n\nyour code to verify this address on Kith is:\n\n    123456\n\n\
+             It is valid for 15 minutes. If you did not ask for it, ignore this mail.\n"
+        );
+        let de = AccountMail::ResetCode { code: "654321" }.to(Lang::De, "a@example.com", "Ada");
+        assert!(de.subject.ends_with("654321") && de.body.starts_with("Hallo Ada,"));
+        let es = AccountMail::EmailChanged {
+            new: "b@example.com",
+        }
+        .to(Lang::Es, "a@x", "Ada");
+        assert!(es.body.contains("b@example.com") && es.subject.starts_with("Tu dirección"));
     }
 
     #[test]

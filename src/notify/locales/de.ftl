@@ -22,3 +22,13 @@ event-reminder = „{ $event }“ beginnt in { $hours } Stunden: { $when }.
 
 mail-subject = Kith: { $message }
 mail-greeting = Hallo { $name },
+
+verification-code-subject = Dein Kith-Code: { $code }
+verification-code-intro = dein Code, um diese Adresse bei Kith zu bestätigen:
+verification-code-end = Er gilt 15 Minuten. Wenn du ihn nicht angefordert hast, ignoriere diese Mail.
+reset-code-subject = Dein Code zum Zurücksetzen des Kith-Passworts: { $code }
+reset-code-intro = dein Code, um ein neues Kith-Passwort zu wählen:
+reset-code-end = Er gilt 15 Minuten. Wenn du ihn nicht angefordert hast, ignoriere diese Mail: Dein Passwort bleibt, wie es ist.
+email-changed-subject = Deine Kith-Adresse wurde geändert
+email-changed-intro = dein Kith-Konto verwendet jetzt die Adresse { $new } statt dieser.
+email-changed-end = Wenn du das nicht warst, kennt jemand anderes dein Passwort: Melde dich mit { $new } und deinem Passwort an und ändere beides zurück.

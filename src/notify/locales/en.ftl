@@ -23,3 +23,13 @@ event-reminder = “{ $event }” starts in { $hours } hours: { $when }.
 
 mail-subject = Kith: { $message }
 mail-greeting = Hello { $name },
+
+verification-code-subject = Your Kith code: { $code }
+verification-code-intro = your code to verify this address on Kith is:
+verification-code-end = It is valid for 15 minutes. If you did not ask for it, ignore this mail.
+reset-code-subject = Your Kith password reset code: { $code }
+reset-code-intro = your code to choose a new Kith password is:
+reset-code-end = It is valid for 15 minutes. If you did not ask for it, ignore this mail: your password stays as it is.
+email-changed-subject = Your Kith address was changed
+email-changed-intro = your Kith account now uses the address { $new } instead of this one.
+email-changed-end = If you did not do this, someone else knows your password: sign in with { $new } and your password, and change both back.

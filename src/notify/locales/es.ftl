@@ -22,3 +22,13 @@ event-reminder = «{ $event }» empieza en { $hours } horas: { $when }.
 
 mail-subject = Kith: { $message }
 mail-greeting = Hola { $name }:
+
+verification-code-subject = Tu código de Kith: { $code }
+verification-code-intro = tu código para verificar esta dirección en Kith es:
+verification-code-end = Es válido durante 15 minutos. Si no lo pediste, ignora este correo.
+reset-code-subject = Tu código para restablecer la contraseña de Kith: { $code }
+reset-code-intro = tu código para elegir una nueva contraseña de Kith es:
+reset-code-end = Es válido durante 15 minutos. Si no lo pediste, ignora este correo: tu contraseña sigue igual.
+email-changed-subject = Tu dirección de Kith ha cambiado
+email-changed-intro = tu cuenta de Kith usa ahora la dirección { $new } en lugar de esta.
+email-changed-end = Si no fuiste tú, otra persona conoce tu contraseña: inicia sesión con { $new } y tu contraseña, y cambia ambas.
