@@ -48,6 +48,8 @@ async fn main() {
         db: db.clone(),
         bus: Bus::new(db.clone()),
         mailer: Mailer::new(&MailTransport::Log, "Kith <no-reply@kith.invalid>").unwrap(),
+        // No push credentials: the benchmark sends no pushes.
+        push: Default::default(),
     };
     let now = Utc::now();
     for i in 0..ROUNDS {
