@@ -401,6 +401,13 @@ async fn a_token_is_one_device_and_malformed_ones_name_their_field() {
         .graphql(Some(&ann.access_token), UNREGISTER, json!({ "id": first }))
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    // A session keeps its five devices seen last: a sixth forgets the one seen longest ago.
+    let mut registered = Vec::new();
+    for i in 0..6 {
+        registered.push(app.device(&ann, android(&format!("fcm-{i}"))).await);
+    }
+    let kept: Vec<String> = app.devices(&ann).await.into_iter().map(|d| d.0).collect();
+    assert_eq!(kept, registered[1..]);
 }
 
 #[tokio::test]
