@@ -209,16 +209,20 @@ pub async fn register(
 
 /// Keeps the `MAX_PER_SESSION` devices of the session seen last.
 async fn forget_beyond_limit(db: &impl ConnectionTrait, session_id: Uuid) -> AppResult<()> {
+    // The few devices of one session are read whole and the extra ones skipped here: an
+    // OFFSET without a LIMIT is a syntax error in SQLite.
     let extra: Vec<Uuid> = Entity::find()
         .select_only()
         .column(Column::Id)
         .filter(Column::SessionId.eq(session_id))
         .order_by_desc(Column::LastSeenAt)
         .order_by_desc(Column::Id)
-        .offset(MAX_PER_SESSION)
-        .into_tuple()
+        .into_tuple::<Uuid>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .skip(MAX_PER_SESSION as usize)
+        .collect();
     if !extra.is_empty() {
         Entity::delete_many()
             .filter(Column::Id.is_in(extra))

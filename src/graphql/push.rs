@@ -93,6 +93,7 @@ pub struct WebPushSubscriptionInput {
     /// The push service URL the subscription names (https).
     pub endpoint: String,
     /// `keys.p256dh`: the subscription's P-256 public key, base64url.
+    #[graphql(name = "p256dh")]
     pub p256dh: String,
     /// `keys.auth`: the subscription's 16-byte authentication secret, base64url.
     pub auth: String,

@@ -22,6 +22,7 @@ mod interests;
 mod live;
 mod meetings;
 mod process;
+mod push;
 mod push_providers;
 mod push_web;
 mod recovery;

@@ -3,7 +3,7 @@
 //! provider token's ES256 signature, `kid`, `iss` and age; topic, push type, expiration,
 //! path) and answering as the test asks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -52,6 +52,8 @@ pub struct ApnsRequest {
 struct State {
     requests: Vec<ApnsRequest>,
     answers: HashMap<String, ApnsAnswer>,
+    /// Answers given once each, before `answers`.
+    once: HashMap<String, VecDeque<ApnsAnswer>>,
 }
 
 pub struct ApnsStandIn {
@@ -138,6 +140,40 @@ impl ApnsStandIn {
         .expect("APNs is set up")
     }
 
+    /// The app's settings (`KITH_APNS_*`) that point it at this stand-in with its key.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "KITH_APNS_KEY_FILE",
+                self.key_file.to_str().unwrap().to_owned(),
+            ),
+            ("KITH_APNS_KEY_ID", APNS_KEY_ID.into()),
+            ("KITH_APNS_TEAM_ID", APNS_TEAM_ID.into()),
+            ("KITH_APNS_TOPIC", APNS_TOPIC.into()),
+            ("KITH_APNS_URL", self.url.clone()),
+        ]
+    }
+
+    /// The next request for `device` (after any answers queued before) is answered so;
+    /// then the standing answer applies again.
+    pub fn answer_once(&self, device: &str, answer: ApnsAnswer) {
+        self.state
+            .lock()
+            .unwrap()
+            .once
+            .entry(device.to_owned())
+            .or_default()
+            .push_back(answer);
+    }
+
+    /// The requests for `device` so far, oldest first.
+    pub fn requests_for(&self, device: &str) -> Vec<ApnsRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.device == device)
+            .collect()
+    }
+
     /// From now on, requests for `device` are answered so.
     pub fn answer(&self, device: &str, answer: ApnsAnswer) {
         self.state
@@ -221,10 +257,9 @@ async fn answer(
         problems.push(format!("payload without aps: {payload}"));
     }
     let mut state = state.lock().unwrap();
-    let chosen = state
-        .answers
-        .get(&device)
-        .cloned()
+    let once = state.once.get_mut(&device).and_then(VecDeque::pop_front);
+    let chosen = once
+        .or_else(|| state.answers.get(&device).cloned())
         .unwrap_or(ApnsAnswer::Accept);
     state.requests.push(ApnsRequest {
         version: parts.version,

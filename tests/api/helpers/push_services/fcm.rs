@@ -6,7 +6,7 @@
 //! The service account's key is `fcm_test_key.pem` beside this file: a 2048-bit RSA key
 //! made for these tests only (generating one in a debug build takes seconds).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Path, State};
@@ -56,6 +56,8 @@ struct Shared {
     revoked: Vec<String>,
     sends: Vec<FcmSend>,
     answers: HashMap<String, FcmAnswer>,
+    /// Answers given once each, before `answers`.
+    once: HashMap<String, VecDeque<FcmAnswer>>,
     /// Assertions refused, and why.
     problems: Vec<String>,
 }
@@ -139,6 +141,27 @@ impl FcmStandIn {
         })
         .unwrap()
         .expect("FCM is set up")
+    }
+
+    /// The app's settings (`KITH_FCM_*`) that point it at this stand-in: the service
+    /// account's JSON itself, and the send URL.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("KITH_FCM_SERVICE_ACCOUNT", self.service_account_json()),
+            ("KITH_FCM_URL", self.url.clone()),
+        ]
+    }
+
+    /// The next send to `device` (after any answers queued before) is answered so; then
+    /// the standing answer applies again.
+    pub fn answer_once(&self, device: &str, answer: FcmAnswer) {
+        self.shared
+            .lock()
+            .unwrap()
+            .once
+            .entry(device.to_owned())
+            .or_default()
+            .push_back(answer);
     }
 
     /// From now on, sends to `device` are answered so.
@@ -253,10 +276,9 @@ async fn send(
     }
     let message = body["message"].clone();
     let device = message["token"].as_str().unwrap_or("").to_owned();
-    let answer = shared
-        .answers
-        .get(&device)
-        .cloned()
+    let once = shared.once.get_mut(&device).and_then(VecDeque::pop_front);
+    let answer = once
+        .or_else(|| shared.answers.get(&device).cloned())
         .unwrap_or(FcmAnswer::Accept);
     shared.sends.push(FcmSend {
         project: project.clone(),

@@ -65,6 +65,21 @@ pub fn generate_vapid_key() -> String {
     B64.encode(random_secret().to_bytes())
 }
 
+/// The public key of a `KITH_VAPID_PRIVATE_KEY`: the uncompressed P-256 point, base64url,
+/// as a browser's `applicationServerKey` takes it (worked out here, not by the server).
+pub fn vapid_public_key(private_key: &str) -> String {
+    let secret = SecretKey::from_slice(&B64.decode(private_key).unwrap()).unwrap();
+    B64.encode(secret.public_key().to_encoded_point(false).as_bytes())
+}
+
+/// The app's settings (`KITH_VAPID_*`) for Web Push with this private key.
+pub fn vapid_env(private_key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("KITH_VAPID_PRIVATE_KEY", private_key.to_owned()),
+        ("KITH_VAPID_SUBJECT", "mailto:ops@kith.example".to_owned()),
+    ]
+}
+
 fn random_secret() -> SecretKey {
     loop {
         let mut bytes = [0u8; 32];
