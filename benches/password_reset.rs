@@ -48,6 +48,7 @@ async fn main() {
         db: db.clone(),
         bus: Bus::new(db.clone()),
         mailer: Mailer::new(&MailTransport::Log, "Kith <no-reply@kith.invalid>").unwrap(),
+        push: Default::default(),
     };
     let now = Utc::now();
     for i in 0..ROUNDS {
