@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::db::Tx;
 use crate::domain::memberships::{self, Role};
+use crate::domain::rate_limit::{self, Limit};
 use crate::domain::{events, groups};
 use crate::error::{AppError, AppResult};
 use crate::media::{Media, Stored};
@@ -29,6 +30,26 @@ use crate::media::{Media, Stored};
 /// Files younger than this are left by the sweep: their upload may still be on its way to
 /// its transaction.
 pub const SWEEP_GRACE: Duration = Duration::hours(1);
+
+/// Uploads one member may have processed in an hour: processing costs a core for a second
+/// or two, so this is what stops one member from keeping the server's cores busy.
+pub const UPLOADS_PER_HOUR: Limit = Limit {
+    max: 60,
+    window: Duration::hours(1),
+};
+
+/// Counts one upload of the member's, before it is processed; RATE_LIMITED over
+/// [`UPLOADS_PER_HOUR`].
+pub async fn count_upload(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match rate_limit::hit(db, &format!("upload:{user_id}"), UPLOADS_PER_HOUR, now).await? {
+        Some(limited) => Err(limited),
+        None => Ok(()),
+    }
+}
 
 /// A change's result, and the files its old image had (to delete once no row names them).
 pub struct Replaced<T> {

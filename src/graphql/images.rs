@@ -120,9 +120,10 @@ pub struct SetEventPhotoInput {
     pub file: Upload,
 }
 
-/// Processes and stores the upload of `input.file`; BAD_USER_INPUT on `input.file` when it
-/// is not an image we take.
+/// Counts the upload against the member's hourly limit, then processes and stores it;
+/// BAD_USER_INPUT on `input.file` when it is not an image we take.
 async fn store_upload(ctx: &Context<'_>, file: &Upload) -> async_graphql::Result<Stored> {
+    images::count_upload(&state(ctx).db, member_id(ctx)?, Utc::now()).await?;
     let upload = file
         .value(ctx)
         .map_err(|_| AppError::bad_input("input.file", "send the file in the request"))?;

@@ -679,6 +679,23 @@ pub async fn post(
 ) -> Response {
     let reply = Reply::new(&headers);
     if multipart::is_multipart(&headers) {
+        // Only a member uploads: anyone else is turned away before 15 MiB are read into
+        // memory, and so is everyone while enough uploads are held already (they wait).
+        match auth(&http, &headers, &reply).await {
+            Ok(Auth::Member(_)) => {}
+            Ok(_) => {
+                let refusal = reply.refuse(
+                    StatusCode::UNAUTHORIZED,
+                    code::UNAUTHENTICATED,
+                    "sign in to upload a file",
+                );
+                return multipart::refuse_unread(request.into_body(), refusal).await;
+            }
+            Err(refusal) => return refusal,
+        }
+        let Ok(_held) = http.state.media.uploads.clone().acquire_owned().await else {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        };
         let params = match multipart::read(&reply, &headers, request.into_body()).await {
             Ok(params) => params,
             Err(refusal) => return refusal,

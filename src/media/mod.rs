@@ -15,6 +15,9 @@ use crate::media::store::Store;
 /// The largest upload accepted, in bytes (15 MiB).
 pub const MAX_UPLOAD_BYTES: usize = 15 * 1024 * 1024;
 
+/// Uploads held in memory at once, per core (see `Media::uploads`).
+const UPLOADS_IN_MEMORY_PER_CORE: usize = 4;
+
 /// The store, where its files are reached from, and the bound on processing.
 #[derive(Clone)]
 pub struct Media {
@@ -25,6 +28,9 @@ pub struct Media {
     /// One permit per core: processing is CPU-bound and takes up to a few hundred MB, so
     /// more at once would only queue on the cores and add to the peak memory.
     permits: Arc<Semaphore>,
+    /// Uploads held in memory at once (read, waiting, processed): each is up to 15 MiB, so
+    /// this bounds what a crowd of uploads can take. More wait before their body is read.
+    pub uploads: Arc<Semaphore>,
 }
 
 /// An upload, stored: the names of its versions (SMALL, MEDIUM, LARGE) and what the row
@@ -45,6 +51,7 @@ impl Media {
             store,
             public_url,
             permits: Arc::new(Semaphore::new(cores.max(1))),
+            uploads: Arc::new(Semaphore::new(UPLOADS_IN_MEMORY_PER_CORE * cores.max(1))),
         }
     }
 

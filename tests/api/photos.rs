@@ -483,3 +483,40 @@ async fn only_stored_names_are_served() {
         assert_eq!(response.status(), 404, "{path}");
     }
 }
+
+#[tokio::test]
+async fn only_members_upload_and_each_has_an_hourly_budget() {
+    let app = spawn_app().await;
+    let operations = json!({ "query": set_avatar(), "variables": { "input": { "file": null } } });
+    let form = Form::new()
+        .text("operations", operations.to_string())
+        .text("map", r#"{"0":["variables.input.file"]}"#)
+        .part(
+            "0",
+            Part::bytes(sideways_jpeg_with_gps()).file_name("a.jpg"),
+        );
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("apollo-require-preflight", "true")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let tiny = encode(&halves(8, 8), ImageFormat::Png);
+    for _ in 0..60 {
+        let (_, body) = app
+            .upload(&ann, &set_avatar(), json!({}), tiny.clone(), "t.png")
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let (_, body) = app
+        .upload(&ann, &set_avatar(), json!({}), tiny, "t.png")
+        .await;
+    assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
+}

@@ -187,6 +187,13 @@ fn variable_field(path: &str) -> String {
     path.strip_prefix("variables.").unwrap_or(path).to_owned()
 }
 
+/// `refusal`, once the body is read and dropped (up to [`DRAIN_BYTES`]), so the client
+/// hears it.
+pub async fn refuse_unread(body: Body, refusal: Response) -> Response {
+    drain(&mut body.into_data_stream()).await;
+    refusal
+}
+
 /// Reads what is left of a refused body, up to [`DRAIN_BYTES`].
 async fn drain(stream: &mut axum::body::BodyDataStream) {
     let mut read = 0;
