@@ -169,6 +169,11 @@ fn fit(picture: DynamicImage, bound: u32) -> DynamicImage {
     if picture.width() <= bound && picture.height() <= bound {
         return picture;
     }
+    // Shrunk by more than half: area averaging (`thumbnail`), which cannot alias and took
+    // a sixth of Lanczos's time on a 12-megapixel photo; closer ratios: Lanczos, sharper.
+    if picture.width() > 2 * bound || picture.height() > 2 * bound {
+        return picture.thumbnail(bound, bound);
+    }
     picture.resize(bound, bound, FilterType::Lanczos3)
 }
 
