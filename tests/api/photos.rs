@@ -520,3 +520,62 @@ async fn only_members_upload_and_each_has_an_hourly_budget() {
         .await;
     assert_eq!(error_code(&body), "RATE_LIMITED", "{body}");
 }
+
+#[tokio::test]
+async fn the_sweep_removes_what_a_dying_process_left_behind() {
+    use entity::image;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let app = spawn_app().await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let picture = encode(&halves(64, 64), ImageFormat::Png);
+    let (_, body) = app
+        .upload(&ann, &set_avatar(), json!({}), picture, "a.png")
+        .await;
+    let shown = urls(&body["data"]["setAvatar"]["avatar"]);
+    // A file written before its transaction, which never committed.
+    let stray = format!("{}.160.jpg", "a".repeat(64));
+    std::fs::write(app.media_dir.join(&stray), b"stray").unwrap();
+    // A row nothing shows (never made by Kith itself, but what the sweep is for).
+    let orphan_name = format!("{}.640.jpg", "b".repeat(64));
+    std::fs::write(app.media_dir.join(&orphan_name), b"orphan").unwrap();
+    let orphan = image::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        owner_id: Set(Some(uuid_of(&ann.id))),
+        small_name: Set(orphan_name.clone()),
+        medium_name: Set(orphan_name.clone()),
+        large_name: Set(orphan_name.clone()),
+        width: Set(1),
+        height: Set(1),
+        blurhash: Set("L00000fQfQfQfQfQfQfQfQfQfQfQ".into()),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+
+    // Within the grace period nothing goes.
+    let now = chrono::Utc::now();
+    let swept = kith::domain::images::sweep(&app.state.db, &app.state.media, now)
+        .await
+        .unwrap();
+    assert_eq!((swept.rows, swept.files), (0, 0));
+    // Two hours on, the stray file and the unshown row with its file go; the avatar stays.
+    let later = now + chrono::Duration::hours(2);
+    let swept = kith::domain::images::sweep(&app.state.db, &app.state.media, later)
+        .await
+        .unwrap();
+    assert_eq!(swept.rows, 1);
+    assert!(!app.media_dir.join(&stray).exists());
+    assert!(!app.media_dir.join(&orphan_name).exists());
+    assert!(
+        image::Entity::find_by_id(orphan.id)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for url in &shown {
+        assert_eq!(app.fetch(url).await.status(), 200, "{url}");
+    }
+}
