@@ -94,7 +94,22 @@ impl Store for LocalDir {
     async fn put(&self, name: &str, bytes: Vec<u8>) -> std::io::Result<()> {
         let path = self.path(name)?;
         if tokio::fs::try_exists(&path).await? {
-            return Ok(());
+            // The same picture again: the file is the same. Its time is renewed so that the
+            // sweep's grace period covers this upload until its transaction commits.
+            let touched = tokio::task::spawn_blocking(move || {
+                std::fs::File::options()
+                    .append(true)
+                    .open(&path)?
+                    .set_modified(SystemTime::now())
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+            return match touched {
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    self.put(name, bytes).await
+                }
+                other => other,
+            };
         }
         // Written aside, flushed and renamed into place: a reader never sees half a file,
         // and a crash leaves at most a `.part` file behind.
