@@ -24,7 +24,9 @@ use crate::db::Tx;
 use crate::domain::memberships::{self, Role};
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::{events, groups};
+use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
+use crate::live::EventChange;
 use crate::media::{Media, Stored};
 
 /// Files younger than this are left by the sweep: their upload may still be on its way to
@@ -287,15 +289,16 @@ pub async fn check_event_photo(
     Ok(event)
 }
 
-/// Sets the event's photo; its hosts and its group's organisers.
+/// Sets the event's photo; its hosts and its group's organisers. Its subscribers hear the
+/// change (`eventChanged`), as for any other change of the event.
 pub async fn set_event_photo(
     db: &DatabaseConnection,
     actor: Uuid,
     event_id: Uuid,
     stored: &Stored,
     now: DateTime<Utc>,
-) -> AppResult<Replaced<event::Model>> {
-    let tx = Tx::begin(db).await?;
+) -> AppResult<Committed<Replaced<event::Model>>> {
+    let mut tx = Tx::begin(db).await?;
     event::Entity::find_by_id(event_id)
         .lock_exclusive()
         .one(&tx)
@@ -308,11 +311,15 @@ pub async fn set_event_photo(
     row.updated_at = Set(now);
     let event = row.update(&tx).await?;
     let dropped_files = release(&tx, old).await?;
-    tx.commit().await?.expect_none();
-    Ok(Replaced {
-        value: event,
-        dropped_files,
-    })
+    tx.effects().event_changed(event.id, EventChange::Updated);
+    let effects = tx.commit().await?;
+    Ok(Committed::new(
+        Replaced {
+            value: event,
+            dropped_files,
+        },
+        effects,
+    ))
 }
 
 /// Inside an account's deletion, before its row goes: deletes the rows of the member's

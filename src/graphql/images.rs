@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::images::{self, Replaced};
 use crate::error::AppError;
-use crate::graphql::context::{loaders, member_id, state};
+use crate::graphql::context::{deliver, loaders, member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
@@ -210,7 +210,7 @@ impl ImageMutation {
 
     /// Sets an event's photo (`Event.photo`), as `setAvatar` takes a picture; the event's
     /// hosts and its group's ORGANIZER and CO_ORGANIZERs (FORBIDDEN otherwise), while it is
-    /// not cancelled (CONFLICT).
+    /// not cancelled (CONFLICT). Subscribers of the event hear it (`eventChanged`).
     async fn set_event_photo(
         &self,
         ctx: &Context<'_>,
@@ -221,8 +221,9 @@ impl ImageMutation {
         let state = state(ctx);
         images::check_event_photo(&state.db, viewer, event_id).await?;
         let stored = store_upload(ctx, &input.file).await?;
-        let outcome =
-            images::set_event_photo(&state.db, viewer, event_id, &stored, Utc::now()).await;
+        let outcome = images::set_event_photo(&state.db, viewer, event_id, &stored, Utc::now())
+            .await
+            .map(|committed| deliver(ctx, committed));
         settle(state, &stored, outcome).await.map(Event)
     }
 }

@@ -579,3 +579,33 @@ async fn the_sweep_removes_what_a_dying_process_left_behind() {
         assert_eq!(app.fetch(url).await.status(), 200, "{url}");
     }
 }
+
+#[tokio::test]
+async fn subscribers_of_an_event_hear_its_new_photo() {
+    use crate::live::{data_of, live, subscribe};
+
+    let app = spawn_app().await;
+    let (ann, group_id, event) = app.organiser_with_event(json!({})).await;
+    let bo = app.member_of(&group_id, "bo@example.com").await;
+    let mut ws = live(&app.address, &bo).await;
+    subscribe(
+        &mut ws,
+        "e",
+        "subscription($id: ID!) { eventChanged(eventId: $id) { kind event { photo { width height } } } }",
+        json!({ "id": event.id }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let picture = encode(&halves(320, 240), ImageFormat::Jpeg);
+    let input = json!({ "eventId": event.id });
+    let (_, body) = app
+        .upload(&ann, &set_event_photo(), input, picture, "e.jpg")
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let change = data_of(&mut ws, "e").await["eventChanged"].clone();
+    assert_eq!(change["kind"], "UPDATED", "{change}");
+    assert_eq!(
+        change["event"]["photo"],
+        json!({ "width": 320, "height": 240 })
+    );
+}
