@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -78,6 +78,12 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Push credentials, each platform's optional (see `notify::push`).
     pub push: PushSettings,
+    /// Where photos' files are stored (`KITH_MEDIA_DIR`; by default a `media` folder beside
+    /// the SQLite database, or in the working directory).
+    pub media_dir: PathBuf,
+    /// The absolute URL prefix stored photos are reached at, without a trailing slash
+    /// (`KITH_MEDIA_PUBLIC_URL`, for a CDN; `KITH_PUBLIC_URL` + `/media` when absent).
+    pub media_public_url: String,
 }
 
 /// The push providers' settings; a platform without them cannot register devices.
@@ -147,8 +153,28 @@ impl Config {
         let listen_text = get("KITH_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen = address("KITH_LISTEN", &listen_text)?;
         let (jwt_secret, jwt_secret_generated) = jwt_secret(get("KITH_JWT_SECRET"), mode)?;
+        let public = public_url(get("KITH_PUBLIC_URL"), listen)?;
+        let media_public_url = match get("KITH_MEDIA_PUBLIC_URL") {
+            None => format!("{public}/media"),
+            Some(text) => url::Url::parse(&text)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .map(|u| u.as_str().trim_end_matches('/').to_owned())
+                .ok_or_else(|| {
+                    bad(
+                        "KITH_MEDIA_PUBLIC_URL",
+                        "must be an http(s) URL such as https://cdn.kith.example/media",
+                    )
+                })?,
+        };
+        let media_dir = match get("KITH_MEDIA_DIR") {
+            Some(dir) if !dir.trim().is_empty() => PathBuf::from(dir),
+            _ => default_media_dir(&database_url),
+        };
         Ok(Config {
-            public_url: public_url(get("KITH_PUBLIC_URL"), listen)?,
+            media_dir,
+            media_public_url,
+            public_url: public,
             database_url,
             listen,
             mode,
@@ -398,6 +424,20 @@ fn mail_transport(dir: Option<String>, smtp: Option<String>) -> Result<MailTrans
     }
 }
 
+/// A `media` folder beside the SQLite database file; in the working directory for
+/// PostgreSQL or an in-memory database.
+fn default_media_dir(database_url: &str) -> PathBuf {
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(""))
+        .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+    match file.and_then(|path| Path::new(path).parent()) {
+        Some(parent) => parent.join("media"),
+        None => PathBuf::from("media"),
+    }
+}
+
 fn public_url(value: Option<String>, listen: SocketAddr) -> Result<String, ConfigError> {
     let Some(text) = value else {
         return Ok(format!("http://{listen}"));
@@ -447,6 +487,8 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("public_url", &self.public_url)
+            .field("media_dir", &self.media_dir)
+            .field("media_public_url", &self.media_public_url)
             .field("check_in_radius_meters", &self.check_in_radius_meters)
             .field("sign_ups_per_hour", &self.sign_ups_per_hour)
             .field("header_timeout", &self.header_timeout)
@@ -485,6 +527,25 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn media_goes_beside_the_sqlite_database_unless_told() {
+        let c = config(&[("DATABASE_URL", "sqlite:///var/lib/kith/kith.db?mode=rwc")]).unwrap();
+        assert_eq!(c.media_dir, PathBuf::from("/var/lib/kith/media"));
+        assert_eq!(c.media_public_url, format!("http://{DEFAULT_LISTEN}/media"));
+        let c = config(&[("DATABASE_URL", "postgres://kith@db/kith")]).unwrap();
+        assert_eq!(c.media_dir, PathBuf::from("media"));
+        let c = config(&[
+            ("KITH_MEDIA_DIR", "/srv/media"),
+            ("KITH_PUBLIC_URL", "https://kith.example/"),
+        ])
+        .unwrap();
+        assert_eq!(c.media_dir, PathBuf::from("/srv/media"));
+        assert_eq!(c.media_public_url, "https://kith.example/media");
+        let c = config(&[("KITH_MEDIA_PUBLIC_URL", "https://cdn.example/k/")]).unwrap();
+        assert_eq!(c.media_public_url, "https://cdn.example/k");
+        assert!(config(&[("KITH_MEDIA_PUBLIC_URL", "cdn")]).is_err());
     }
 
     #[test]

@@ -64,6 +64,15 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
                 if let Err(err) = meetings::prune_tokens(&state.db, Utc::now()).await {
                     tracing::error!(error = ?err.into_anyhow(), "pruning meeting tokens failed");
                 }
+                match housekeeping::sweep_images(&state.db, &state.media, Utc::now()).await {
+                    Ok(swept) if swept.rows + swept.files > 0 => {
+                        tracing::info!(?swept, "unused images swept")
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::error!(error = ?err.into_anyhow(), "sweeping unused images failed")
+                    }
+                }
                 match housekeeping::prune(&state.db, Utc::now()).await {
                     Ok(pruned) if pruned.total() > 0 => {
                         tracing::info!(?pruned, "expired rows pruned")

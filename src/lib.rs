@@ -16,6 +16,7 @@ pub mod graphql;
 mod http;
 mod jobs;
 pub mod live;
+pub mod media;
 pub mod metrics;
 pub mod notify;
 pub mod seed;

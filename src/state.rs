@@ -10,6 +10,8 @@ use crate::auth::{AccessTokens, Keys, MeetingTokens, PasswordHasher};
 use crate::config::Config;
 use crate::effects::Outlets;
 use crate::live::{Bus, Connections};
+use crate::media::Media;
+use crate::media::store::LocalDir;
 use crate::metrics::Metrics;
 use crate::notify::Mailer;
 
@@ -26,6 +28,8 @@ pub struct AppState {
     pub outlets: Outlets,
     /// Open subscription connections per member, in this process.
     pub connections: Connections,
+    /// Photos' files: their store, their URLs, the bound on processing uploads.
+    pub media: Media,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -37,7 +41,15 @@ impl AppState {
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         PasswordHasher::warm_up();
+        let store = LocalDir::new(config.media_dir.clone()).map_err(|err| {
+            anyhow::anyhow!(
+                "KITH_MEDIA_DIR: cannot make {}: {err}",
+                config.media_dir.display()
+            )
+        })?;
+        let media = Media::new(Arc::new(store), config.media_public_url.clone(), cores);
         Ok(AppState {
+            media,
             outlets: Outlets {
                 db: db.clone(),
                 bus: Bus::new(db.clone()),

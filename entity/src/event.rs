@@ -39,6 +39,8 @@ pub struct Model {
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The event's photo (`images.id`), if any.
+    pub photo_image_id: Option<Uuid>,
 }
 
 /// Whether an event takes place.

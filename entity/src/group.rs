@@ -27,6 +27,8 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The group's photo (`images.id`), if any.
+    pub photo_image_id: Option<Uuid>,
 }
 
 /// How people join a group.

@@ -8,6 +8,7 @@ pub mod event_series;
 pub mod group;
 pub mod group_interest;
 pub mod idempotency_key;
+pub mod image;
 pub mod interest;
 pub mod mail_outbox;
 pub mod meeting_confirmation;

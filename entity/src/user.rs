@@ -25,6 +25,8 @@ pub struct Model {
     pub trusted: bool,
     /// The member's language (BCP 47, canonical); None is English.
     pub locale: Option<String>,
+    /// The avatar (`images.id`), if any.
+    pub avatar_image_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -179,6 +179,7 @@ pub async fn sign_up(
         banned_at: Set(None),
         trusted: Set(false),
         locale: Set(None),
+        avatar_image_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -224,6 +224,7 @@ pub async fn create(
         created_by: actor,
         created_at: now,
         updated_at: now,
+        photo_image_id: None,
     };
     let made = series::insert_occurrences(&tx, &template, &starts, &[actor], now).await?;
     tx.commit().await?.expect_none();

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use entity::{
-    block, device, event, event_host, group, interest, meeting_confirmation, membership,
+    block, device, event, event_host, group, image, interest, meeting_confirmation, membership,
     notification, report, rsvp, session, user, user_interest,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -32,6 +32,8 @@ pub struct MyData {
     pub blocks: Vec<block::Model>,
     pub groups: HashMap<Uuid, group::Model>,
     pub events: HashMap<Uuid, event::Model>,
+    /// The images the member uploaded that are still stored.
+    pub images: Vec<image::Model>,
     /// The display names of the other members mentioned.
     pub names: HashMap<Uuid, String>,
 }
@@ -118,6 +120,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         notification_settings,
         reports,
         blocks,
+        images: crate::domain::images::owned_by(db, user_id).await?,
         groups: HashMap::new(),
         events: HashMap::new(),
         names: HashMap::new(),

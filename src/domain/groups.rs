@@ -138,6 +138,7 @@ pub async fn create(
             closed_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            photo_image_id: Set(None),
         }
         .insert(&tx)
         .await;

@@ -33,6 +33,17 @@ impl Pruned {
     }
 }
 
+/// Removes image rows nothing shows and files no row names (see `images::sweep`): what a
+/// process that died between storing an upload and committing, or between committing and
+/// deleting files, left behind.
+pub async fn sweep_images(
+    db: &sea_orm::DatabaseConnection,
+    media: &crate::media::Media,
+    now: DateTime<Utc>,
+) -> AppResult<crate::domain::images::Swept> {
+    crate::domain::images::sweep(db, media, now).await
+}
+
 /// Removes everything that expired by `now`.
 pub async fn prune(db: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<Pruned> {
     Ok(Pruned {

@@ -15,6 +15,7 @@ pub mod geo;
 pub mod groups;
 pub mod housekeeping;
 pub mod idempotency;
+pub mod images;
 pub mod interests;
 pub mod meetings;
 pub mod memberships;

@@ -134,6 +134,7 @@ pub fn occurrence(
         created_by: Set(template.created_by),
         created_at: Set(now),
         updated_at: Set(now),
+        photo_image_id: Set(template.photo_image_id),
     }
 }
 

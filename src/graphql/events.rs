@@ -77,6 +77,14 @@ impl Event {
         ids::encode(Kind::Event, self.0.id)
     }
 
+    /// The event's photo, set by its hosts and organisers (`setEventPhoto`); null when none.
+    async fn photo(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::images::Image>> {
+        crate::graphql::images::image_of(ctx, self.0.photo_image_id).await
+    }
+
     /// The group that holds it.
     async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Group> {
         let group = loaders(ctx)

@@ -211,6 +211,14 @@ impl Group {
     async fn created_at(&self) -> Time {
         Time(self.0.created_at)
     }
+
+    /// The group's photo, set by its organisers (`setGroupPhoto`); null when none.
+    async fn photo(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::images::Image>> {
+        crate::graphql::images::image_of(ctx, self.0.photo_image_id).await
+    }
 }
 
 pub struct Membership(pub membership::Model);

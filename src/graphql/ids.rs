@@ -23,6 +23,8 @@ pub enum Kind {
     Device,
     /// Named only in `exportMyData`: reports are for moderators, not objects of the API.
     Report,
+    /// A photo; not a `Node`: it is reached through what shows it.
+    Image,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Session => "Session",
             Kind::Device => "Device",
             Kind::Report => "Report",
+            Kind::Image => "Image",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
             "Session" => Some(Kind::Session),
             "Device" => Some(Kind::Device),
             "Report" => Some(Kind::Report),
+            "Image" => Some(Kind::Image),
             _ => None,
         }
     }

@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{event, group, interest, membership, rsvp, user};
+use entity::{event, group, image, interest, membership, rsvp, user};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::domain::{accounts, events, groups, interests, memberships, rsvps, verification};
+use crate::domain::{
+    accounts, events, groups, images, interests, memberships, rsvps, verification,
+};
 use crate::error::AppError;
 
 /// Loads rows of the request's database, by the key types below.
@@ -36,6 +38,9 @@ pub struct GroupById(pub Uuid);
 /// An event by id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventById(pub Uuid);
+/// An image by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ImageById(pub Uuid);
 /// A group's interests.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InterestsOfGroup(pub Uuid);
@@ -124,6 +129,24 @@ impl Loader<EventById> for Db {
             .map_err(gql)?
             .into_iter()
             .map(|e| (EventById(e.id), e))
+            .collect())
+    }
+}
+
+impl Loader<ImageById> for Db {
+    type Value = image::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ImageById],
+    ) -> Result<HashMap<ImageById, image::Model>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(images::find_many(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|i| (ImageById(i.id), i))
             .collect())
     }
 }

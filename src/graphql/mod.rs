@@ -8,6 +8,7 @@ pub(crate) mod events;
 pub(crate) mod geo;
 pub(crate) mod groups;
 pub mod ids;
+pub(crate) mod images;
 pub(crate) mod inputs;
 pub(crate) mod interests;
 pub(crate) mod limits;
@@ -60,6 +61,7 @@ pub struct Mutation(
     notifications::NotificationMutation,
     push::PushMutation,
     own_data::OwnDataMutation,
+    images::ImageMutation,
 );
 
 pub type KithSchema = Schema<limits::Limited<Query>, Mutation, Subscription>;

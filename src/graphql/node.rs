@@ -127,6 +127,6 @@ async fn find(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
                 .map(|d| Node::Device(Device(d))),
             None => None,
         },
-        Kind::Report => None,
+        Kind::Report | Kind::Image => None,
     })
 }

@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::domain::deletion;
 use crate::domain::export::{self, MyData};
+use crate::domain::{deletion, images};
 use crate::graphql::context::{deliver, member_id, state};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::limits;
+use crate::media::Media;
 use sea_orm::ActiveEnum;
 
 #[derive(Default)]
@@ -20,7 +21,8 @@ impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `notificationSettings`, `sessions`, `devices` (without their push
-    /// tokens), `reportsMade` and `blockedMembers`, oldest first in each list, with
+    /// tokens), `reportsMade`, `blockedMembers` and `images` (every picture the viewer uploaded that
+    /// is still stored, with its URLs at each size), oldest first in each list, with
     /// `exportedAt`. IDs are the API's own; times are written as every time is
     /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
     /// `{id, displayName}`. Secrets (the password hash, tokens) are keys to the data, not
@@ -29,7 +31,7 @@ impl OwnDataQuery {
     async fn export_my_data(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let viewer = member_id(ctx)?;
         let data = export::gather(&state(ctx).db, viewer).await?;
-        Ok(to_json(&data, Utc::now()).to_string())
+        Ok(to_json(&data, &state(ctx).media, Utc::now()).to_string())
     }
 }
 
@@ -64,7 +66,8 @@ impl OwnDataMutation {
         let deleted =
             deletion::delete_account(&state.db, &state.hasher, viewer, input.password, Utc::now())
                 .await?;
-        deliver(ctx, deleted);
+        let files = deliver(ctx, deleted);
+        images::delete_unnamed_files(&state.db, &state.media, &files).await;
         Ok(true)
     }
 }
@@ -95,7 +98,7 @@ fn event(data: &MyData, event_id: Uuid) -> Value {
 }
 
 /// The document `exportMyData` returns.
-fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
+fn to_json(data: &MyData, media: &Media, now: DateTime<Utc>) -> Value {
     let user = &data.user;
     let home = user
         .home_lat
@@ -193,6 +196,17 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "id": id(Kind::User, b.blocked_id),
             "displayName": data.names.get(&b.blocked_id),
             "blockedAt": time(b.created_at),
+        })).collect::<Vec<_>>(),
+        "images": data.images.iter().map(|i| json!({
+            "id": id(Kind::Image, i.id),
+            "urls": {
+                "small": media.url(&i.small_name),
+                "medium": media.url(&i.medium_name),
+                "large": media.url(&i.large_name),
+            },
+            "width": i.width,
+            "height": i.height,
+            "uploadedAt": time(i.created_at),
         })).collect::<Vec<_>>(),
     })
 }

@@ -47,6 +47,14 @@ impl User {
         self.0.bio.as_deref()
     }
 
+    /// The member's picture (`setAvatar`); null when none.
+    async fn avatar(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::images::Image>> {
+        crate::graphql::images::image_of(ctx, self.0.avatar_image_id).await
+    }
+
     /// The member's interests, by name.
     async fn interests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Interest>> {
         Ok(loaders(ctx)

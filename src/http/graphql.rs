@@ -27,6 +27,10 @@ use crate::graphql::context::{self, Auth, RequestInfo};
 use crate::graphql::{completion, limits};
 use crate::http::{Http, client};
 
+use sha2::Digest;
+
+mod multipart;
+
 const MISSING_QUERY: &str =
     "send a GraphQL operation: {\"query\": ..., \"variables\": ..., \"operationName\": ...}";
 
@@ -222,13 +226,17 @@ fn settle(response: &async_graphql::Response) -> Settle {
     }
 }
 
-/// The parameters of a GraphQL-over-HTTP request, from a JSON body or a query string.
-#[derive(Debug, Default)]
+/// The parameters of a GraphQL-over-HTTP request, from a JSON body, a multipart request or
+/// a query string.
+#[derive(Default)]
 struct Params {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<serde_json::Value>,
     extensions: Option<serde_json::Value>,
+    /// Files of a multipart request, each with the variable it fills
+    /// (`variables.input.file`).
+    uploads: Vec<(String, async_graphql::UploadValue)>,
 }
 
 /// The body of `POST /graphql`.
@@ -329,7 +337,22 @@ enum Method {
 /// The SHA-256 of what a request asks: its document, operation name and variables. Two
 /// requests with one `Idempotency-Key` are "the same" when these are.
 fn request_hash(document: &str, params: &Params) -> String {
-    let asked = serde_json::json!([document, params.operation_name, params.variables]);
+    let mut asked = serde_json::json!([document, params.operation_name, params.variables]);
+    if !params.uploads.is_empty()
+        && let Some(asked) = asked.as_array_mut()
+    {
+        // The same key with another picture is another request.
+        asked.push(serde_json::json!(
+            params
+                .uploads
+                .iter()
+                .map(|(path, upload)| [
+                    path.clone(),
+                    hex::encode(sha2::Sha256::digest(&upload.content))
+                ])
+                .collect::<Vec<_>>()
+        ));
+    }
     documents::sha256_hex(&asked.to_string())
 }
 
@@ -475,6 +498,12 @@ fn document_of(
             .unwrap_or_default(),
     );
     request.operation_name = params.operation_name.clone();
+    for (path, upload) in &params.uploads {
+        // Held in memory (`bytes::Bytes`): cloning it shares the bytes.
+        if let Ok(upload) = upload.try_clone() {
+            request.set_upload(path, upload);
+        }
+    }
     let selected = selected_operation(&mut request);
     if *method == Method::Get
         && matches!(
@@ -640,15 +669,42 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// `POST /graphql` with `{query, variables, operationName, extensions}`. A JSON array (a
-/// batch) is refused.
+/// `POST /graphql` with `{query, variables, operationName, extensions}`, or a multipart
+/// request with a file (`multipart::read`). A JSON array (a batch) is refused.
 pub async fn post(
     State(http): State<Http>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     let reply = Reply::new(&headers);
+    if multipart::is_multipart(&headers) {
+        // Only a member uploads: anyone else is turned away before 15 MiB are read into
+        // memory, and so is everyone while enough uploads are held already (they wait).
+        match auth(&http, &headers, &reply).await {
+            Ok(Auth::Member(_)) => {}
+            Ok(_) => {
+                let refusal = reply.refuse(
+                    StatusCode::UNAUTHORIZED,
+                    code::UNAUTHENTICATED,
+                    "sign in to upload a file",
+                );
+                return multipart::refuse_unread(request.into_body(), refusal).await;
+            }
+            Err(refusal) => return refusal,
+        }
+        let Ok(_held) = http.state.media.uploads.clone().acquire_owned().await else {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        };
+        let params = match multipart::read(&reply, &headers, request.into_body()).await {
+            Ok(params) => params,
+            Err(refusal) => return refusal,
+        };
+        return execute(&http, &headers, peer, params, Method::Post).await;
+    }
+    // The 1 MiB limit (`DefaultBodyLimit`) holds for everything but a multipart upload.
+    let body: Result<Bytes, BytesRejection> =
+        <Bytes as axum::extract::FromRequest<()>>::from_request(request, &()).await;
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
@@ -669,39 +725,47 @@ pub async fn post(
             "send the operation as JSON, with Content-Type: application/json",
         );
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    match params_of_json(&reply, &body) {
+        Ok(params) => execute(&http, &headers, peer, params, Method::Post).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// The parameters of a JSON object `{query, variables, operationName, extensions}`.
+// The refusal is the response itself, sent at once: boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
+fn params_of_json(reply: &Reply, body: &[u8]) -> Result<Params, Response> {
+    let value: serde_json::Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(_) => {
-            return reply.refuse(
+            return Err(reply.refuse(
                 StatusCode::BAD_REQUEST,
                 code::BAD_USER_INPUT,
                 "the body must be JSON: {\"query\": ..., \"variables\": ..., \"operationName\": ...}",
-            );
+            ));
         }
     };
     if value.is_array() {
-        return reply.refuse(
+        return Err(reply.refuse(
             StatusCode::BAD_REQUEST,
             code::BAD_USER_INPUT,
             "batched requests are not supported: send one operation per request",
-        );
+        ));
     }
-    let params = match serde_json::from_value::<Body>(value) {
-        Ok(body) => Params {
+    match serde_json::from_value::<Body>(value) {
+        Ok(body) => Ok(Params {
             query: body.query,
             operation_name: body.operation_name,
             variables: body.variables.map(serde_json::Value::Object),
             extensions: body.extensions.map(serde_json::Value::Object),
-        },
-        Err(_) => {
-            return reply.refuse(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "the body must be a JSON object: {\"query\": string, \"variables\": object, \"operationName\": string, \"extensions\": object}",
-            );
-        }
-    };
-    execute(&http, &headers, peer, params, Method::Post).await
+            uploads: Vec::new(),
+        }),
+        Err(_) => Err(reply.refuse(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "the body must be a JSON object: {\"query\": string, \"variables\": object, \"operationName\": string, \"extensions\": object}",
+        )),
+    }
 }
 
 /// The query string of `GET /graphql`, named as GraphQL over HTTP names them.
@@ -772,6 +836,7 @@ pub async fn get(
         operation_name: params.operation_name,
         variables,
         extensions,
+        uploads: Vec::new(),
     };
     execute(&http, &headers, peer, params, Method::Get).await
 }

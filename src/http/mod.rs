@@ -4,6 +4,7 @@ mod calendar;
 pub mod client;
 mod graphql;
 mod health;
+mod media;
 mod request_id;
 pub mod server;
 mod ws;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/events/{file}", get(calendar::event))
         .route("/calendar/{file}", get(calendar::feed))
+        .route("/media/{name}", get(media::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if metrics_on_api_port(&state.config) {

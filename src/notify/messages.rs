@@ -343,6 +343,7 @@ mod tests {
             created_by: uuid::Uuid::nil(),
             created_at: at,
             updated_at: at,
+            photo_image_id: None,
         }
     }
 

@@ -112,6 +112,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             banned_at: Set(None),
             trusted: Set(false),
             locale: Set(None),
+            avatar_image_id: Set(None),
             created_at: Set(now - Duration::days(rng.random_range(0..1000))),
             updated_at: Set(now),
         });
@@ -183,6 +184,7 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
             closed_at: Set(None),
             created_at: Set(created),
             updated_at: Set(created),
+            photo_image_id: Set(None),
         });
         links.extend(
             chosen
@@ -288,6 +290,7 @@ async fn write_events(
             created_by: Set(organisers[g]),
             created_at: Set(now),
             updated_at: Set(now),
+            photo_image_id: Set(None),
         });
         hosts.push(event_host::ActiveModel {
             event_id: Set(id),

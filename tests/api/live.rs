@@ -14,7 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::*;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const EVENT_CHANGED: &str = "subscription($id: ID!) { eventChanged(eventId: $id) { kind event { id title status goingCount } } }";
 const NOTIFICATIONS: &str = "subscription { notifications { kind message event { id } } }";
@@ -82,13 +82,13 @@ async fn init(address: &str, payload: Value) -> (Ws, Result<Value, (u16, String)
 }
 
 /// A connection of `member`, acknowledged.
-async fn live(address: &str, member: &Member) -> Ws {
+pub(crate) async fn live(address: &str, member: &Member) -> Ws {
     let (ws, answer) = init(address, json!({ "accessToken": member.access_token })).await;
     assert_eq!(answer.unwrap()["type"], "connection_ack");
     ws
 }
 
-async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
+pub(crate) async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
     send(
         ws,
         json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }),
@@ -97,7 +97,7 @@ async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
 }
 
 /// The payload data of the next `next` message for operation `id`.
-async fn data_of(ws: &mut Ws, id: &str) -> Value {
+pub(crate) async fn data_of(ws: &mut Ws, id: &str) -> Value {
     let message = next(ws, WAIT)
         .await
         .expect("a message in time")

@@ -21,6 +21,7 @@ mod http;
 mod interests;
 mod live;
 mod meetings;
+mod photos;
 mod process;
 mod push;
 mod push_providers;

@@ -33,6 +33,7 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
             banned_at: Set(None),
             trusted: Set(false),
             locale: Set(None),
+            avatar_image_id: Set(None),
         }
         .insert(db)
         .await
@@ -69,6 +70,7 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
             created_by: Set(organiser),
             created_at: Set(starts - Duration::days(7)),
             updated_at: Set(starts),
+            photo_image_id: Set(None),
         }
         .insert(db)
         .await

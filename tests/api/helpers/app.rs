@@ -20,6 +20,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub mail_dir: PathBuf,
+    /// Where photos' files are stored.
+    pub media_dir: PathBuf,
     /// The database this app runs on, for the command line in tests.
     pub database_url: String,
     _dirs: Vec<TempDir>,
@@ -67,12 +69,17 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let (database_url, db_dir) = fresh_database().await;
     let mail_dir = tempfile::tempdir().unwrap();
+    let media_dir = tempfile::tempdir().unwrap();
     let mut env: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), database_url),
         ("KITH_JWT_SECRET".into(), TEST_SECRET.into()),
         (
             "KITH_MAIL_DIR".into(),
             mail_dir.path().display().to_string(),
+        ),
+        (
+            "KITH_MEDIA_DIR".into(),
+            media_dir.path().display().to_string(),
         ),
         // Tests sign many members up from one address; the limit has tests of its own.
         ("KITH_SIGN_UPS_PER_HOUR".into(), "100000".into()),
@@ -99,8 +106,9 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         client: reqwest::Client::new(),
         state,
         mail_dir: mail_dir.path().to_owned(),
+        media_dir: media_dir.path().to_owned(),
         database_url,
-        _dirs: vec![db_dir, mail_dir],
+        _dirs: vec![db_dir, mail_dir, media_dir],
         stop: Some(stop),
     }
 }
