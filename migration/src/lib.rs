@@ -19,6 +19,7 @@ mod m20261130_000012_mail_outbox;
 mod m20261130_000014_event_places;
 mod m20261130_000015_idempotency;
 mod m20261130_000016_push;
+mod m20261130_000018_comments;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_event_places::Migration),
             Box::new(m20261130_000015_idempotency::Migration),
             Box::new(m20261130_000016_push::Migration),
+            Box::new(m20261130_000018_comments::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub enum Kind {
     MeetingConfirmation,
     Session,
     Device,
+    Comment,
     /// Named only in `exportMyData`: reports are for moderators, not objects of the API.
     Report,
 }
@@ -39,6 +40,7 @@ impl Kind {
             Kind::MeetingConfirmation => "MeetingConfirmation",
             Kind::Session => "Session",
             Kind::Device => "Device",
+            Kind::Comment => "Comment",
             Kind::Report => "Report",
         }
     }
@@ -56,6 +58,7 @@ impl Kind {
             "MeetingConfirmation" => Some(Kind::MeetingConfirmation),
             "Session" => Some(Kind::Session),
             "Device" => Some(Kind::Device),
+            "Comment" => Some(Kind::Comment),
             "Report" => Some(Kind::Report),
             _ => None,
         }

@@ -20,7 +20,7 @@ impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `notificationSettings`, `sessions`, `devices` (without their push
-    /// tokens), `reportsMade` and `blockedMembers`, oldest first in each list, with
+    /// tokens), `reportsMade`, `blockedMembers` and `comments`, oldest first in each list, with
     /// `exportedAt`. IDs are the API's own; times are written as every time is
     /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
     /// `{id, displayName}`. Secrets (the password hash, tokens) are keys to the data, not
@@ -193,6 +193,15 @@ fn to_json(data: &MyData, now: DateTime<Utc>) -> Value {
             "id": id(Kind::User, b.blocked_id),
             "displayName": data.names.get(&b.blocked_id),
             "blockedAt": time(b.created_at),
+        })).collect::<Vec<_>>(),
+        "comments": data.comments.iter().map(|c| json!({
+            "id": id(Kind::Comment, c.id),
+            "event": event(data, c.event_id),
+            "replyToId": c.parent_id.map(|p| id(Kind::Comment, p)),
+            "body": c.body,
+            "createdAt": time(c.created_at),
+            "editedAt": c.edited_at.map(time),
+            "deletedAt": c.deleted_at.map(time),
         })).collect::<Vec<_>>(),
     })
 }

@@ -14,7 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::*;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const EVENT_CHANGED: &str = "subscription($id: ID!) { eventChanged(eventId: $id) { kind event { id title status goingCount } } }";
 const NOTIFICATIONS: &str = "subscription { notifications { kind message event { id } } }";
@@ -43,7 +43,7 @@ async fn send(ws: &mut Ws, message: Value) {
 
 /// What the server says next: a protocol message, or the close code and reason. Server
 /// pings are skipped. None when nothing comes within `wait`.
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Result<Value, (u16, String)>> {
+pub(crate) async fn next(ws: &mut Ws, wait: Duration) -> Option<Result<Value, (u16, String)>> {
     loop {
         let message = tokio::time::timeout(wait, ws.next()).await.ok()?;
         match message {
@@ -65,7 +65,7 @@ async fn next(ws: &mut Ws, wait: Duration) -> Option<Result<Value, (u16, String)
     }
 }
 
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// Connects and initialises with `payload`; the answer to `connection_init`.
 async fn init(address: &str, payload: Value) -> (Ws, Result<Value, (u16, String)>) {
@@ -82,13 +82,13 @@ async fn init(address: &str, payload: Value) -> (Ws, Result<Value, (u16, String)
 }
 
 /// A connection of `member`, acknowledged.
-async fn live(address: &str, member: &Member) -> Ws {
+pub(crate) async fn live(address: &str, member: &Member) -> Ws {
     let (ws, answer) = init(address, json!({ "accessToken": member.access_token })).await;
     assert_eq!(answer.unwrap()["type"], "connection_ack");
     ws
 }
 
-async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
+pub(crate) async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
     send(
         ws,
         json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }),
@@ -97,7 +97,7 @@ async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
 }
 
 /// The payload data of the next `next` message for operation `id`.
-async fn data_of(ws: &mut Ws, id: &str) -> Value {
+pub(crate) async fn data_of(ws: &mut Ws, id: &str) -> Value {
     let message = next(ws, WAIT)
         .await
         .expect("a message in time")
