@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::connection_name;
 use crate::domain::comments::{self, NewAnnouncement, NewComment};
-use crate::domain::{blocks, visibility};
-use crate::graphql::context::{deliver, loaders, member_id, optional_member, state};
+use crate::domain::visibility;
+use crate::graphql::context::{deliver, loaders, member_id, state};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::limits;
 use crate::graphql::loaders::UserById;
@@ -30,17 +30,12 @@ impl Comment {
         ids::encode(Kind::Comment, self.0.id)
     }
 
-    /// Who wrote it; null once their account was deleted.
+    /// Who wrote it; null once their account was deleted. (A comment of someone blocked
+    /// either way is never given out at all, so its author is not either.)
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(author) = self.0.author_id else {
             return Ok(None);
         };
-        if let Some(viewer) = optional_member(ctx)?
-            && viewer.sub != author
-            && blocks::between(&state(ctx).db, viewer.sub, author).await?
-        {
-            return Ok(None);
-        }
         Ok(loaders(ctx).load_one(UserById(author)).await?.map(User))
     }
 
