@@ -12,7 +12,7 @@ use crate::domain::visibility;
 use crate::graphql::context::{deliver, loaders, member_id, state};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::limits;
-use crate::graphql::loaders::UserById;
+use crate::graphql::loaders::{ReplyCountOf, UserById};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::scalars::Time;
 use crate::graphql::users::User;
@@ -113,7 +113,10 @@ impl Comment {
             return Ok(0);
         }
         let viewer = member_id(ctx)?;
-        Ok(comments::reply_count(&state(ctx).db, viewer, &self.0).await?)
+        Ok(loaders(ctx)
+            .load_one(ReplyCountOf(self.0.id, viewer))
+            .await?
+            .unwrap_or(0))
     }
 }
 
