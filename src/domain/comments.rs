@@ -348,6 +348,19 @@ pub async fn blank_all_of(tx: &Tx, user_id: Uuid, now: DateTime<Utc>) -> AppResu
     Ok(())
 }
 
+/// Deletes every comment of a banned member inside the ban's transaction: each keeps its
+/// place, `body` null and deleted, as if its author had deleted it.
+pub async fn delete_all_of(tx: &Tx, user_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Body, Expr::value(Option::<String>::None))
+        .col_expr(Column::DeletedAt, Expr::value(now))
+        .filter(Column::AuthorId.eq(user_id))
+        .filter(Column::DeletedAt.is_null())
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
 /// A member's own comments, oldest first (for `exportMyData`).
 pub async fn by_author(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<comment::Model>> {
     Ok(Entity::find()

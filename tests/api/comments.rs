@@ -122,6 +122,9 @@ async fn only_active_members_read_and_write_comments() {
     let first = app
         .commented(&bob, &event.id, "  See you there!  ", None)
         .await;
+    let spam = app
+        .commented(&banned, &event.id, "Buy cheap watches", None)
+        .await;
 
     for outsider in [&stranger, &pending] {
         let body = app.comment(outsider, &event.id, "hi", None).await;
@@ -148,6 +151,14 @@ async fn only_active_members_read_and_write_comments() {
     let body = app.comment(&banned, &event.id, "hi", None).await;
     assert!(body["data"]["addComment"].is_null(), "{body}");
     assert!(!body["errors"].is_null(), "{body}");
+    let nodes = app.comment_nodes(&ann, &event.id).await;
+    assert_eq!(
+        nodes[1]["id"],
+        spam.as_str(),
+        "a banned member's comment keeps its place"
+    );
+    assert_eq!(nodes[1]["deleted"], true);
+    assert!(nodes[1]["body"].is_null());
 
     // The body is trimmed, 1 to 2,000 characters.
     for bad in ["   ".to_owned(), "x".repeat(2_001)] {
