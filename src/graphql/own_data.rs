@@ -49,7 +49,8 @@ impl OwnDataMutation {
     /// A wrong password is UNAUTHENTICATED and changes nothing. The member's RSVPs are
     /// withdrawn (a freed place goes to the first on the waitlist, who is notified); their
     /// meeting confirmations go, so other members' `inPersonCount` drops; their
-    /// memberships go. A group they were the only ORGANIZER of passes to its
+    /// memberships go; their comments keep their place, without body or author
+    /// (`deleted: true`). A group they were the only ORGANIZER of passes to its
     /// longest-standing CO_ORGANIZER (notified with GROUP_HANDED_OVER) or, with none,
     /// closes (`Group.closedAt`): its events still to start are cancelled, with
     /// notifications. Every token of the account is refused from then on, and the address
