@@ -65,6 +65,11 @@ impl Effects {
         self.change(Change::SessionsEnded { user_id });
     }
 
+    /// A comment was added under an event: the event's `commentAdded` subscribers hear it.
+    pub fn comment_added(&mut self, id: Uuid, event_id: Uuid) {
+        self.change(Change::Comment { id, event_id });
+    }
+
     /// A notification was written for the member: they hear of it live.
     pub fn notified(&mut self, id: Uuid, user_id: Uuid) {
         self.change(Change::Notification { id, user_id });

@@ -59,6 +59,11 @@ pub enum Change {
     SessionsEnded {
         user_id: Uuid,
     },
+    /// A comment was added under an event.
+    Comment {
+        id: Uuid,
+        event_id: Uuid,
+    },
 }
 
 /// A change as this process heard it, numbered in the order heard.

@@ -1,6 +1,8 @@
 //! Rows of the database, nothing more: no rules live here (see `kith::domain`).
 
+pub mod announcement;
 pub mod block;
+pub mod comment;
 pub mod device;
 pub mod event;
 pub mod event_host;

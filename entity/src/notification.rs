@@ -40,6 +40,15 @@ pub enum NotificationKind {
     /// An event the member is going to starts in 24 hours, or in 2.
     #[sea_orm(string_value = "EVENT_REMINDER")]
     EventReminder,
+    /// Someone replied to the member's comment.
+    #[sea_orm(string_value = "COMMENT_REPLY")]
+    CommentReply,
+    /// Someone commented on an event the member hosts.
+    #[sea_orm(string_value = "EVENT_COMMENT")]
+    EventComment,
+    /// An organiser (or an event's host) announced something to the group or the event.
+    #[sea_orm(string_value = "ANNOUNCEMENT")]
+    Announcement,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261130_000014_event_places;
 mod m20261130_000015_idempotency;
 mod m20261130_000016_push;
 mod m20261130_000017_images;
+mod m20261130_000018_comments;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_idempotency::Migration),
             Box::new(m20261130_000016_push::Migration),
             Box::new(m20261130_000017_images::Migration),
+            Box::new(m20261130_000018_comments::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::auth::PasswordHasher;
 use crate::db::Tx;
 use crate::domain::accounts::{check_own_password, get_viewer};
-use crate::domain::{images, memberships, rsvps};
+use crate::domain::{comments, images, memberships, rsvps};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 
@@ -17,10 +17,11 @@ use crate::error::{AppError, AppResult};
 /// wrong). In one transaction: their memberships are removed (handing over or closing
 /// groups they alone organised), their RSVPs withdrawn (promoting waitlists), and their
 /// row deleted, which takes with it, through the foreign keys, their sessions, codes,
-/// interests, notifications, meeting tokens and confirmations, reports and blocks. The
-/// address is free to sign up again. Every session ends with it. Their images go too,
-/// except group and event photos they set (those belong to the group); the files of the
-/// images gone are returned, to delete after the commit.
+/// interests, notifications, meeting tokens and confirmations, reports and blocks. Their
+/// comments keep their place, blanked: no body, no author, deleted. The address is free to
+/// sign up again. Every session ends with it. Their images go too, except group and event
+/// photos they set (those belong to the group); the files of the images gone are returned,
+/// to delete after the commit.
 pub async fn delete_account(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -71,6 +72,7 @@ pub async fn delete_account(
     // is told of a place that is gone a moment later.
     memberships::remove_all_of(&mut tx, user_id, now).await?;
     rsvps::withdraw_all(&mut tx, user_id, now).await?;
+    comments::blank_all_of(&tx, user_id, now).await?;
     let files = images::release_all_of(&tx, user_id).await?;
     user::Entity::delete_by_id(user_id).exec(&tx).await?;
     tx.effects().sessions_ended(user_id);

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    block, device, event, event_host, group, image, interest, meeting_confirmation, membership,
-    notification, report, rsvp, session, user, user_interest,
+    block, comment, device, event, event_host, group, image, interest, meeting_confirmation,
+    membership, notification, report, rsvp, session, user, user_interest,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -30,6 +30,8 @@ pub struct MyData {
     pub notification_settings: Vec<Setting>,
     pub reports: Vec<report::Model>,
     pub blocks: Vec<block::Model>,
+    /// The member's comments and replies (deleted ones keep their place, without body).
+    pub comments: Vec<comment::Model>,
     pub groups: HashMap<Uuid, group::Model>,
     pub events: HashMap<Uuid, event::Model>,
     /// The images the member uploaded that are still stored.
@@ -96,6 +98,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .all(db)
         .await?;
     let notification_settings = preferences::of_user(db, user_id).await?;
+    let comments = crate::domain::comments::by_author(db, user_id).await?;
     let reports = report::Entity::find()
         .filter(report::Column::ReporterId.eq(user_id))
         .order_by_asc(report::Column::CreatedAt)
@@ -121,6 +124,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         reports,
         blocks,
         images: crate::domain::images::owned_by(db, user_id).await?,
+        comments,
         groups: HashMap::new(),
         events: HashMap::new(),
         names: HashMap::new(),
@@ -139,6 +143,7 @@ async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) ->
         confirmations,
         reports,
         blocks,
+        comments,
         ..
     } = &*data;
     let user_id = user.id;
@@ -155,6 +160,7 @@ async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) ->
         .map(|r| r.event_id)
         .chain(hosting.iter().copied())
         .chain(confirmations.iter().map(|c| c.event_id))
+        .chain(comments.iter().map(|c| c.event_id))
         .collect();
     let events: HashMap<Uuid, event::Model> = event::Entity::find()
         .filter(event::Column::Id.is_in(event_ids))

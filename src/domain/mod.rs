@@ -6,6 +6,7 @@ pub mod blocks;
 pub mod calendars;
 pub mod checkins;
 pub mod codes;
+pub mod comments;
 pub mod deletion;
 pub mod devices;
 pub mod event_search;

@@ -21,12 +21,18 @@ pub struct Setting {
 }
 
 /// The defaults: every kind by push; every kind by mail except reminders (a mail a day
-/// before and another two hours before would be noise in an inbox).
+/// before and another two hours before would be noise in an inbox) and comments (a mail per
+/// comment of a lively event would be too).
 pub fn default_for(kind: NotificationKind) -> Setting {
     Setting {
         kind,
         push: true,
-        email: kind != NotificationKind::EventReminder,
+        email: !matches!(
+            kind,
+            NotificationKind::EventReminder
+                | NotificationKind::EventComment
+                | NotificationKind::CommentReply
+        ),
     }
 }
 

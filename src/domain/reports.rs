@@ -93,8 +93,9 @@ pub async fn open(db: &impl ConnectionTrait) -> AppResult<Vec<report::Model>> {
 }
 
 /// Bans a member: their sessions end (they cannot sign in again, and their open
-/// connections close), their meetings stop counting for anyone's trust, and the reports
-/// about them are resolved. False when there is no such member.
+/// connections close), their meetings stop counting for anyone's trust, their comments are
+/// deleted (each keeps its place, without its body), and the reports about them are
+/// resolved. False when there is no such member.
 pub async fn ban(
     db: &DatabaseConnection,
     user_id: Uuid,
@@ -111,6 +112,7 @@ pub async fn ban(
         .exec(&tx)
         .await?;
     sessions::revoke_all(&tx, user_id, now).await?;
+    crate::domain::comments::delete_all_of(&tx, user_id, now).await?;
     report::Entity::update_many()
         .col_expr(report::Column::ResolvedAt, Expr::value(now))
         .filter(report::Column::ReportedId.eq(user_id))

@@ -42,6 +42,34 @@ pub async fn attendees(
     }
 }
 
+/// Only ACTIVE members of the event's group read its comments: FORBIDDEN for others.
+pub async fn comments(
+    db: &impl ConnectionTrait,
+    event: &entity::event::Model,
+    viewer: Uuid,
+) -> AppResult<()> {
+    if memberships::is_active_member(db, event.group_id, viewer).await? {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only members of the group read the comments on its events",
+        ))
+    }
+}
+
+/// A comment: to the ACTIVE members of its event's group not blocked either way with its
+/// author (as in `Event.comments`).
+pub async fn comment(
+    db: &impl ConnectionTrait,
+    row: &entity::comment::Model,
+    viewer: Viewer,
+) -> AppResult<bool> {
+    match viewer {
+        Some(viewer) => crate::domain::comments::visible(db, row, viewer).await,
+        None => Ok(false),
+    }
+}
+
 /// Only people GOING to an event see whom to meet there: FORBIDDEN for others.
 pub fn people_to_meet(going: &[Uuid], viewer: Uuid) -> AppResult<()> {
     if going.contains(&viewer) {

@@ -216,6 +216,22 @@ impl Event {
         people_to_meet(ctx, self.0.id, first).await.map(Some)
     }
 
+    /// The comments on the event at the top (replies are under each, in `replies`), oldest
+    /// first, without those of anyone blocked either way. Only ACTIVE members of the group
+    /// may read them: for anyone else it is null, with one error at its path (FORBIDDEN, or
+    /// UNAUTHENTICATED when signed out).
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Option<crate::graphql::comments::CommentConnection>> {
+        crate::graphql::comments::of_event(ctx, &self.0, first, after)
+            .await
+            .map(Some)
+    }
+
     /// The people GOING, in the order they answered, without anyone blocked either way. Only
     /// ACTIVE members of the group may see this list: for anyone else it is null, with one
     /// error at its path (FORBIDDEN, or UNAUTHENTICATED when signed out).

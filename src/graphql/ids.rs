@@ -21,6 +21,7 @@ pub enum Kind {
     MeetingConfirmation,
     Session,
     Device,
+    Comment,
     /// Named only in `exportMyData`: reports are for moderators, not objects of the API.
     Report,
     /// A photo; not a `Node`: it is reached through what shows it.
@@ -41,6 +42,7 @@ impl Kind {
             Kind::MeetingConfirmation => "MeetingConfirmation",
             Kind::Session => "Session",
             Kind::Device => "Device",
+            Kind::Comment => "Comment",
             Kind::Report => "Report",
             Kind::Image => "Image",
         }
@@ -59,6 +61,7 @@ impl Kind {
             "MeetingConfirmation" => Some(Kind::MeetingConfirmation),
             "Session" => Some(Kind::Session),
             "Device" => Some(Kind::Device),
+            "Comment" => Some(Kind::Comment),
             "Report" => Some(Kind::Report),
             "Image" => Some(Kind::Image),
             _ => None,

@@ -59,6 +59,9 @@ pub struct RsvpOf(pub Uuid, pub Uuid);
 /// A member's verification (email, in-person meetings, trust).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VerificationOf(pub Uuid);
+/// How many replies to a comment a viewer sees: (comment, viewer).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplyCountOf(pub Uuid, pub Uuid);
 /// A member's membership of a group: (group, member).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MembershipOf(pub Uuid, pub Uuid);
@@ -75,6 +78,30 @@ impl Loader<UserById> for Db {
             .into_iter()
             .map(|u| (UserById(u.id), u))
             .collect())
+    }
+}
+
+impl Loader<ReplyCountOf> for Db {
+    type Value = u64;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[ReplyCountOf]) -> Result<HashMap<ReplyCountOf, u64>, Self::Error> {
+        let mut by_viewer: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_viewer.entry(key.1).or_default().push(key.0);
+        }
+        let mut found = HashMap::with_capacity(keys.len());
+        for (viewer, parents) in by_viewer {
+            let counts = crate::domain::comments::reply_counts(&self.0, viewer, &parents)
+                .await
+                .map_err(gql)?;
+            found.extend(
+                counts
+                    .into_iter()
+                    .map(|(parent, n)| (ReplyCountOf(parent, viewer), n)),
+            );
+        }
+        Ok(found)
     }
 }
 

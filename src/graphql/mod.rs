@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod blocks;
+pub(crate) mod comments;
 pub(crate) mod completion;
 pub(crate) mod context;
 pub(crate) mod events;
@@ -60,6 +61,7 @@ pub struct Mutation(
     blocks::BlockMutation,
     notifications::NotificationMutation,
     push::PushMutation,
+    comments::CommentMutation,
     own_data::OwnDataMutation,
     images::ImageMutation,
 );
@@ -76,6 +78,9 @@ fn builder() -> SchemaBuilder<limits::Limited<Query>, Mutation, Subscription> {
     .override_output_type_description::<interests::InterestConnection>("A page of interests.")
     .override_output_type_description::<groups::MembershipConnection>("A page of memberships.")
     .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
+    .override_output_type_description::<comments::CommentConnection>(
+        "A page of comments, oldest first.",
+    )
     .override_output_type_description::<meetings::MeetingConfirmationConnection>(
         "A page of meeting confirmations.",
     )

@@ -2,9 +2,10 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
-use crate::domain::{accounts, events, groups, interests, memberships, rsvps, series};
+use crate::domain::{accounts, comments, events, groups, interests, memberships, rsvps, series};
 use crate::domain::{devices, meetings, notifications, sessions, visibility};
 use crate::error::{AppError, AppResult};
+use crate::graphql::comments::Comment;
 use crate::graphql::context::{optional_member, state};
 use crate::graphql::events::{Event, EventSeries, Rsvp};
 use crate::graphql::groups::{Group, Membership};
@@ -34,6 +35,7 @@ pub enum Node {
     MeetingConfirmation(MeetingConfirmation),
     Session(Session),
     Device(Device),
+    Comment(Comment),
 }
 
 #[derive(Default)]
@@ -45,7 +47,8 @@ impl NodeQuery {
     /// a membership is visible to its member and to the group's ACTIVE members, an RSVP to
     /// its member and to the group's ACTIVE members, each unless the two blocked each other
     /// (as in `Group.members` and `Event.attendees`); a meeting confirmation to its two
-    /// people; a notification and a session to their member. Profiles, groups, events,
+    /// people; a notification and a session to their member; a comment to the ACTIVE members
+    /// of its event's group, unless they and its author blocked each other. Profiles, groups, events,
     /// series and interests are public.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         Ok(find(ctx, &id).await?)
@@ -126,6 +129,12 @@ async fn find(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
                 .find(|d| d.id == uuid)
                 .map(|d| Node::Device(Device(d))),
             None => None,
+        },
+        Kind::Comment => match comments::find(db, uuid).await? {
+            Some(c) if visibility::comment(db, &c, viewer_id).await? => {
+                Some(Node::Comment(Comment(c)))
+            }
+            _ => None,
         },
         Kind::Report | Kind::Image => None,
     })

@@ -36,6 +36,13 @@ pub enum NotificationKind {
     /// An event the member is GOING to starts in 24 hours (for those who said yes before
     /// then), or in 2 hours.
     EventReminder,
+    /// Someone replied to the member's comment (`event` is where).
+    CommentReply,
+    /// Someone commented on an event the member hosts.
+    EventComment,
+    /// An organiser or an event's host announced something to the group (`group`) or to the
+    /// people GOING and WAITLISTED to an event (`event`); the message is theirs.
+    Announcement,
 }
 
 pub struct Notification(pub notification::Model);

@@ -21,8 +21,8 @@ impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `notificationSettings`, `sessions`, `devices` (without their push
-    /// tokens), `reportsMade`, `blockedMembers` and `images` (every picture the viewer uploaded that
-    /// is still stored, with its URLs at each size), oldest first in each list, with
+    /// tokens), `reportsMade`, `blockedMembers`, `comments` and `images` (every picture the viewer
+    /// uploaded that is still stored, with its URLs at each size), oldest first in each list, with
     /// `exportedAt`. IDs are the API's own; times are written as every time is
     /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
     /// `{id, displayName}`. Secrets (the password hash, tokens) are keys to the data, not
@@ -51,7 +51,8 @@ impl OwnDataMutation {
     /// A wrong password is UNAUTHENTICATED and changes nothing. The member's RSVPs are
     /// withdrawn (a freed place goes to the first on the waitlist, who is notified); their
     /// meeting confirmations go, so other members' `inPersonCount` drops; their
-    /// memberships go. A group they were the only ORGANIZER of passes to its
+    /// memberships go; their comments keep their place, without body or author
+    /// (`deleted: true`). A group they were the only ORGANIZER of passes to its
     /// longest-standing CO_ORGANIZER (notified with GROUP_HANDED_OVER) or, with none,
     /// closes (`Group.closedAt`): its events still to start are cancelled, with
     /// notifications. Every token of the account is refused from then on, and the address
@@ -196,6 +197,15 @@ fn to_json(data: &MyData, media: &Media, now: DateTime<Utc>) -> Value {
             "id": id(Kind::User, b.blocked_id),
             "displayName": data.names.get(&b.blocked_id),
             "blockedAt": time(b.created_at),
+        })).collect::<Vec<_>>(),
+        "comments": data.comments.iter().map(|c| json!({
+            "id": id(Kind::Comment, c.id),
+            "event": event(data, c.event_id),
+            "replyToId": c.parent_id.map(|p| id(Kind::Comment, p)),
+            "body": c.body,
+            "createdAt": time(c.created_at),
+            "editedAt": c.edited_at.map(time),
+            "deletedAt": c.deleted_at.map(time),
         })).collect::<Vec<_>>(),
         "images": data.images.iter().map(|i| json!({
             "id": id(Kind::Image, i.id),

@@ -5,8 +5,9 @@ use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::domain::{events, notifications};
+use crate::domain::{comments, events, memberships, notifications};
 use crate::error::AppError;
+use crate::graphql::comments::Comment;
 use crate::graphql::context::{member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::ids::{self, Kind};
@@ -87,6 +88,49 @@ impl Subscription {
                     kind: kind.into(),
                     event: Event(event),
                 })
+            }
+        }))
+    }
+
+    /// Each comment added to the event (a reply too) once it is committed, as the
+    /// subscriber may see it: ACTIVE members of the group only (FORBIDDEN otherwise; a
+    /// member who leaves hears no more), and nothing from anyone blocked either way.
+    /// NOT_FOUND for an unknown event.
+    async fn comment_added(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Comment> + use<>> {
+        let viewer = member_id(ctx)?;
+        let id = ids::decode(Kind::Event, "eventId", &event_id)?;
+        let db = state(ctx).db.clone();
+        let event = events::find(&db, id)
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        if !memberships::is_active_member(&db, event.group_id, viewer).await? {
+            return Err(AppError::forbidden(
+                "only members of the group hear the comments on its events",
+            )
+            .into());
+        }
+        Ok(changes(state(ctx).bus()).filter_map(move |heard| {
+            let db = db.clone();
+            async move {
+                let Change::Comment {
+                    id: comment_id,
+                    event_id,
+                } = heard.change
+                else {
+                    return None;
+                };
+                if event_id != id {
+                    return None;
+                }
+                let row = comments::find(&db, comment_id).await.ok().flatten()?;
+                comments::visible(&db, &row, viewer)
+                    .await
+                    .ok()?
+                    .then_some(Comment(row))
             }
         }))
     }

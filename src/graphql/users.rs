@@ -174,7 +174,7 @@ impl Viewer {
 
     /// How the viewer hears of each kind of notification: one entry per `NotificationKind`.
     /// In-app notifications are always stored; these choose push and mail. Defaults: every
-    /// kind by push; every kind by mail except EVENT_REMINDER.
+    /// kind by push; every kind by mail except EVENT_REMINDER, COMMENT_REPLY and EVENT_COMMENT.
     async fn notification_settings(
         &self,
         ctx: &Context<'_>,

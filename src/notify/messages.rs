@@ -131,6 +131,22 @@ pub enum Message {
         event: event::Model,
         hours: i64,
     },
+    /// `name` replied to the member's comment under `event`.
+    CommentReply {
+        name: String,
+        event: String,
+    },
+    /// `name` commented on `event`, which the member hosts.
+    EventComment {
+        name: String,
+        event: String,
+    },
+    /// `name` announced `message` to the members of `group`.
+    Announcement {
+        name: String,
+        group: String,
+        message: String,
+    },
 }
 
 /// A message written in one language.
@@ -151,6 +167,9 @@ impl Message {
             Message::MeetingRequested { .. } => NotificationKind::MeetingRequested,
             Message::GroupHandedOver { .. } => NotificationKind::GroupHandedOver,
             Message::EventReminder { .. } => NotificationKind::EventReminder,
+            Message::CommentReply { .. } => NotificationKind::CommentReply,
+            Message::EventComment { .. } => NotificationKind::EventComment,
+            Message::Announcement { .. } => NotificationKind::Announcement,
         }
     }
 
@@ -200,6 +219,26 @@ impl Message {
                 args.set("hours", FluentValue::from(*hours));
                 args.set("when", when_and_where(event, lang));
                 "event-reminder"
+            }
+            Message::CommentReply { name, event } => {
+                args.set("name", name.as_str());
+                args.set("event", event.as_str());
+                "comment-reply"
+            }
+            Message::EventComment { name, event } => {
+                args.set("name", name.as_str());
+                args.set("event", event.as_str());
+                "event-comment"
+            }
+            Message::Announcement {
+                name,
+                group,
+                message,
+            } => {
+                args.set("name", name.as_str());
+                args.set("group", group.as_str());
+                args.set("message", message.as_str());
+                "announcement"
             }
         };
         let title_id = match id {
@@ -368,6 +407,19 @@ mod tests {
             Message::EventReminder {
                 event: event(),
                 hours: 24,
+            },
+            Message::CommentReply {
+                name: "Ada".into(),
+                event: "E".into(),
+            },
+            Message::EventComment {
+                name: "Ada".into(),
+                event: "E".into(),
+            },
+            Message::Announcement {
+                name: "Ada".into(),
+                group: "G".into(),
+                message: "Bring snacks".into(),
             },
         ];
         for lang in [Lang::En, Lang::De, Lang::Es] {

@@ -43,7 +43,7 @@ async fn send(ws: &mut Ws, message: Value) {
 
 /// What the server says next: a protocol message, or the close code and reason. Server
 /// pings are skipped. None when nothing comes within `wait`.
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Result<Value, (u16, String)>> {
+pub(crate) async fn next(ws: &mut Ws, wait: Duration) -> Option<Result<Value, (u16, String)>> {
     loop {
         let message = tokio::time::timeout(wait, ws.next()).await.ok()?;
         match message {
@@ -65,7 +65,7 @@ async fn next(ws: &mut Ws, wait: Duration) -> Option<Result<Value, (u16, String)
     }
 }
 
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// Connects and initialises with `payload`; the answer to `connection_init`.
 async fn init(address: &str, payload: Value) -> (Ws, Result<Value, (u16, String)>) {

@@ -7,6 +7,7 @@ mod apps;
 mod attacks;
 mod background;
 mod blocks;
+mod comments;
 mod complete;
 mod contract;
 mod deletion;

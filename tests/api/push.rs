@@ -568,7 +568,11 @@ async fn settings_choose_push_and_mail_for_each_kind() {
     assert!(kinds.contains(&"EVENT_REMINDER".to_owned()), "{kinds:?}");
     let defaults: Vec<Value> = kinds
         .iter()
-        .map(|kind| json!({ "kind": kind, "push": true, "email": kind != "EVENT_REMINDER" }))
+        .map(|kind| {
+            let mailed =
+                !["EVENT_REMINDER", "COMMENT_REPLY", "EVENT_COMMENT"].contains(&kind.as_str());
+            json!({ "kind": kind, "push": true, "email": mailed })
+        })
         .collect();
     let data = app.data_as(&bob, SETTINGS, json!({})).await;
     assert_eq!(data["viewer"]["notificationSettings"], json!(defaults));

@@ -19,6 +19,12 @@ event-reminder-title = { $hours ->
    *[other] Gleich: { $event }
 }
 event-reminder = „{ $event }“ beginnt in { $hours } Stunden: { $when }.
+comment-reply-title = Neue Antwort
+comment-reply = { $name } hat auf deinen Kommentar zu „{ $event }“ geantwortet.
+event-comment-title = Neuer Kommentar
+event-comment = { $name } hat „{ $event }“ kommentiert.
+announcement-title = { $group }
+announcement = { $name }: { $message }
 
 mail-subject = Kith: { $message }
 mail-greeting = Hallo { $name },

@@ -20,6 +20,12 @@ event-reminder-title = { $hours ->
    *[other] Soon: { $event }
 }
 event-reminder = “{ $event }” starts in { $hours } hours: { $when }.
+comment-reply-title = New reply
+comment-reply = { $name } replied to your comment on “{ $event }”.
+event-comment-title = New comment
+event-comment = { $name } commented on “{ $event }”.
+announcement-title = { $group }
+announcement = { $name }: { $message }
 
 mail-subject = Kith: { $message }
 mail-greeting = Hello { $name },

@@ -19,6 +19,12 @@ event-reminder-title = { $hours ->
    *[other] Pronto: { $event }
 }
 event-reminder = «{ $event }» empieza en { $hours } horas: { $when }.
+comment-reply-title = Nueva respuesta
+comment-reply = { $name } ha respondido a tu comentario en «{ $event }».
+event-comment-title = Nuevo comentario
+event-comment = { $name } ha comentado en «{ $event }».
+announcement-title = { $group }
+announcement = { $name }: { $message }
 
 mail-subject = Kith: { $message }
 mail-greeting = Hola { $name }:
