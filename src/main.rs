@@ -238,13 +238,15 @@ async fn serve(config: Config) -> ExitCode {
         Ok(listener) => listener,
         Err(err) => return fail(format!("KITH_LISTEN: cannot listen on {listen}: {err}")),
     };
+    // Before anything answers: a SIGTERM from then on is a clean stop.
+    let shutdown = kith::shutdown_signal();
     let app = match kith::start(config).await {
         Ok(app) => app,
         Err(err) => return fail(format!("{err:#}")),
     };
     let address = listener.local_addr().map_or(listen, |a| a);
     tracing::info!("listening on http://{address}");
-    match kith::serve(app, listener, kith::shutdown_signal()).await {
+    match kith::serve(app, listener, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(format!("{err:#}")),
     }
