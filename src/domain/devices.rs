@@ -21,6 +21,9 @@ use crate::notify::push::{Providers, web};
 /// Devices one session may have; registering more forgets the one seen longest ago (an app
 /// whose token changed does not say so).
 pub const MAX_PER_SESSION: u64 = 5;
+/// Devices one member may have in all, whatever the number of sessions: the list
+/// (`Viewer.devices`) and the pushes of one notification stay bounded.
+pub const MAX_PER_MEMBER: u64 = 20;
 const MAX_TOKEN_CHARS: usize = 4096;
 const MAX_APP_VERSION_CHARS: usize = 64;
 
@@ -203,25 +206,32 @@ pub async fn register(
         .one(db)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a registered device is missing")))?;
-    forget_beyond_limit(db, session_id).await?;
+    forget_beyond_limit(db, Column::SessionId, session_id, MAX_PER_SESSION).await?;
+    forget_beyond_limit(db, Column::UserId, user_id, MAX_PER_MEMBER).await?;
     Ok(device)
 }
 
-/// Keeps the `MAX_PER_SESSION` devices of the session seen last.
-async fn forget_beyond_limit(db: &impl ConnectionTrait, session_id: Uuid) -> AppResult<()> {
-    // The few devices of one session are read whole and the extra ones skipped here: an
-    // OFFSET without a LIMIT is a syntax error in SQLite.
+/// Keeps the `keep` devices seen last of those whose `owner` column is `id` (a session's,
+/// a member's).
+async fn forget_beyond_limit(
+    db: &impl ConnectionTrait,
+    owner: Column,
+    id: Uuid,
+    keep: u64,
+) -> AppResult<()> {
+    // The few devices (at most one more than `keep`) are read whole and the extra ones
+    // skipped here: an OFFSET without a LIMIT is a syntax error in SQLite.
     let extra: Vec<Uuid> = Entity::find()
         .select_only()
         .column(Column::Id)
-        .filter(Column::SessionId.eq(session_id))
+        .filter(owner.eq(id))
         .order_by_desc(Column::LastSeenAt)
         .order_by_desc(Column::Id)
         .into_tuple::<Uuid>()
         .all(db)
         .await?
         .into_iter()
-        .skip(MAX_PER_SESSION as usize)
+        .skip(keep as usize)
         .collect();
     if !extra.is_empty() {
         Entity::delete_many()

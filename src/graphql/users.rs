@@ -163,7 +163,8 @@ impl Viewer {
     }
 
     /// The viewer's devices that receive pushes, oldest first: those registered by a session
-    /// that has not ended (at most 5 per session).
+    /// that has not ended (at most 5 per session and 20 in all: registering more forgets the
+    /// one seen longest ago).
     async fn devices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Device>> {
         Ok(devices::of_user(&state(ctx).db, self.0.id)
             .await?

@@ -411,6 +411,30 @@ async fn a_token_is_one_device_and_malformed_ones_name_their_field() {
 }
 
 #[tokio::test]
+async fn a_member_keeps_the_twenty_devices_seen_last_whatever_the_sessions() {
+    let services = Services::start().await;
+    let app = services.app().await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let mut sessions = vec![ann.clone()];
+    for i in 1..5 {
+        let agent = format!("phone {i}");
+        sessions.push(app.log_in_from("ann@example.com", PASSWORD, &agent).await);
+    }
+    let mut registered = Vec::new();
+    for (s, session) in sessions.iter().enumerate() {
+        for d in 0..5 {
+            let token = format!("fcm-{s}-{d}");
+            registered.push(app.device(session, android(&token)).await);
+        }
+    }
+    let more = app.log_in_from("ann@example.com", PASSWORD, "tablet").await;
+    registered.push(app.device(&more, android("fcm-tablet")).await);
+    let kept: Vec<String> = app.devices(&ann).await.into_iter().map(|d| d.0).collect();
+    assert_eq!(kept.len(), 20);
+    assert_eq!(kept, registered[registered.len() - 20..]);
+}
+
+#[tokio::test]
 async fn a_change_reaches_each_device_once_with_its_notification() {
     let services = Services::start().await;
     let app = services.app().await;
