@@ -310,8 +310,14 @@ pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> AppResult<Option<group::Model>> {
+    let slug = slug.trim().to_lowercase();
+    // Slugs are made of a-z, 0-9 and '-': anything else names no group, and is not sent to
+    // the database (PostgreSQL refuses text with a NUL byte, which was an internal error).
+    if slug.is_empty() || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Ok(None);
+    }
     Ok(group::Entity::find()
-        .filter(group::Column::Slug.eq(slug.trim().to_lowercase()))
+        .filter(group::Column::Slug.eq(slug))
         .one(db)
         .await?)
 }

@@ -1168,3 +1168,18 @@ async fn update_group_changes_only_what_is_given_and_checks_each_rule() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_slug_no_group_could_have_is_no_group_not_an_error() {
+    let app = spawn_app().await;
+    // As a variable's default (a NUL in variables or in literals is refused before
+    // execution, in a default it was not): PostgreSQL refuses text with a NUL byte, which
+    // made this an internal error (found by the fuzzer, seed 219127426).
+    for slug in [r"a\u0000b", r"\u0000", "über-café", "", "-"] {
+        let query =
+            format!(r#"query($s: String! = "{slug}") {{ groupBySlug(slug: $s) {{ id }} }}"#);
+        let body = app.graphql(None, &query, json!({})).await;
+        assert!(body["errors"].is_null(), "{slug:?}: {body}");
+        assert!(body["data"]["groupBySlug"].is_null(), "{slug:?}: {body}");
+    }
+}
