@@ -84,6 +84,11 @@ pub struct Config {
     /// The absolute URL prefix stored photos are reached at, without a trailing slash
     /// (`KITH_MEDIA_PUBLIC_URL`, for a CDN; `KITH_PUBLIC_URL` + `/media` when absent).
     pub media_public_url: String,
+    /// Whether this process runs the background loops (`KITH_BACKGROUND_JOBS`, `on` unless
+    /// `off`): recurring series, reminders, retries of mail and pushes, TRUSTED, sweeps. Every
+    /// loop is safe in several processes at once; `off` is for processes that only serve, and
+    /// at least one process must keep them on.
+    pub background_jobs: bool,
 }
 
 /// The push providers' settings; a platform without them cannot register devices.
@@ -245,6 +250,11 @@ impl Config {
                 })
                 .transpose()?,
             trusted_proxies: trusted_proxies(get("KITH_TRUSTED_PROXIES"))?,
+            background_jobs: match get("KITH_BACKGROUND_JOBS").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(_) => return Err(bad("KITH_BACKGROUND_JOBS", "must be on or off")),
+            },
             push: PushSettings {
                 apns: ApnsSettings::from_lookup(&get)?,
                 fcm: FcmSettings::from_lookup(&get)?,
@@ -498,6 +508,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_documents", &self.trusted_documents)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("push", &self.push)
+            .field("background_jobs", &self.background_jobs)
             .finish()
     }
 }
@@ -562,6 +573,12 @@ mod tests {
         assert_eq!(c.metrics_listen, None);
         assert!(c.trusted_documents.is_none());
         assert!(c.trusted_proxies.is_empty());
+        assert!(c.background_jobs);
+        assert!(
+            !config(&[("KITH_BACKGROUND_JOBS", "off")])
+                .unwrap()
+                .background_jobs
+        );
     }
 
     #[test]
@@ -587,6 +604,7 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (&[("DATABASE_URL", "not a url")], "DATABASE_URL"),
+            (&[("KITH_BACKGROUND_JOBS", "no")], "KITH_BACKGROUND_JOBS"),
             (&[("KITH_LISTEN", "localhost")], "KITH_LISTEN"),
             (&[("KITH_ENV", "staging")], "KITH_ENV"),
             (&[("KITH_ENV", "production")], "KITH_JWT_SECRET"),

@@ -119,8 +119,10 @@ pub async fn serve(
         router,
         metrics,
     } = app;
-    let background = jobs::spawn(state.clone());
-    let pushes = jobs::spawn_push(state.clone());
+    let jobs = state
+        .config
+        .background_jobs
+        .then(|| [jobs::spawn(state.clone()), jobs::spawn_push(state.clone())]);
     let mut listeners = vec![http::server::Listener {
         tcp: listener,
         router,
@@ -168,8 +170,9 @@ pub async fn serve(
             "in-flight requests did not finish within {DRAIN_TIMEOUT:?}; stopping anyway"
         );
     }
-    background.abort();
-    pushes.abort();
+    for job in jobs.into_iter().flatten() {
+        job.abort();
+    }
     state.db.close_by_ref().await.ok();
     tracing::info!("stopped");
     Ok(())
