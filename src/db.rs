@@ -32,6 +32,7 @@
 //! `Drop`, whose failure nobody hears of: the checks on return catch what it leaves.
 
 mod reuse;
+pub mod sql;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

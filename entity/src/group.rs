@@ -17,8 +17,6 @@ pub struct Model {
     pub city: String,
     pub time_zone: String,
     pub join_policy: JoinPolicy,
-    /// Lower-case name and description, for text search.
-    pub search_text: String,
     /// ACTIVE members, kept in step by the membership rules.
     pub member_count: i32,
     /// Set when the group closed (its only organiser left Kith with no co-organiser to take

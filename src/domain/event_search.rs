@@ -10,47 +10,63 @@
 //!
 //! The SQL has a stable shape for a given number of cell ranges (padded to a power of two),
 //! so the database's prepared statements are reused rather than planned again.
+//!
+//! Without a place, a search by words (see `full_text`) lists events best match first.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::event;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::db::sql::Sql;
 use crate::domain::events::StartKey;
+use crate::domain::full_text::{self, MatchKey, Searched, Words};
 use crate::domain::geo::{GeoPoint, cover};
-use crate::domain::interests::{self, like_pattern};
-use crate::domain::search::{check_query, check_radius};
+use crate::domain::interests;
+use crate::domain::search::{Around, around, push_interests, wrong_cursor};
 use crate::error::{AppError, AppResult};
 
 /// What an event search asks for; field names in errors are relative to the filter.
 pub struct EventSearch {
-    pub near: (f64, f64),
-    pub radius_km: f64,
+    pub near: Option<(f64, f64)>,
+    pub radius_km: Option<f64>,
     pub query: Option<String>,
     pub interest_ids: Vec<Uuid>,
     pub starts_after: Option<DateTime<Utc>>,
     pub starts_before: Option<DateTime<Utc>>,
 }
 
-/// A found event and how far its venue is (None for an online-only event).
+/// A found event and how far its venue is (None for an online-only event, or a search
+/// without a place).
 pub struct FoundEvent {
     pub event: event::Model,
     pub distance_km: Option<f64>,
+    pub key: EventSearchKey,
+}
+
+/// Where a page of an event search ends: soonest first with `near`, best match first
+/// without.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub enum EventSearchKey {
+    Soonest(StartKey),
+    Match(MatchKey),
 }
 
 /// Scheduled events within the radius, soonest first, after the cursor `(startsAt, id)`.
 /// An event counts when its venue is within the radius; an online-only event, when its
-/// group meets within the radius.
+/// group meets within the radius. Without a place, the events matching the words, best
+/// match first.
 pub async fn search(
     db: &impl ConnectionTrait,
     filter: EventSearch,
-    after: Option<StartKey>,
+    after: Option<EventSearchKey>,
     limit: u64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FoundEvent>> {
-    let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
-    check_query("query", filter.query.as_deref())?;
-    let radius = check_radius(filter.radius_km)?;
+    let (around, words) = around(filter.near, filter.radius_km, filter.query.as_deref())?;
     let interest_ids = interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
     let starts_after = filter.starts_after.unwrap_or(now);
     if filter
@@ -62,6 +78,29 @@ pub async fn search(
             "startsBefore must be after startsAfter",
         ));
     }
+    let (near, radius) = match around {
+        Around::Circle(near, radius) => (near, radius),
+        Around::Nowhere => {
+            let (Some(words), after) = (words, after) else {
+                return Err(wrong_cursor());
+            };
+            let after = match after {
+                None => None,
+                Some(EventSearchKey::Match(key)) => Some(key),
+                Some(EventSearchKey::Soonest(_)) => return Err(wrong_cursor()),
+            };
+            let window = Window {
+                starts_after,
+                starts_before: filter.starts_before,
+            };
+            return best_matching(db, &words, &interest_ids, window, after, limit).await;
+        }
+    };
+    let after = match after {
+        None => None,
+        Some(EventSearchKey::Soonest(key)) => Some(key),
+        Some(EventSearchKey::Match(_)) => return Err(wrong_cursor()),
+    };
     let ranges = cover(&near, radius);
     // Most candidates in the cover's cells are in the circle: a batch a half larger than the
     // page usually fills it at once, and a short one is followed by the next.
@@ -73,11 +112,7 @@ pub async fn search(
             ranges: &ranges,
             starts_after,
             starts_before: filter.starts_before,
-            text: filter
-                .query
-                .as_deref()
-                .map(str::trim)
-                .filter(|q| !q.is_empty()),
+            words: words.as_ref(),
             interest_ids: &interest_ids,
             cursor,
             batch,
@@ -93,7 +128,12 @@ pub async fn search(
                 continue;
             };
             let distance_km = event.venue_cell.is_some().then_some(distance);
-            found.push(FoundEvent { event, distance_km });
+            let key = EventSearchKey::Soonest((event.starts_at, event.id));
+            found.push(FoundEvent {
+                event,
+                distance_km,
+                key,
+            });
             if found.len() as u64 >= limit {
                 return Ok(found);
             }
@@ -115,7 +155,7 @@ struct Candidates<'a> {
     ranges: &'a [(i64, i64)],
     starts_after: DateTime<Utc>,
     starts_before: Option<DateTime<Utc>>,
-    text: Option<&'a str>,
+    words: Option<&'a Words>,
     interest_ids: &'a [Uuid],
     cursor: Option<StartKey>,
     batch: u64,
@@ -152,31 +192,68 @@ impl Candidates<'_> {
             sql.bind(id);
             sql.push("))");
         }
-        if let Some(text) = self.text {
-            let pattern = like_pattern(text);
-            sql.push(" AND (lower(title) LIKE ");
-            sql.bind(pattern.clone());
-            sql.push(" ESCAPE '\\' OR lower(description) LIKE ");
-            sql.bind(pattern);
-            sql.push(" ESCAPE '\\')");
+        if let Some(words) = self.words {
+            let (text, value) = full_text::condition(backend, Searched::Events, words);
+            sql.push(" AND ");
+            sql.push_with(&text, [value]);
         }
-        if !self.interest_ids.is_empty() {
-            sql.push(
-                " AND group_id IN (SELECT group_id FROM group_interests WHERE interest_id IN (",
-            );
-            for (i, id) in self.interest_ids.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(*id);
-            }
-            sql.push("))");
-        }
+        push_interests(&mut sql, "group_id", self.interest_ids);
         sql.push(" ORDER BY starts_at, id LIMIT ");
         sql.bind(self.batch as i64);
         sql.push(") ORDER BY starts_at, id");
         sql.finish()
     }
+}
+
+/// The start times a search keeps: from `starts_after`, before `starts_before`.
+#[derive(Clone, Copy)]
+struct Window {
+    starts_after: DateTime<Utc>,
+    starts_before: Option<DateTime<Utc>>,
+}
+
+/// Scheduled events in the window matching the words, best match first, after the cursor.
+async fn best_matching(
+    db: &impl ConnectionTrait,
+    words: &Words,
+    interest_ids: &[Uuid],
+    window: Window,
+    after: Option<MatchKey>,
+    limit: u64,
+) -> AppResult<Vec<FoundEvent>> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT m.id, m.score FROM ");
+    full_text::push_ranked(&mut sql, backend, Searched::Events, words);
+    sql.push(" m JOIN events e ON e.id = m.id WHERE e.status = 'SCHEDULED' AND e.starts_at >= ");
+    sql.bind(window.starts_after);
+    if let Some(before) = window.starts_before {
+        sql.push(" AND e.starts_at < ");
+        sql.bind(before);
+    }
+    push_interests(&mut sql, "e.group_id", interest_ids);
+    full_text::push_after(&mut sql, after);
+    sql.push(" ORDER BY m.score DESC, m.id LIMIT ");
+    sql.bind(limit as i64);
+    let hits = full_text::ranked_ids(db, sql).await?;
+    let ids: Vec<Uuid> = hits.iter().map(|(_, id)| *id).collect();
+    let mut rows: HashMap<Uuid, event::Model> = event::Entity::find()
+        .filter(event::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    Ok(hits
+        .into_iter()
+        .filter_map(|(score, id)| {
+            Some(FoundEvent {
+                event: rows.remove(&id)?,
+                distance_km: None,
+                key: EventSearchKey::Match((score, id)),
+            })
+        })
+        .collect())
 }
 
 /// The ranges, repeated up to a power of two (at least 8): a handful of statement shapes
@@ -187,42 +264,6 @@ fn padded(ranges: &[(i64, i64)]) -> Vec<(i64, i64)> {
     let mut padded = ranges.to_vec();
     padded.resize(slots, last);
     padded
-}
-
-/// SQL text with its values, numbered as the backend numbers them.
-struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DbBackend) -> Self {
-        Sql {
-            backend,
-            text: String::with_capacity(1024),
-            values: Vec::with_capacity(48),
-        }
-    }
-
-    fn push(&mut self, text: &str) {
-        self.text.push_str(text);
-    }
-
-    fn bind(&mut self, value: impl Into<Value>) {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => {
-                self.text.push('$');
-                self.text.push_str(&self.values.len().to_string());
-            }
-            _ => self.text.push('?'),
-        }
-    }
-
-    fn finish(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
 }
 
 #[cfg(test)]
@@ -238,7 +279,7 @@ mod tests {
             ranges: &[(1, 2), (5, 6)],
             starts_after: Utc::now(),
             starts_before: None,
-            text: Some("chess"),
+            words: Words::parse("chess").as_ref(),
             interest_ids: &[],
             cursor: None,
             batch: 50,
@@ -249,6 +290,6 @@ mod tests {
             "{}",
             statement.sql
         );
-        assert_eq!(statement.values.unwrap().0.len(), 1 + 16 + 2 + 1);
+        assert_eq!(statement.values.unwrap().0.len(), 1 + 16 + 1 + 1);
     }
 }

@@ -46,10 +46,6 @@ fn parse_city(raw: &str) -> AppResult<String> {
     Ok(city.to_owned())
 }
 
-fn search_text(name: &str, description: &str) -> String {
-    format!("{name}\n{description}").to_lowercase()
-}
-
 /// The slug a name asks for: ASCII letters and digits joined by hyphens, at most 60 long.
 fn base_slug(name: &str) -> String {
     let slug = slug::slugify(name);
@@ -126,7 +122,6 @@ pub async fn create(
             id: Set(Uuid::now_v7()),
             slug: Set(slug),
             name: Set(name.clone()),
-            search_text: Set(search_text(&name, &description)),
             description: Set(description.clone()),
             lat: Set(location.lat()),
             lng: Set(location.lng()),
@@ -198,7 +193,6 @@ pub async fn update(
     };
     row.name = Set(name.clone());
     row.description = Set(description.clone());
-    row.search_text = Set(search_text(&name, &description));
     if let Patch::Set((lat, lng)) = update.location {
         let point = GeoPoint::new(lat, lng).map_err(|e| e.under("location"))?;
         row.lat = Set(point.lat());

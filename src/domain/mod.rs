@@ -12,6 +12,7 @@ pub mod devices;
 pub mod event_search;
 pub mod events;
 pub mod export;
+pub mod full_text;
 pub mod geo;
 pub mod groups;
 pub mod housekeeping;

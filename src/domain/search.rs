@@ -1,17 +1,22 @@
-//! Finding groups: near a place (nearest first), and recommended for a member.
+//! Finding groups: near a place (nearest first), by words (best match first, see
+//! `full_text`), and recommended for a member.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use entity::{group, group_interest, membership};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    RelationTrait,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::db::sql::Sql;
+use crate::domain::full_text::{self, MatchKey, Searched, Words};
 use crate::domain::geo::{GeoPoint, cover};
-use crate::domain::interests::{self, like_pattern};
+use crate::domain::interests;
 use crate::error::{AppError, AppResult};
 
 pub const MAX_RADIUS_KM: f64 = 200.0;
@@ -34,7 +39,7 @@ const FIRST_RADIUS_KM: f64 = 0.3;
 pub const RECOMMENDATION_RADIUS_KM: f64 = 100.0;
 
 /// The longest search text: longer ones find nothing a shorter one would not, and only
-/// cost the database (SQLite refuses `LIKE` patterns past 50,000 bytes).
+/// cost the database.
 pub const MAX_QUERY_CHARS: usize = 100;
 
 /// BAD_USER_INPUT on `field` for a search text over `MAX_QUERY_CHARS`.
@@ -48,21 +53,75 @@ pub fn check_query(field: &str, query: Option<&str>) -> AppResult<()> {
     Ok(())
 }
 
-/// What a nearby search asks for; field names in errors are relative to the filter.
-pub struct NearbyFilter {
-    pub near: (f64, f64),
-    pub radius_km: f64,
+/// What a group search asks for; field names in errors are relative to the filter.
+pub struct GroupFilter {
+    pub near: Option<(f64, f64)>,
+    pub radius_km: Option<f64>,
     pub query: Option<String>,
     pub interest_ids: Vec<Uuid>,
 }
 
-pub struct Nearby {
+pub struct FoundGroup {
     pub group: group::Model,
-    pub distance_km: f64,
+    /// From the search's `near`; None when it had none.
+    pub distance_km: Option<f64>,
+    pub key: GroupSearchKey,
 }
 
 /// The keyset of nearby results: by distance, ties by id.
 pub type DistanceKey = (f64, Uuid);
+
+/// Where a page of a group search ends: nearest first with `near`, best match first without.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub enum GroupSearchKey {
+    Near(DistanceKey),
+    Match(MatchKey),
+}
+
+/// Where a search is, for the rows found: `near` and its radius, or none (then words).
+pub enum Around {
+    Circle(GeoPoint, f64),
+    Nowhere,
+}
+
+/// Checks a search's place and text: with `near` a radius is required; without it, words
+/// are. Field names are relative to the filter.
+pub fn around(
+    near: Option<(f64, f64)>,
+    radius_km: Option<f64>,
+    query: Option<&str>,
+) -> AppResult<(Around, Option<Words>)> {
+    check_query("query", query)?;
+    let words = query.and_then(Words::parse);
+    let around = match (near, radius_km) {
+        (Some((lat, lng)), Some(radius)) => Around::Circle(
+            GeoPoint::new(lat, lng).map_err(|e| e.under("near"))?,
+            check_radius(radius)?,
+        ),
+        (Some(_), None) => {
+            return Err(AppError::bad_input(
+                "radiusKm",
+                "radiusKm is required with near",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(AppError::bad_input("near", "radiusKm needs near"));
+        }
+        (None, None) if words.is_some() => Around::Nowhere,
+        (None, None) => {
+            return Err(AppError::bad_input(
+                "near",
+                "near is required unless query has a word to search for",
+            ));
+        }
+    };
+    Ok((around, words))
+}
+
+/// A cursor of the other kind of search than the one asked for.
+pub fn wrong_cursor() -> AppError {
+    AppError::bad_input("after", "this cursor belongs to another search")
+}
 
 fn after_key(key: DistanceKey, cursor: Option<DistanceKey>) -> bool {
     match cursor {
@@ -77,8 +136,9 @@ fn by_key(a: &DistanceKey, b: &DistanceKey) -> Ordering {
 
 /// Conditions shared by searches: in one of the index ranges, matching the text and the interests.
 fn candidates_condition(
+    backend: DbBackend,
     ranges: &[(i64, i64)],
-    query: Option<&str>,
+    words: Option<&Words>,
     interest_ids: &[Uuid],
 ) -> Condition {
     let mut in_cover = Condition::any();
@@ -86,10 +146,8 @@ fn candidates_condition(
         in_cover = in_cover.add(group::Column::Cell.between(*lo, *hi));
     }
     let mut condition = Condition::all().add(in_cover);
-    if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
-        condition = condition.add(
-            Expr::col(group::Column::SearchText).like(LikeExpr::new(like_pattern(q)).escape('\\')),
-        );
+    if let Some(words) = words {
+        condition = condition.add(full_text::condition_expr(backend, Searched::Groups, words));
     }
     if !interest_ids.is_empty() {
         condition = condition.add(
@@ -117,20 +175,110 @@ async fn load_in_order(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-/// Groups within `radius_km` of `near`, nearest first (great-circle distance), after the cursor.
+/// Groups matching the filter after the cursor: with `near`, those within the radius,
+/// nearest first (great-circle distance), optionally matching words; without it, those
+/// matching the words, best match first. Closed groups are never found.
+pub async fn search_groups(
+    db: &impl ConnectionTrait,
+    filter: GroupFilter,
+    after: Option<GroupSearchKey>,
+    limit: u64,
+) -> AppResult<Vec<FoundGroup>> {
+    let (around, words) = around(filter.near, filter.radius_km, filter.query.as_deref())?;
+    let interest_ids = interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
+    match (around, words) {
+        (Around::Circle(near, radius), words) => {
+            let after = match after {
+                None => None,
+                Some(GroupSearchKey::Near(key)) => Some(key),
+                Some(GroupSearchKey::Match(_)) => return Err(wrong_cursor()),
+            };
+            let wanted = Wanted {
+                words: words.as_ref(),
+                interest_ids: &interest_ids,
+            };
+            nearby_groups(db, near, radius, wanted, after, limit).await
+        }
+        (Around::Nowhere, Some(words)) => {
+            let after = match after {
+                None => None,
+                Some(GroupSearchKey::Match(key)) => Some(key),
+                Some(GroupSearchKey::Near(_)) => return Err(wrong_cursor()),
+            };
+            best_matching_groups(db, &words, &interest_ids, after, limit).await
+        }
+        (Around::Nowhere, None) => Ok(Vec::new()),
+    }
+}
+
+/// What a found group must have besides its place.
+#[derive(Clone, Copy)]
+struct Wanted<'a> {
+    words: Option<&'a Words>,
+    interest_ids: &'a [Uuid],
+}
+
+/// The interests condition on `{column}` (a group id), when any are asked for.
+pub(crate) fn push_interests(sql: &mut Sql, column: &str, interest_ids: &[Uuid]) {
+    if interest_ids.is_empty() {
+        return;
+    }
+    sql.push(&format!(
+        " AND {column} IN (SELECT group_id FROM group_interests WHERE interest_id IN ("
+    ));
+    for (i, id) in interest_ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push("))");
+}
+
+/// Open groups matching the words, best match first, after the cursor.
+async fn best_matching_groups(
+    db: &impl ConnectionTrait,
+    words: &Words,
+    interest_ids: &[Uuid],
+    after: Option<MatchKey>,
+    limit: u64,
+) -> AppResult<Vec<FoundGroup>> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT m.id, m.score FROM ");
+    full_text::push_ranked(&mut sql, backend, Searched::Groups, words);
+    sql.push(" m JOIN groups g ON g.id = m.id WHERE g.closed_at IS NULL");
+    push_interests(&mut sql, "g.id", interest_ids);
+    full_text::push_after(&mut sql, after);
+    sql.push(" ORDER BY m.score DESC, m.id LIMIT ");
+    sql.bind(limit as i64);
+    let hits = full_text::ranked_ids(db, sql).await?;
+    let ids: Vec<Uuid> = hits.iter().map(|(_, id)| *id).collect();
+    let groups = load_in_order(db, &ids).await?;
+    Ok(groups
+        .into_iter()
+        .zip(hits)
+        .map(|(group, (score, id))| FoundGroup {
+            group,
+            distance_km: None,
+            key: GroupSearchKey::Match((score, id)),
+        })
+        .collect())
+}
+
+/// Groups within `radius` of `near`, nearest first, after the cursor.
 ///
 /// The search starts with a small circle and widens it until it holds a full page: the
 /// work depends on how many groups are near, not on how many exist.
-pub async fn nearby_groups(
+async fn nearby_groups(
     db: &impl ConnectionTrait,
-    filter: NearbyFilter,
+    near: GeoPoint,
+    radius: f64,
+    wanted: Wanted<'_>,
     after: Option<DistanceKey>,
     limit: u64,
-) -> AppResult<Vec<Nearby>> {
-    let near = GeoPoint::new(filter.near.0, filter.near.1).map_err(|e| e.under("near"))?;
-    check_query("query", filter.query.as_deref())?;
-    let radius = check_radius(filter.radius_km)?;
-    let interest_ids = interests::known_ids(db, &filter.interest_ids, "interestIds").await?;
+) -> AppResult<Vec<FoundGroup>> {
+    let backend = db.get_database_backend();
     let mut reach = FIRST_RADIUS_KM
         .max(after.map_or(0.0, |(d, _)| d * 1.5))
         .min(radius);
@@ -139,9 +287,10 @@ pub async fn nearby_groups(
             .select_only()
             .columns([group::Column::Id, group::Column::Lat, group::Column::Lng])
             .filter(candidates_condition(
+                backend,
                 &cover(&near, reach),
-                filter.query.as_deref(),
-                &interest_ids,
+                wanted.words,
+                wanted.interest_ids,
             ))
             .into_tuple()
             .all(db)
@@ -162,7 +311,11 @@ pub async fn nearby_groups(
             return Ok(groups
                 .into_iter()
                 .zip(hits)
-                .map(|(group, (distance_km, _))| Nearby { group, distance_km })
+                .map(|(group, key)| FoundGroup {
+                    group,
+                    distance_km: Some(key.0),
+                    key: GroupSearchKey::Near(key),
+                })
                 .collect());
         }
         reach = (reach * growth(hits.len() as u64, limit)).min(radius);
@@ -224,6 +377,7 @@ pub async fn recommended_groups(
         );
     if let Some(place) = &place {
         condition = condition.add(candidates_condition(
+            db.get_database_backend(),
             &cover(place, RECOMMENDATION_RADIUS_KM),
             None,
             &[],

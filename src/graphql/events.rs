@@ -7,7 +7,7 @@ use entity::{event, rsvp};
 use uuid::Uuid;
 
 use crate::connection_name;
-use crate::domain::event_search::{self, EventSearch};
+use crate::domain::event_search::{self, EventSearch, EventSearchKey};
 use crate::domain::events::{self, EventUpdate, NewEvent, StartKey, Venue as DomainVenue};
 use crate::domain::rsvps;
 use crate::domain::{series, visibility};
@@ -448,15 +448,22 @@ pub struct RsvpInput {
     pub response: RsvpResponse,
 }
 
-/// Where and when to look for events.
+/// Where, when and what to look for: events near a place (`near` with `radiusKm`), events
+/// matching words (`query`), or both. Without `near`, `query` must hold a word.
 #[derive(InputObject)]
 pub struct EventSearchInput {
-    /// The centre of the search.
-    pub near: GeoPointInput,
-    /// How far from `near`, in km: above 0 and at most 200. An event counts when its venue
-    /// is this near; an online-only event, when its group meets this near.
-    pub radius_km: f64,
-    /// Words the title or description must contain (any case); at most 100 characters.
+    /// The centre of the search; optional when `query` is given. With it, events come
+    /// soonest first.
+    pub near: Option<GeoPointInput>,
+    /// How far from `near`, in km: above 0 and at most 200; required with `near`, refused
+    /// without it. An event counts when its venue is this near; an online-only event, when
+    /// its group meets this near.
+    pub radius_km: Option<f64>,
+    /// Full-text search of the title and description: every word must begin a word of
+    /// either, in any order, accents and case ignored (`cafe` finds "Repair Café").
+    /// Without `near`, events come best match first (a word in the title counts more than
+    /// one in the description). Letters and digits are the words; at most 100 characters,
+    /// and 8 words count.
     pub query: Option<String>,
     /// Keep events of groups with at least one of these interests.
     #[graphql(default)]
@@ -470,7 +477,8 @@ pub struct EventSearchInput {
 /// A found event and how far it is.
 #[derive(SimpleObject)]
 pub struct EventSearchEdgeFields {
-    /// Great-circle distance from `near` to the venue, in km; null for an online-only event.
+    /// Great-circle distance from `near` to the venue, in km; null for an online-only event
+    /// and when the search had no `near`.
     pub distance_km: Option<f64>,
 }
 
@@ -495,8 +503,12 @@ impl EventQuery {
         Ok(Some(Event(event)))
     }
 
-    /// Scheduled events near a place, soonest first (ties by ID); cancelled events are left
-    /// out. A radius outside (0, 200] is BAD_USER_INPUT (`filter.radiusKm`).
+    /// Scheduled events near a place, soonest first (ties by ID), optionally matching words;
+    /// or, without `filter.near`, scheduled events matching `filter.query`, best match first
+    /// (ties by ID). Cancelled events are left out. A radius outside (0, 200] is
+    /// BAD_USER_INPUT (`filter.radiusKm`), as are `near` without a radius and neither `near`
+    /// nor a word to search for (`filter.near`). A cursor is good only for the same kind of
+    /// search.
     #[graphql(complexity = "limits::page_with(limits::SEARCH_COST, first, child_complexity)")]
     async fn search_events(
         &self,
@@ -505,9 +517,14 @@ impl EventQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<EventSearchConnection> {
-        let page = PageRequest::<StartKey>::parse(first, after)?;
+        let page = PageRequest::<EventSearchKey>::parse(first, after)?;
+        if let Some(key) = &page.after
+            && matches!(key, EventSearchKey::Soonest(_)) != filter.near.is_some()
+        {
+            return Err(crate::domain::search::wrong_cursor().into());
+        }
         let search = EventSearch {
-            near: (filter.near.lat, filter.near.lng),
+            near: filter.near.map(|p| (p.lat, p.lng)),
             radius_km: filter.radius_km,
             query: filter.query,
             interest_ids: ids::decode_all(
@@ -530,7 +547,7 @@ impl EventQuery {
         Ok(connection(
             &page,
             found,
-            |f| (f.event.starts_at, f.event.id),
+            |f| f.key,
             |f| {
                 (
                     Event(f.event),

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::connection_name;
 use crate::domain::geo::GeoPoint as DomainPoint;
-use crate::domain::search::{self, DistanceKey, NearbyFilter, ScoreKey};
+use crate::domain::search::{self, GroupFilter, GroupSearchKey, ScoreKey};
 use crate::domain::{accounts, interests};
 use crate::graphql::context::{member_id, state};
 use crate::graphql::geo::GeoPointInput;
@@ -16,26 +16,33 @@ use crate::graphql::interests::Interest;
 use crate::graphql::limits;
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 
-/// Where to look for groups.
+/// Where and what to look for: groups near a place (`near` with `radiusKm`), groups
+/// matching words (`query`), or both. Without `near`, `query` must hold a word.
 #[derive(InputObject)]
 pub struct GroupSearchInput {
-    /// The centre of the search.
-    pub near: GeoPointInput,
-    /// How far from `near` to look, in km: above 0 and at most 200.
-    pub radius_km: f64,
-    /// Words the group's name or description must contain (any case); at most 100
-    /// characters.
+    /// The centre of the search; optional when `query` is given. With it, groups come
+    /// nearest first.
+    pub near: Option<GeoPointInput>,
+    /// How far from `near` to look, in km: above 0 and at most 200; required with `near`,
+    /// refused without it.
+    pub radius_km: Option<f64>,
+    /// Full-text search of the group's name and description: every word must begin a word
+    /// of either, in any order, accents and case ignored (`cafe` finds "Repair Cafés",
+    /// `walk berl` finds "Berlin Walkers"). Without `near`, groups come best match first
+    /// (a word in the name counts more than one in the description). Letters and digits
+    /// are the words; at most 100 characters, and 8 words count.
     pub query: Option<String>,
     /// Keep groups with at least one of these interests.
     #[graphql(default)]
     pub interest_ids: Vec<ID>,
 }
 
-/// A nearby group and how far it is.
+/// A found group and how far it is.
 #[derive(SimpleObject)]
 pub struct GroupSearchEdgeFields {
-    /// Great-circle distance from the search's `near`, in km.
-    pub distance_km: f64,
+    /// Great-circle distance from the search's `near`, in km; null when the search had no
+    /// `near`.
+    pub distance_km: Option<f64>,
 }
 
 connection_name!(GroupSearchName, "GroupSearchConnection", "GroupSearchEdge");
@@ -64,8 +71,11 @@ pub struct SearchQuery;
 #[Object]
 impl SearchQuery {
     /// Groups within `filter.radiusKm` of `filter.near`, nearest first by great-circle
-    /// distance (ties by ID), optionally matching text and interests. A radius outside
-    /// (0, 200] is BAD_USER_INPUT (`filter.radiusKm`).
+    /// distance (ties by ID), optionally matching words and interests; or, without
+    /// `filter.near`, groups matching `filter.query`, best match first (ties by ID). A
+    /// radius outside (0, 200] is BAD_USER_INPUT (`filter.radiusKm`), as are `near`
+    /// without a radius and neither `near` nor a word to search for (`filter.near`). A
+    /// cursor is good only for the same kind of search.
     #[graphql(complexity = "limits::page_with(limits::SEARCH_COST, first, child_complexity)")]
     async fn search_groups(
         &self,
@@ -74,22 +84,27 @@ impl SearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<GroupSearchConnection> {
-        let page = PageRequest::<DistanceKey>::parse(first, after)?;
+        let page = PageRequest::<GroupSearchKey>::parse(first, after)?;
+        if let Some(key) = &page.after
+            && matches!(key, GroupSearchKey::Near(_)) != filter.near.is_some()
+        {
+            return Err(search::wrong_cursor().into());
+        }
         let interest_ids =
             ids::decode_all(Kind::Interest, "filter.interestIds", &filter.interest_ids)?;
-        let nearby = NearbyFilter {
-            near: (filter.near.lat, filter.near.lng),
+        let wanted = GroupFilter {
+            near: filter.near.map(|p| (p.lat, p.lng)),
             radius_km: filter.radius_km,
             query: filter.query,
             interest_ids,
         };
-        let hits = search::nearby_groups(&state(ctx).db, nearby, page.after, page.fetch_limit())
+        let hits = search::search_groups(&state(ctx).db, wanted, page.after, page.fetch_limit())
             .await
             .map_err(|e| e.under("filter"))?;
         Ok(connection(
             &page,
             hits,
-            |hit| (hit.distance_km, hit.group.id),
+            |hit| hit.key,
             |hit| {
                 (
                     Group(hit.group),

@@ -167,7 +167,6 @@ pub async fn run(db: &DatabaseConnection, options: &Options) -> anyhow::Result<(
         groups.push(group::ActiveModel {
             id: Set(id),
             slug: Set(format!("{}-{i}-{run_tag}", slug::slugify(city.0))),
-            search_text: Set(format!("{name}\n{description}").to_lowercase()),
             name: Set(name),
             description: Set(description),
             lat: Set(place.lat()),

@@ -14,6 +14,7 @@ mod deletion;
 mod durability;
 mod email_verification;
 mod events;
+mod full_text;
 mod fuzz;
 mod groups;
 mod hardening;
