@@ -22,6 +22,7 @@ mod http;
 mod interests;
 mod live;
 mod meetings;
+mod messages;
 mod photos;
 mod process;
 mod push;
