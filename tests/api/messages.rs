@@ -692,3 +692,74 @@ async fn the_export_has_the_messages_sent_and_deleting_an_account_deletes_its_co
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn messages_sent_at_once_make_one_conversation_and_count_each() {
+    let app = spawn_app().await;
+    let (ann, _group_id, bob, _cy) = community(&app).await;
+    let bodies: Vec<String> = (0..6).map(|n| format!("at once {n}")).collect();
+    let sends = bodies.iter().map(|body| app.send(&bob, &ann, body));
+    let answers = futures::future::join_all(sends).await;
+    for answer in &answers {
+        assert!(answer["data"]["sendMessage"]["id"].is_string(), "{answer}");
+    }
+    let conversation = &answers[0]["data"]["sendMessage"]["conversation"]["id"];
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["data"]["sendMessage"]["conversation"]["id"] == *conversation),
+        "{answers:?}"
+    );
+    let nodes = app.conversation_nodes(&ann).await;
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0]["unreadCount"], 6);
+    let data = app
+        .data_as(&ann, MESSAGES, json!({ "id": conversation, "first": 10 }))
+        .await;
+    assert_eq!(
+        data["node"]["messages"]["nodes"].as_array().unwrap().len(),
+        6
+    );
+}
+
+/// The statements run so far, as `/metrics` counts them.
+async fn statements(app: &TestApp) -> u64 {
+    app.metrics()
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
+        .expect("the statement counter is exported")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_list_of_conversations_costs_as_many_statements_for_two_as_for_six() {
+    let app = spawn_app().await;
+    let (ann, group_id, bob, cy) = community(&app).await;
+    let mut writers = vec![bob, cy];
+    let mut costs = Vec::new();
+    for count in [2, 6] {
+        while writers.len() < count {
+            let n = writers.len();
+            writers.push(app.member_of(&group_id, &format!("m{n}@example.com")).await);
+        }
+        for writer in &writers {
+            app.sent(writer, &ann, "hello").await;
+        }
+        // The fewest of three runs: background work only ever adds.
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = statements(&app).await;
+            let page = app.conversations(&ann, 20, None).await;
+            assert_eq!(page["nodes"].as_array().unwrap().len(), count);
+            fewest = fewest.min(statements(&app).await - before);
+        }
+        costs.push(fewest);
+    }
+    assert_eq!(costs[0], costs[1], "{costs:?}");
+    // Admission, the viewer, the page, then one for the other members and one for the
+    // latest messages.
+    assert!(costs[0] <= 5, "{costs:?}");
+}
