@@ -70,6 +70,12 @@ impl Effects {
         self.change(Change::Comment { id, event_id });
     }
 
+    /// A private message was sent: its recipient's `messageReceived` subscribers hear it,
+    /// and the sender's.
+    pub fn message_sent(&mut self, id: Uuid, from: Uuid, to: Uuid) {
+        self.change(Change::Message { id, from, to });
+    }
+
     /// A notification was written for the member: they hear of it live.
     pub fn notified(&mut self, id: Uuid, user_id: Uuid) {
         self.change(Change::Notification { id, user_id });

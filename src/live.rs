@@ -1,5 +1,5 @@
-//! The change bus: what subscribers hear (`eventChanged`, `notifications`), and this
-//! process's open subscription connections.
+//! The change bus: what subscribers hear (`eventChanged`, `notifications`, `commentAdded`,
+//! `messageReceived`), and this process's open subscription connections.
 //!
 //! A change is published after the transaction that made it commits, never for one that
 //! rolled back, and it carries ids only: each subscriber reloads what it is allowed to see.
@@ -63,6 +63,12 @@ pub enum Change {
     Comment {
         id: Uuid,
         event_id: Uuid,
+    },
+    /// A private message was sent: its recipient and its sender's other devices hear it.
+    Message {
+        id: Uuid,
+        from: Uuid,
+        to: Uuid,
     },
 }
 

@@ -34,10 +34,12 @@ enum Command {
     PrintSchema,
     /// Write data: `--demo` for a newcomer, `--synthetic` for benchmarks.
     Seed(SeedArgs),
-    /// List the open reports of members, oldest first.
+    /// List the open reports of members, oldest first (with the text of a comment or message
+    /// reported, as it was).
     Reports,
     /// Ban a member (by their ID as the API shows it): their meetings stop counting for
-    /// anyone's trust, and the reports about them are closed.
+    /// anyone's trust, their comments are deleted (keeping their place) and their
+    /// conversations go with every message in them, and the reports about them are closed.
     Ban {
         /// The member's ID.
         user_id: String,
@@ -209,6 +211,18 @@ async fn moderation(config: Config, ban: Option<String>) -> ExitCode {
             event,
             r.reason.replace('\n', " ")
         );
+        // What they wrote, as it was when reported: the comment or message may be gone.
+        let about = match (r.comment_id, r.message_id) {
+            (Some(c), _) => Some(format!("comment {}", ids::encode(Kind::Comment, c).0)),
+            (None, Some(m)) => Some(format!("message {}", ids::encode(Kind::Message, m).0)),
+            (None, None) => None,
+        };
+        if let Some(about) = about {
+            println!(
+                "    {about} said: \"{}\"",
+                r.quoted.as_deref().unwrap_or_default().replace('\n', " ")
+            );
+        }
     }
     ExitCode::SUCCESS
 }

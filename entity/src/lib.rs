@@ -3,6 +3,8 @@
 pub mod announcement;
 pub mod block;
 pub mod comment;
+pub mod conversation;
+pub mod conversation_member;
 pub mod device;
 pub mod event;
 pub mod event_host;
@@ -16,6 +18,7 @@ pub mod mail_outbox;
 pub mod meeting_confirmation;
 pub mod meeting_token;
 pub mod membership;
+pub mod message;
 pub mod notification;
 pub mod notification_setting;
 pub mod one_time_code;

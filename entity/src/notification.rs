@@ -49,6 +49,9 @@ pub enum NotificationKind {
     /// An organiser (or an event's host) announced something to the group or the event.
     #[sea_orm(string_value = "ANNOUNCEMENT")]
     Announcement,
+    /// Someone sent the member a private message.
+    #[sea_orm(string_value = "MESSAGE")]
+    Message,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

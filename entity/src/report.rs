@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// A member reporting another to the moderators.
+/// A member reporting another to the moderators, perhaps for something they wrote.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "reports")]
 pub struct Model {
@@ -12,6 +12,12 @@ pub struct Model {
     pub reason: String,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
+    /// The comment reported, if it was one (it may since have gone).
+    pub comment_id: Option<Uuid>,
+    /// The message reported, if it was one (it may since have gone).
+    pub message_id: Option<Uuid>,
+    /// The reported comment's or message's text when it was reported.
+    pub quoted: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

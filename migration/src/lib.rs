@@ -21,6 +21,7 @@ mod m20261130_000015_idempotency;
 mod m20261130_000016_push;
 mod m20261130_000017_images;
 mod m20261130_000018_comments;
+mod m20261130_000019_messages;
 mod m20261130_000021_full_text;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_push::Migration),
             Box::new(m20261130_000017_images::Migration),
             Box::new(m20261130_000018_comments::Migration),
+            Box::new(m20261130_000019_messages::Migration),
             Box::new(m20261130_000021_full_text::Migration),
         ]
     }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::db::Tx;
 use crate::domain::notifications::{self, About};
 use crate::domain::rate_limit::{self, Limit};
+use crate::domain::text::body as text;
 use crate::domain::{blocks, events, groups, memberships};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
@@ -38,19 +39,6 @@ pub const COMMENTS_PER_MINUTE: Limit = Limit {
 };
 /// Announcements one group may send in any 24 hours.
 pub const ANNOUNCEMENTS_PER_DAY: u64 = 3;
-
-/// A trimmed text of 1 to `max` characters, or BAD_USER_INPUT naming `field`.
-fn text(field: &str, raw: &str, max: usize) -> AppResult<String> {
-    let trimmed = raw.trim();
-    let chars = trimmed.chars().count();
-    if chars == 0 || chars > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("1 to {max} characters, not counting spaces around them"),
-        ));
-    }
-    Ok(trimmed.to_owned())
-}
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<comment::Model>> {
     Ok(Entity::find_by_id(id).one(db).await?)

@@ -32,6 +32,8 @@ pub struct MyData {
     pub blocks: Vec<block::Model>,
     /// The member's comments and replies (deleted ones keep their place, without body).
     pub comments: Vec<comment::Model>,
+    /// The private messages the member sent (not those they received: others wrote them).
+    pub messages: Vec<crate::domain::messages::Sent>,
     pub groups: HashMap<Uuid, group::Model>,
     pub events: HashMap<Uuid, event::Model>,
     /// The images the member uploaded that are still stored.
@@ -99,6 +101,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         .await?;
     let notification_settings = preferences::of_user(db, user_id).await?;
     let comments = crate::domain::comments::by_author(db, user_id).await?;
+    let messages = crate::domain::messages::sent_by(db, user_id).await?;
     let reports = report::Entity::find()
         .filter(report::Column::ReporterId.eq(user_id))
         .order_by_asc(report::Column::CreatedAt)
@@ -125,6 +128,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         blocks,
         images: crate::domain::images::owned_by(db, user_id).await?,
         comments,
+        messages,
         groups: HashMap::new(),
         events: HashMap::new(),
         names: HashMap::new(),
@@ -144,6 +148,7 @@ async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) ->
         reports,
         blocks,
         comments,
+        messages,
         ..
     } = &*data;
     let user_id = user.id;
@@ -174,6 +179,7 @@ async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) ->
         .flat_map(|c| [c.scanner_id, c.subject_id])
         .chain(reports.iter().map(|r| r.reported_id))
         .chain(blocks.iter().map(|b| b.blocked_id))
+        .chain(messages.iter().map(|m| m.to))
         .filter(|id| *id != user_id)
         .collect();
     let mut names: HashMap<Uuid, String> = user::Entity::find()

@@ -21,6 +21,7 @@ pub mod images;
 pub mod interests;
 pub mod meetings;
 pub mod memberships;
+pub mod messages;
 pub mod notifications;
 pub mod password_reset;
 pub mod people;

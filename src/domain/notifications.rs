@@ -30,6 +30,9 @@ use crate::notify::push::{self, Push, outbox::Owed};
 pub enum About {
     Event(Uuid),
     Group(Uuid),
+    /// A private conversation: only a push names it (the stored notification points at
+    /// neither an event nor a group).
+    Conversation(Uuid),
 }
 
 impl About {
@@ -44,6 +47,13 @@ impl About {
             About::Group(id) => (
                 ("groupId", ids::encode(Kind::Group, id).to_string()),
                 format!("group:{id}"),
+            ),
+            About::Conversation(id) => (
+                (
+                    "conversationId",
+                    ids::encode(Kind::Conversation, id).to_string(),
+                ),
+                format!("conversation:{id}"),
             ),
         }
     }
@@ -66,6 +76,7 @@ pub async fn record(
     let (event_id, group_id) = match about {
         About::Event(id) => (Some(id), None),
         About::Group(id) => (None, Some(id)),
+        About::Conversation(_) => (None, None),
     };
     let members = user::Entity::find()
         .filter(user::Column::Id.is_in(user_ids.to_vec()))

@@ -21,8 +21,9 @@ pub struct Setting {
 }
 
 /// The defaults: every kind by push; every kind by mail except reminders (a mail a day
-/// before and another two hours before would be noise in an inbox) and comments (a mail per
-/// comment of a lively event would be too).
+/// before and another two hours before would be noise in an inbox), comments (a mail per
+/// comment of a lively event would be too) and private messages (a mail per message of a
+/// conversation even more so).
 pub fn default_for(kind: NotificationKind) -> Setting {
     Setting {
         kind,
@@ -32,6 +33,7 @@ pub fn default_for(kind: NotificationKind) -> Setting {
             NotificationKind::EventReminder
                 | NotificationKind::EventComment
                 | NotificationKind::CommentReply
+                | NotificationKind::Message
         ),
     }
 }

@@ -1,4 +1,5 @@
-//! Reports: a member tells the moderators about another. Stored for people to read
+//! Reports: a member tells the moderators about another, or about a comment or a message
+//! they wrote (the report keeps a copy of its text). Stored for people to read
 //! (`kith reports`); a member who reported someone, or was reported by them, is never
 //! suggested to them as someone to meet. Moderators ban with `kith ban`.
 
@@ -14,11 +15,57 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::db::Tx;
-use crate::domain::{accounts, events, sessions, verification};
+use crate::domain::{accounts, comments, events, messages, sessions, verification};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 
 pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// A report's reason, trimmed: 1 to [`MAX_REASON_CHARS`] characters (BAD_USER_INPUT).
+fn reason(raw: &str) -> AppResult<String> {
+    let reason = raw.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::bad_input(
+            "reason",
+            format!("say what happened, in 1 to {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
+/// What a report is about besides the member: something they wrote, with a copy of its
+/// text for the moderators (the original may be edited or deleted later).
+#[derive(Default)]
+struct About {
+    event_id: Option<Uuid>,
+    comment_id: Option<Uuid>,
+    message_id: Option<Uuid>,
+    quoted: Option<String>,
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    reporter: Uuid,
+    reported: Uuid,
+    reason: String,
+    about: About,
+    now: DateTime<Utc>,
+) -> AppResult<report::Model> {
+    Ok(report::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        reporter_id: Set(reporter),
+        reported_id: Set(reported),
+        event_id: Set(about.event_id),
+        reason: Set(reason),
+        created_at: Set(now),
+        resolved_at: Set(None),
+        comment_id: Set(about.comment_id),
+        message_id: Set(about.message_id),
+        quoted: Set(about.quoted),
+    }
+    .insert(db)
+    .await?)
+}
 
 /// Stores a report of `reported` by `reporter`, perhaps about something at `event_id`.
 pub async fn report(
@@ -29,13 +76,7 @@ pub async fn report(
     event_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<report::Model> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::bad_input(
-            "reason",
-            format!("say what happened, in 1 to {MAX_REASON_CHARS} characters"),
-        ));
-    }
+    let reason = self::reason(reason)?;
     if reporter == reported {
         return Err(AppError::bad_input("userId", "you cannot report yourself"));
     }
@@ -47,17 +88,80 @@ pub async fn report(
             .await?
             .ok_or(AppError::NotFound("event"))?;
     }
-    Ok(report::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        reporter_id: Set(reporter),
-        reported_id: Set(reported),
-        event_id: Set(event_id),
-        reason: Set(reason.to_owned()),
-        created_at: Set(now),
-        resolved_at: Set(None),
+    let about = About {
+        event_id,
+        ..About::default()
+    };
+    insert(db, reporter, reported, reason, about, now).await
+}
+
+/// Reports a comment's author for it, keeping a copy of its text. Only someone who may see
+/// the comment reports it (NOT_FOUND otherwise, as for a comment that does not exist); a
+/// deleted comment has nothing left to report (CONFLICT); one's own is BAD_USER_INPUT.
+pub async fn report_comment(
+    db: &DatabaseConnection,
+    reporter: Uuid,
+    comment_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<report::Model> {
+    let reason = self::reason(reason)?;
+    let comment = comments::find(db, comment_id)
+        .await?
+        .ok_or(AppError::NotFound("comment"))?;
+    if !comments::visible(db, &comment, reporter).await? {
+        return Err(AppError::NotFound("comment"));
     }
-    .insert(db)
-    .await?)
+    let (Some(author), Some(body)) = (comment.author_id, comment.body) else {
+        return Err(AppError::conflict("the comment was deleted"));
+    };
+    if author == reporter {
+        return Err(AppError::bad_input(
+            "commentId",
+            "you cannot report your own comment",
+        ));
+    }
+    let about = About {
+        event_id: Some(comment.event_id),
+        comment_id: Some(comment.id),
+        quoted: Some(body),
+        ..About::default()
+    };
+    insert(db, reporter, author, reason, about, now).await
+}
+
+/// Reports a message's sender for it, keeping a copy of its text. Only its recipient may
+/// (NOT_FOUND for anyone else, as for a message that does not exist; BAD_USER_INPUT for its
+/// sender), even after blocking the sender.
+pub async fn report_message(
+    db: &DatabaseConnection,
+    reporter: Uuid,
+    message_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<report::Model> {
+    let reason = self::reason(reason)?;
+    let message = messages::find(db, message_id)
+        .await?
+        .ok_or(AppError::NotFound("message"))?;
+    if messages::side_of(db, message.conversation_id, reporter)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound("message"));
+    }
+    if message.sender_id == reporter {
+        return Err(AppError::bad_input(
+            "messageId",
+            "you cannot report your own message",
+        ));
+    }
+    let about = About {
+        message_id: Some(message.id),
+        quoted: Some(message.body),
+        ..About::default()
+    };
+    insert(db, reporter, message.sender_id, reason, about, now).await
 }
 
 /// Members who reported `user_id` or whom they reported.
@@ -94,8 +198,9 @@ pub async fn open(db: &impl ConnectionTrait) -> AppResult<Vec<report::Model>> {
 
 /// Bans a member: their sessions end (they cannot sign in again, and their open
 /// connections close), their meetings stop counting for anyone's trust, their comments are
-/// deleted (each keeps its place, without its body), and the reports about them are
-/// resolved. False when there is no such member.
+/// deleted (each keeps its place, without its body), their conversations are deleted with
+/// every message in them (the reports keep copies of those reported), and the reports about
+/// them are resolved. False when there is no such member.
 pub async fn ban(
     db: &DatabaseConnection,
     user_id: Uuid,
@@ -112,7 +217,8 @@ pub async fn ban(
         .exec(&tx)
         .await?;
     sessions::revoke_all(&tx, user_id, now).await?;
-    crate::domain::comments::delete_all_of(&tx, user_id, now).await?;
+    comments::delete_all_of(&tx, user_id, now).await?;
+    messages::delete_all_of(&tx, user_id).await?;
     report::Entity::update_many()
         .col_expr(report::Column::ResolvedAt, Expr::value(now))
         .filter(report::Column::ReportedId.eq(user_id))

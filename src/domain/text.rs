@@ -40,3 +40,17 @@ pub fn description(raw: &str, max: usize) -> AppResult<String> {
     }
     Ok(description.to_owned())
 }
+
+/// A message's text (a comment, an announcement, a private message): trimmed, 1 to `max`
+/// characters, line breaks allowed. BAD_USER_INPUT naming `field` otherwise.
+pub fn body(field: &str, raw: &str, max: usize) -> AppResult<String> {
+    let trimmed = raw.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 || chars > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("1 to {max} characters, not counting spaces around them"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}

@@ -22,6 +22,8 @@ pub enum Kind {
     Session,
     Device,
     Comment,
+    Conversation,
+    Message,
     /// Named only in `exportMyData`: reports are for moderators, not objects of the API.
     Report,
     /// A photo; not a `Node`: it is reached through what shows it.
@@ -43,6 +45,8 @@ impl Kind {
             Kind::Session => "Session",
             Kind::Device => "Device",
             Kind::Comment => "Comment",
+            Kind::Conversation => "Conversation",
+            Kind::Message => "Message",
             Kind::Report => "Report",
             Kind::Image => "Image",
         }
@@ -62,6 +66,8 @@ impl Kind {
             "Session" => Some(Kind::Session),
             "Device" => Some(Kind::Device),
             "Comment" => Some(Kind::Comment),
+            "Conversation" => Some(Kind::Conversation),
+            "Message" => Some(Kind::Message),
             "Report" => Some(Kind::Report),
             "Image" => Some(Kind::Image),
             _ => None,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{event, group, image, interest, membership, rsvp, user};
+use entity::{event, group, image, interest, membership, message, rsvp, user};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -62,6 +62,9 @@ pub struct VerificationOf(pub Uuid);
 /// How many replies to a comment a viewer sees: (comment, viewer).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ReplyCountOf(pub Uuid, pub Uuid);
+/// A private message by id (`Conversation.lastMessage`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MessageById(pub Uuid);
 /// A member's membership of a group: (group, member).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MembershipOf(pub Uuid, pub Uuid);
@@ -77,6 +80,24 @@ impl Loader<UserById> for Db {
             .map_err(gql)?
             .into_iter()
             .map(|u| (UserById(u.id), u))
+            .collect())
+    }
+}
+
+impl Loader<MessageById> for Db {
+    type Value = message::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[MessageById],
+    ) -> Result<HashMap<MessageById, message::Model>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(crate::domain::messages::find_many(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|m| (MessageById(m.id), m))
             .collect())
     }
 }

@@ -15,6 +15,7 @@ pub(crate) mod interests;
 pub(crate) mod limits;
 pub(crate) mod loaders;
 pub(crate) mod meetings;
+pub(crate) mod messages;
 pub(crate) mod node;
 pub(crate) mod notifications;
 pub(crate) mod own_data;
@@ -62,6 +63,7 @@ pub struct Mutation(
     notifications::NotificationMutation,
     push::PushMutation,
     comments::CommentMutation,
+    messages::MessageMutation,
     own_data::OwnDataMutation,
     images::ImageMutation,
 );
@@ -80,6 +82,12 @@ fn builder() -> SchemaBuilder<limits::Limited<Query>, Mutation, Subscription> {
     .override_output_type_description::<events::RsvpConnection>("A page of RSVPs.")
     .override_output_type_description::<comments::CommentConnection>(
         "A page of comments, oldest first.",
+    )
+    .override_output_type_description::<messages::ConversationConnection>(
+        "A page of conversations, latest activity first.",
+    )
+    .override_output_type_description::<messages::MessageConnection>(
+        "A page of private messages, newest first.",
     )
     .override_output_type_description::<meetings::MeetingConfirmationConnection>(
         "A page of meeting confirmations.",

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::domain::{accounts, comments, events, groups, interests, memberships, rsvps, series};
-use crate::domain::{devices, meetings, notifications, sessions, visibility};
+use crate::domain::{devices, meetings, messages, notifications, sessions, visibility};
 use crate::error::{AppError, AppResult};
 use crate::graphql::comments::Comment;
 use crate::graphql::context::{optional_member, state};
@@ -13,6 +13,7 @@ use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
 use crate::graphql::limits;
 use crate::graphql::meetings::MeetingConfirmation;
+use crate::graphql::messages::{Conversation, Message};
 use crate::graphql::notifications::Notification;
 use crate::graphql::pagination::MAX_PAGE_SIZE;
 use crate::graphql::push::Device;
@@ -36,6 +37,8 @@ pub enum Node {
     Session(Session),
     Device(Device),
     Comment(Comment),
+    Conversation(Conversation),
+    Message(Message),
 }
 
 #[derive(Default)]
@@ -48,7 +51,8 @@ impl NodeQuery {
     /// its member and to the group's ACTIVE members, each unless the two blocked each other
     /// (as in `Group.members` and `Event.attendees`); a meeting confirmation to its two
     /// people; a notification and a session to their member; a comment to the ACTIVE members
-    /// of its event's group, unless they and its author blocked each other. Profiles, groups, events,
+    /// of its event's group, unless they and its author blocked each other; a conversation and
+    /// its messages to its two members, unless either blocks the other. Profiles, groups, events,
     /// series and interests are public.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         Ok(find(ctx, &id).await?)
@@ -133,6 +137,22 @@ async fn find(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
         Kind::Comment => match comments::find(db, uuid).await? {
             Some(c) if visibility::comment(db, &c, viewer_id).await? => {
                 Some(Node::Comment(Comment(c)))
+            }
+            _ => None,
+        },
+        Kind::Conversation => match viewer_id {
+            Some(viewer) => messages::visible_side(db, uuid, viewer)
+                .await?
+                .map(|side| Node::Conversation(Conversation(side))),
+            None => None,
+        },
+        Kind::Message => match (viewer_id, messages::find(db, uuid).await?) {
+            (Some(viewer), Some(m))
+                if messages::visible_side(db, m.conversation_id, viewer)
+                    .await?
+                    .is_some() =>
+            {
+                Some(Node::Message(Message(m)))
             }
             _ => None,
         },

@@ -43,6 +43,9 @@ pub enum NotificationKind {
     /// An organiser or an event's host announced something to the group (`group`) or to the
     /// people GOING and WAITLISTED to an event (`event`); the message is theirs.
     Announcement,
+    /// Someone sent the member a private message (`Viewer.conversations`; a push carries
+    /// the `conversationId`). By push, not by mail, unless the member chooses otherwise.
+    Message,
 }
 
 pub struct Notification(pub notification::Model);

@@ -21,7 +21,8 @@ impl OwnDataQuery {
     /// Everything stored about the viewer, as one JSON document (a string): `profile`,
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `notificationSettings`, `sessions`, `devices` (without their push
-    /// tokens), `reportsMade`, `blockedMembers`, `comments` and `images` (every picture the viewer
+    /// tokens), `reportsMade`, `blockedMembers`, `comments`, `messages` (the private messages the viewer
+    /// sent, each with its `conversationId` and `to`) and `images` (every picture the viewer
     /// uploaded that is still stored, with its URLs at each size), oldest first in each list, with
     /// `exportedAt`. IDs are the API's own; times are written as every time is
     /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
@@ -52,7 +53,7 @@ impl OwnDataMutation {
     /// withdrawn (a freed place goes to the first on the waitlist, who is notified); their
     /// meeting confirmations go, so other members' `inPersonCount` drops; their
     /// memberships go; their comments keep their place, without body or author
-    /// (`deleted: true`). A group they were the only ORGANIZER of passes to its
+    /// (`deleted: true`); their conversations go, with every message in them. A group they were the only ORGANIZER of passes to its
     /// longest-standing CO_ORGANIZER (notified with GROUP_HANDED_OVER) or, with none,
     /// closes (`Group.closedAt`): its events still to start are cancelled, with
     /// notifications. Every token of the account is refused from then on, and the address
@@ -190,6 +191,9 @@ fn to_json(data: &MyData, media: &Media, now: DateTime<Utc>) -> Value {
             "reported": member(data, r.reported_id),
             "eventId": r.event_id.map(|e| id(Kind::Event, e)),
             "reason": r.reason,
+            "commentId": r.comment_id.map(|c| id(Kind::Comment, c)),
+            "messageId": r.message_id.map(|m| id(Kind::Message, m)),
+            "quoted": r.quoted,
             "createdAt": time(r.created_at),
             "resolvedAt": r.resolved_at.map(time),
         })).collect::<Vec<_>>(),
@@ -206,6 +210,13 @@ fn to_json(data: &MyData, media: &Media, now: DateTime<Utc>) -> Value {
             "createdAt": time(c.created_at),
             "editedAt": c.edited_at.map(time),
             "deletedAt": c.deleted_at.map(time),
+        })).collect::<Vec<_>>(),
+        "messages": data.messages.iter().map(|m| json!({
+            "id": id(Kind::Message, m.message.id),
+            "conversationId": id(Kind::Conversation, m.message.conversation_id),
+            "to": member(data, m.to),
+            "body": m.message.body,
+            "sentAt": time(m.message.created_at),
         })).collect::<Vec<_>>(),
         "images": data.images.iter().map(|i| json!({
             "id": id(Kind::Image, i.id),

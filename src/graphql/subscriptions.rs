@@ -5,12 +5,13 @@ use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::domain::{comments, events, memberships, notifications};
+use crate::domain::{comments, events, memberships, messages, notifications};
 use crate::error::AppError;
 use crate::graphql::comments::Comment;
 use crate::graphql::context::{member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::messages::Message;
 use crate::graphql::notifications::Notification;
 use crate::live::{Bus, Change, Heard};
 
@@ -131,6 +132,34 @@ impl Subscription {
                     .await
                     .ok()?
                     .then_some(Comment(row))
+            }
+        }))
+    }
+
+    /// Each private message sent to the signed-in member once it is committed, and each
+    /// they sent (from any of their devices), so every device shows the conversation as it
+    /// is. Nothing from or to a member blocked either way.
+    async fn message_received(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = Message> + use<>> {
+        let viewer = member_id(ctx)?;
+        let db = state(ctx).db.clone();
+        Ok(changes(state(ctx).bus()).filter_map(move |heard| {
+            let db = db.clone();
+            async move {
+                let Change::Message { id, from, to } = heard.change else {
+                    return None;
+                };
+                if viewer != from && viewer != to {
+                    return None;
+                }
+                let row = messages::find(&db, id).await.ok().flatten()?;
+                messages::visible_side(&db, row.conversation_id, viewer)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|_| Message(row))
             }
         }))
     }

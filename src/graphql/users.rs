@@ -268,6 +268,20 @@ impl Viewer {
         ))
     }
 
+    /// The viewer's private conversations, latest activity first, leaving out those with a
+    /// member either of them blocked. `first` is 1–100 (default 20). A conversation that
+    /// moves up while the app pages (a new message) may show again on a later page or be
+    /// passed over: the first page is always the latest.
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<crate::graphql::messages::ConversationConnection> {
+        crate::graphql::messages::of_viewer(ctx, self.0.id, first, after).await
+    }
+
     /// What the viewer was told, newest first; `unreadOnly` keeps the unread ones.
     #[graphql(complexity = "limits::page(first, child_complexity)")]
     async fn notifications(

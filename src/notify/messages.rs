@@ -147,6 +147,11 @@ pub enum Message {
         group: String,
         message: String,
     },
+    /// `name` sent the member a private message (its text stays out of the notification:
+    /// a push shows on a locked screen).
+    PrivateMessage {
+        name: String,
+    },
 }
 
 /// A message written in one language.
@@ -170,6 +175,7 @@ impl Message {
             Message::CommentReply { .. } => NotificationKind::CommentReply,
             Message::EventComment { .. } => NotificationKind::EventComment,
             Message::Announcement { .. } => NotificationKind::Announcement,
+            Message::PrivateMessage { .. } => NotificationKind::Message,
         }
     }
 
@@ -239,6 +245,10 @@ impl Message {
                 args.set("group", group.as_str());
                 args.set("message", message.as_str());
                 "announcement"
+            }
+            Message::PrivateMessage { name } => {
+                args.set("name", name.as_str());
+                "private-message"
             }
         };
         let title_id = match id {
@@ -421,6 +431,7 @@ mod tests {
                 group: "G".into(),
                 message: "Bring snacks".into(),
             },
+            Message::PrivateMessage { name: "Ada".into() },
         ];
         for lang in [Lang::En, Lang::De, Lang::Es] {
             for message in &messages {

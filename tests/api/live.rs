@@ -389,9 +389,9 @@ async fn operations_per_connection_and_connections_per_member_are_capped() {
 }
 
 /// A second `kith` process, the real binary, on the same database.
-struct Process {
+pub(crate) struct Process {
     child: std::process::Child,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Drop for Process {
@@ -401,7 +401,7 @@ impl Drop for Process {
     }
 }
 
-async fn second_process(database_url: &str) -> Process {
+pub(crate) async fn second_process(database_url: &str) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -23,6 +23,7 @@ mod http;
 mod interests;
 mod live;
 mod meetings;
+mod messages;
 mod photos;
 mod process;
 mod push;

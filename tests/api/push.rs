@@ -593,8 +593,13 @@ async fn settings_choose_push_and_mail_for_each_kind() {
     let defaults: Vec<Value> = kinds
         .iter()
         .map(|kind| {
-            let mailed =
-                !["EVENT_REMINDER", "COMMENT_REPLY", "EVENT_COMMENT"].contains(&kind.as_str());
+            let mailed = ![
+                "EVENT_REMINDER",
+                "COMMENT_REPLY",
+                "EVENT_COMMENT",
+                "MESSAGE",
+            ]
+            .contains(&kind.as_str());
             json!({ "kind": kind, "push": true, "email": mailed })
         })
         .collect();

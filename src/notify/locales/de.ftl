@@ -25,6 +25,8 @@ event-comment-title = Neuer Kommentar
 event-comment = { $name } hat „{ $event }“ kommentiert.
 announcement-title = { $group }
 announcement = { $name }: { $message }
+private-message-title = Neue Nachricht
+private-message = { $name } hat dir eine Nachricht geschickt.
 
 mail-subject = Kith: { $message }
 mail-greeting = Hallo { $name },

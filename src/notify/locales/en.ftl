@@ -26,6 +26,8 @@ event-comment-title = New comment
 event-comment = { $name } commented on “{ $event }”.
 announcement-title = { $group }
 announcement = { $name }: { $message }
+private-message-title = New message
+private-message = { $name } sent you a message.
 
 mail-subject = Kith: { $message }
 mail-greeting = Hello { $name },

@@ -25,6 +25,8 @@ event-comment-title = Nuevo comentario
 event-comment = { $name } ha comentado en «{ $event }».
 announcement-title = { $group }
 announcement = { $name }: { $message }
+private-message-title = Nuevo mensaje
+private-message = { $name } te ha enviado un mensaje.
 
 mail-subject = Kith: { $message }
 mail-greeting = Hola { $name }:
