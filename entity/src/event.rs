@@ -41,6 +41,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The event's photo (`images.id`), if any.
     pub photo_image_id: Option<Uuid>,
+    /// After it, new YES answers are refused; at or before `starts_at`.
+    pub rsvp_closes_at: Option<DateTimeUtc>,
 }
 
 /// Whether an event takes place.

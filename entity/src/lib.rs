@@ -28,6 +28,7 @@ pub mod refresh_token;
 pub mod reminder_sent;
 pub mod report;
 pub mod rsvp;
+pub mod saved_event;
 pub mod session;
 pub mod user;
 pub mod user_interest;

@@ -23,6 +23,7 @@ mod m20261130_000017_images;
 mod m20261130_000018_comments;
 mod m20261130_000019_messages;
 mod m20261130_000021_full_text;
+mod m20261130_000022_saved_events_and_deadlines;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_comments::Migration),
             Box::new(m20261130_000019_messages::Migration),
             Box::new(m20261130_000021_full_text::Migration),
+            Box::new(m20261130_000022_saved_events_and_deadlines::Migration),
         ]
     }
 }

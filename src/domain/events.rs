@@ -134,6 +134,20 @@ pub struct NewEvent {
     pub capacity: Option<i32>,
     /// An RFC 5545 RRULE value: makes a series of occurrences.
     pub recurrence: Option<String>,
+    /// After it, new YES answers are refused; at or before `starts_at`. In a series, each
+    /// occurrence closes as long before its start.
+    pub rsvp_closes_at: Option<DateTime<Utc>>,
+}
+
+/// BAD_USER_INPUT on `rsvpClosesAt` unless it is at or before the start.
+fn check_deadline(closes: Option<DateTime<Utc>>, starts_at: DateTime<Utc>) -> AppResult<()> {
+    if closes.is_some_and(|closes| closes > starts_at) {
+        return Err(AppError::bad_input(
+            "rsvpClosesAt",
+            "RSVPs close at or before the start",
+        ));
+    }
+    Ok(())
 }
 
 /// Creates an event (or, with a recurrence, a series of them: the first is returned); ORGANIZER, CO_ORGANIZER or EVENT_HOST of the group, who becomes its
@@ -165,6 +179,7 @@ pub async fn create(
         ));
     }
     check_times(input.starts_at, input.ends_at)?;
+    check_deadline(input.rsvp_closes_at, input.starts_at)?;
     let time_zone = match input.time_zone {
         Some(zone) => parse_time_zone("timeZone", &zone)?.name().to_owned(),
         None => group.time_zone.clone(),
@@ -225,6 +240,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         photo_image_id: None,
+        rsvp_closes_at: input.rsvp_closes_at,
     };
     let made = series::insert_occurrences(&tx, &template, &starts, &[actor], now).await?;
     tx.commit().await?.expect_none();
@@ -332,6 +348,7 @@ pub struct EventUpdate {
     pub venue: Patch<Option<Venue>>,
     pub online_url: Patch<Option<String>>,
     pub capacity: Patch<Option<i32>>,
+    pub rsvp_closes_at: Patch<Option<DateTime<Utc>>>,
 }
 
 /// Changes an event (with `ThisAndFollowing`, also the later occurrences of its series);
@@ -406,9 +423,20 @@ impl EventUpdate {
             Patch::Set(new) => Patch::Set(shift_local(at, old, *new, tz)),
             Patch::Keep => Patch::Keep,
         };
+        let starts_at = move_by(&self.starts_at, this.starts_at, later.starts_at);
+        // A new deadline closes each later occurrence as long before its start.
+        let this_start = self.starts_at.clone().or(this.starts_at);
+        let later_start = starts_at.clone().or(later.starts_at);
+        let rsvp_closes_at = match &self.rsvp_closes_at {
+            Patch::Set(closes) => {
+                Patch::Set(closes.map(|closes| later_start - (this_start - closes)))
+            }
+            Patch::Keep => Patch::Keep,
+        };
         EventUpdate {
-            starts_at: move_by(&self.starts_at, this.starts_at, later.starts_at),
+            starts_at,
             ends_at: move_by(&self.ends_at, this.ends_at, later.ends_at),
+            rsvp_closes_at,
             ..self.clone()
         }
     }
@@ -434,7 +462,11 @@ async fn apply(
     if let Patch::Set(zone) = update.time_zone {
         row.time_zone = Set(parse_time_zone("timeZone", &zone)?.name().to_owned());
     }
+    let starts_at = update.starts_at.clone().or(event.starts_at);
     patch_times(&mut row, &event, update.starts_at, update.ends_at, now)?;
+    let closes = update.rsvp_closes_at.or(event.rsvp_closes_at);
+    check_deadline(closes, starts_at)?;
+    row.rsvp_closes_at = Set(closes);
     // An event that goes online-only is found where its group meets.
     let group_place = match &update.venue {
         Patch::Set(None) => groups::find(&*tx, event.group_id)
@@ -702,6 +734,67 @@ pub async fn upcoming_in_group(
         .filter(upcoming(now, after))
         .order_by_asc(event::Column::StartsAt)
         .order_by_asc(event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The keyset of past-event lists: by end, most recent first, ties by id (descending).
+pub type EndKey = (DateTime<Utc>, Uuid);
+
+/// Events that ended before `now`, most recently ended first, after the cursor.
+fn past(now: DateTime<Utc>, after: Option<EndKey>) -> Condition {
+    let mut condition = Condition::all().add(event::Column::EndsAt.lte(now));
+    if let Some((ends_at, id)) = after {
+        condition = condition.add(
+            Condition::any().add(event::Column::EndsAt.lt(ends_at)).add(
+                Condition::all()
+                    .add(event::Column::EndsAt.eq(ends_at))
+                    .add(event::Column::Id.lt(id)),
+            ),
+        );
+    }
+    condition
+}
+
+/// A group's events that have ended, most recently ended first (cancelled ones included).
+pub async fn past_in_group(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    after: Option<EndKey>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<event::Model>> {
+    Ok(event::Entity::find()
+        .filter(event::Column::GroupId.eq(group_id))
+        .filter(past(now, after))
+        .order_by_desc(event::Column::EndsAt)
+        .order_by_desc(event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Events that have ended which the member was GOING to, most recently ended first.
+pub async fn past_for_member(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    after: Option<EndKey>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<event::Model>> {
+    let went = Query::select()
+        .column(rsvp::Column::EventId)
+        .from(rsvp::Entity)
+        .and_where(Expr::col(rsvp::Column::UserId).eq(user_id))
+        .and_where(Expr::col(rsvp::Column::Status).eq(RsvpStatus::Going))
+        .to_owned();
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.in_subquery(went))
+        .filter(event::Column::Status.eq(EventStatus::Scheduled))
+        .filter(past(now, after))
+        .order_by_desc(event::Column::EndsAt)
+        .order_by_desc(event::Column::Id)
         .limit(limit)
         .all(db)
         .await?)

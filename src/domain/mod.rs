@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod reminders;
 pub mod reports;
 pub mod rsvps;
+pub mod saved_events;
 pub mod search;
 pub mod series;
 pub mod sessions;

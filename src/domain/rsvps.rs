@@ -157,6 +157,9 @@ pub async fn respond(
             return Ok(Committed::new(unchanged, Default::default()));
         }
         (Response::Yes, _) => {
+            if event.rsvp_closes_at.is_some_and(|closes| closes <= now) {
+                return Err(AppError::conflict("RSVPs to this event have closed"));
+            }
             if take_place(&tx, event_id).await? {
                 (Status::Going, None)
             } else {

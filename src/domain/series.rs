@@ -135,6 +135,10 @@ pub fn occurrence(
         created_at: Set(now),
         updated_at: Set(now),
         photo_image_id: Set(template.photo_image_id),
+        // As long before its start as the template's was before its own.
+        rsvp_closes_at: Set(template
+            .rsvp_closes_at
+            .map(|closes| starts_at - (template.starts_at - closes))),
     }
 }
 

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use crate::connection_name;
 use crate::domain::event_search::{self, EventSearch, EventSearchKey};
-use crate::domain::events::{self, EventUpdate, NewEvent, StartKey, Venue as DomainVenue};
+use crate::domain::events::{self, EndKey, EventUpdate, NewEvent, StartKey, Venue as DomainVenue};
 use crate::domain::rsvps;
+use crate::domain::saved_events;
 use crate::domain::{series, visibility};
 use crate::error::AppError;
 use crate::graphql::context::{deliver, loaders, member_id, optional_member, state};
@@ -18,7 +19,7 @@ use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::{keep_or_set, nullable};
 use crate::graphql::limits;
-use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, UserById};
+use crate::graphql::loaders::{EventById, GroupById, HostsOf, RsvpOf, SavedBy, UserById};
 use crate::graphql::meetings::{PersonToMeet, people_to_meet};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::scalars::Time;
@@ -174,6 +175,25 @@ impl Event {
             .collect())
     }
 
+    /// When answering YES closes (`rsvp` answers YES with CONFLICT after it); null when
+    /// answers are taken until the event ends.
+    async fn rsvp_closes_at(&self) -> Option<Time> {
+        self.0.rsvp_closes_at.map(Time)
+    }
+
+    /// Whether the viewer saved the event (`saveEvent`); null when signed out.
+    async fn viewer_saved(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        let Some(viewer) = optional_member(ctx)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            loaders(ctx)
+                .load_one(SavedBy(self.0.id, viewer.sub))
+                .await?
+                .is_some(),
+        ))
+    }
+
     /// The viewer's answer; null when signed out or not answered.
     async fn viewer_rsvp(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rsvp>> {
         let Some(viewer) = optional_member(ctx)? else {
@@ -316,6 +336,21 @@ impl Rsvp {
         self.0.checked_in
     }
 
+    /// Once the event has ended: true when the member was checked in, false when GOING and
+    /// not checked in; null before the end, and for answers other than GOING.
+    async fn attended(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        if self.0.checked_in {
+            // Only someone GOING is checked in; the event may still be on.
+        } else if self.0.status != rsvp::RsvpStatus::Going {
+            return Ok(None);
+        }
+        let event = loaders(ctx)
+            .load_one(EventById(self.0.event_id))
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        Ok((event.ends_at <= Utc::now()).then_some(self.0.checked_in))
+    }
+
     /// When the answer last changed.
     async fn updated_at(&self) -> Time {
         Time(self.0.updated_at)
@@ -325,6 +360,17 @@ impl Rsvp {
 connection_name!(RsvpConnectionName, "RsvpConnection", "RsvpEdge");
 connection_name!(EventConnectionName, "EventConnection", "EventEdge");
 pub type EventConnection = Conn<Event, EventConnectionName>;
+
+/// A page of events that have ended, most recently ended first.
+pub fn past_page(page: &PageRequest<EndKey>, rows: Vec<event::Model>) -> EventConnection {
+    connection(
+        page,
+        rows,
+        |e| (e.ends_at, e.id),
+        |e| (Event(e), EmptyFields),
+        EmptyFields,
+    )
+}
 
 /// A page of events in (startsAt, id) order.
 pub fn event_page(page: &PageRequest<StartKey>, rows: Vec<event::Model>) -> EventConnection {
@@ -389,6 +435,10 @@ pub struct CreateEventInput {
     /// occurrence (with its details, so THIS_AND_FOLLOWING edits carry on). The answer is the
     /// first occurrence.
     pub recurrence: Option<String>,
+    /// When answering YES closes: at or before `startsAt`; after it, a new YES is CONFLICT
+    /// (NO is always allowed). In a series, each occurrence closes as long before its own
+    /// start. Absent: answers are taken until the event ends.
+    pub rsvp_closes_at: Option<Time>,
 }
 
 /// Changes to an event; absent fields stay as they are, null clears `venue`, `onlineUrl`
@@ -414,6 +464,10 @@ pub struct UpdateEventInput {
     /// Raising it promotes the waitlist in order; below `goingCount` is BAD_USER_INPUT; null
     /// removes the limit.
     pub capacity: async_graphql::MaybeUndefined<i32>,
+    /// A new deadline for YES answers, at or before the (new) start, or null for none. With
+    /// THIS_AND_FOLLOWING, each later occurrence closes as long before its start. An event
+    /// moved to start before its deadline is BAD_USER_INPUT on `rsvpClosesAt`.
+    pub rsvp_closes_at: async_graphql::MaybeUndefined<Time>,
     /// Which occurrences of a series to change: this one (the default) or this and every
     /// later one. New times move each later occurrence by the same wall-clock amount.
     #[graphql(default_with = "EditScope::ThisEvent")]
@@ -446,6 +500,13 @@ pub struct RsvpInput {
     pub event_id: ID,
     /// YES or NO.
     pub response: RsvpResponse,
+}
+
+/// The event to save or unsave.
+#[derive(InputObject)]
+pub struct SaveEventInput {
+    /// The event.
+    pub event_id: ID,
 }
 
 /// Where, when and what to look for: events near a place (`near` with `radiusKm`), events
@@ -585,6 +646,7 @@ impl EventMutation {
             online_url: input.online_url,
             capacity: input.capacity,
             recurrence: input.recurrence,
+            rsvp_closes_at: input.rsvp_closes_at.map(|t| t.0),
         };
         let event = events::create(&state(ctx).db, viewer, new, Utc::now())
             .await
@@ -610,6 +672,7 @@ impl EventMutation {
             venue: nullable(input.venue, Into::into),
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),
+            rsvp_closes_at: nullable(input.rsvp_closes_at, |t| t.0),
         };
         let updated = events::update(
             &state(ctx).db,
@@ -639,8 +702,34 @@ impl EventMutation {
         Ok(Event(deliver(ctx, cancelled)))
     }
 
+    /// Keeps the event in the viewer's `savedEvents` (saving again changes nothing); at most
+    /// 1,000 saved events (CONFLICT beyond). NOT_FOUND for no such event.
+    async fn save_event(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveEventInput,
+    ) -> async_graphql::Result<Event> {
+        let viewer = member_id(ctx)?;
+        let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
+        let event = saved_events::save(&state(ctx).db, viewer, event_id, Utc::now()).await?;
+        Ok(Event(event))
+    }
+
+    /// Takes the event out of the viewer's `savedEvents` (changes nothing when not saved).
+    /// NOT_FOUND for no such event.
+    async fn unsave_event(
+        &self,
+        ctx: &Context<'_>,
+        input: SaveEventInput,
+    ) -> async_graphql::Result<Event> {
+        let viewer = member_id(ctx)?;
+        let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
+        let event = saved_events::unsave(&state(ctx).db, viewer, event_id).await?;
+        Ok(Event(event))
+    }
+
     /// Answers an event. ACTIVE members of the group only (FORBIDDEN); a cancelled or ended
-    /// event is CONFLICT. YES is GOING while places remain, else WAITLISTED at the end of the
+    /// event is CONFLICT, as is YES after `rsvpClosesAt`. YES is GOING while places remain, else WAITLISTED at the end of the
     /// queue; NO frees the place and the first WAITLISTED becomes GOING at once; repeating
     /// an answer changes nothing. Capacity is never exceeded, however many answer at once.
     async fn rsvp(&self, ctx: &Context<'_>, input: RsvpInput) -> async_graphql::Result<Rsvp> {

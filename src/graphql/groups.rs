@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::connection_name;
 use crate::domain::accounts;
-use crate::domain::events::{self, StartKey};
+use crate::domain::events::{self, EndKey, StartKey};
 use crate::domain::groups::{self, GroupUpdate, NewGroup};
 use crate::domain::{memberships, visibility};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, optional_member, state};
-use crate::graphql::events::{EventConnection, event_page};
+use crate::graphql::events::{EventConnection, event_page, past_page};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::keep_or_set;
@@ -205,6 +205,27 @@ impl Group {
         )
         .await?;
         Ok(event_page(&page, rows))
+    }
+
+    /// The group's events that have ended, most recently ended first (cancelled ones
+    /// included, with status CANCELLED).
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn past_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let page = PageRequest::<EndKey>::parse(first, after)?;
+        let rows = events::past_in_group(
+            &state(ctx).db,
+            self.0.id,
+            page.after,
+            page.fetch_limit(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(past_page(&page, rows))
     }
 
     /// When the group was created.

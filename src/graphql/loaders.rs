@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    accounts, events, groups, images, interests, memberships, rsvps, verification,
+    accounts, events, groups, images, interests, memberships, rsvps, saved_events, verification,
 };
 use crate::error::AppError;
 
@@ -56,6 +56,9 @@ pub struct HostsOf(pub Uuid);
 /// A member's RSVP to an event: (event, member).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RsvpOf(pub Uuid, pub Uuid);
+/// Whether a member saved an event: (event, member); present when saved.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SavedBy(pub Uuid, pub Uuid);
 /// A member's verification (email, in-person meetings, trust).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VerificationOf(pub Uuid);
@@ -278,6 +281,28 @@ impl Loader<RsvpOf> for Db {
             .into_iter()
             .map(|r| (RsvpOf(r.event_id, r.user_id), r))
             .collect())
+    }
+}
+
+impl Loader<SavedBy> for Db {
+    type Value = ();
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[SavedBy]) -> Result<HashMap<SavedBy, ()>, Self::Error> {
+        let mut by_user: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_user.entry(key.1).or_default().push(key.0);
+        }
+        let mut found = HashMap::new();
+        for (user, events) in by_user {
+            for event in saved_events::saved_among(&self.0, user, &events)
+                .await
+                .map_err(gql)?
+            {
+                found.insert(SavedBy(event, user), ());
+            }
+        }
+        Ok(found)
     }
 }
 

@@ -7,13 +7,14 @@ use entity::user;
 use async_graphql::connection::EmptyFields;
 use uuid::Uuid;
 
-use crate::domain::events::{self, StartKey};
+use crate::domain::events::{self, EndKey, StartKey};
+use crate::domain::saved_events::{self, SavedKey};
 use crate::domain::{accounts, blocks, meetings, memberships, sessions};
 use crate::domain::{calendars, notifications};
 use crate::domain::{devices, preferences};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, optional_member, state};
-use crate::graphql::events::{EventConnection, event_page};
+use crate::graphql::events::{Event, EventConnection, event_page, past_page};
 use crate::graphql::geo::GeoPoint;
 use crate::graphql::groups::{Membership, MembershipConnection};
 use crate::graphql::ids::{self, Kind};
@@ -206,6 +207,49 @@ impl Viewer {
         )
         .await?;
         Ok(event_page(&page, rows))
+    }
+
+    /// Events that have ended which the viewer was GOING to, most recently ended first
+    /// (cancelled ones left out); `Rsvp.attended` on `viewerRsvp` tells whether they came.
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn past_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let page = PageRequest::<EndKey>::parse(first, after)?;
+        let rows = events::past_for_member(
+            &state(ctx).db,
+            self.0.id,
+            page.after,
+            page.fetch_limit(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(past_page(&page, rows))
+    }
+
+    /// The events the viewer saved (`saveEvent`), most recently saved first, whatever their
+    /// status or time (at most 1,000 are kept).
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn saved_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let page = PageRequest::<SavedKey>::parse(first, after)?;
+        let rows =
+            saved_events::of_member(&state(ctx).db, self.0.id, page.after, page.fetch_limit())
+                .await?;
+        Ok(connection(
+            &page,
+            rows,
+            |(key, _)| *key,
+            |(_, e)| (Event(e), EmptyFields),
+            EmptyFields,
+        ))
     }
 
     /// The members the viewer blocked, most recent first: the `first` of them (1 to 100,

@@ -393,6 +393,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             photo_image_id: None,
+            rsvp_closes_at: None,
         }
     }
 

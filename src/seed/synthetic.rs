@@ -290,6 +290,7 @@ async fn write_events(
             created_at: Set(now),
             updated_at: Set(now),
             photo_image_id: Set(None),
+            rsvp_closes_at: Set(None),
         });
         hosts.push(event_host::ActiveModel {
             event_id: Set(id),

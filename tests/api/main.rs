@@ -21,6 +21,7 @@ mod hardening;
 mod helpers;
 mod http;
 mod interests;
+mod life;
 mod live;
 mod meetings;
 mod messages;

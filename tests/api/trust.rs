@@ -71,6 +71,7 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
             created_at: Set(starts - Duration::days(7)),
             updated_at: Set(starts),
             photo_image_id: Set(None),
+            rsvp_closes_at: Set(None),
         }
         .insert(db)
         .await
