@@ -21,6 +21,7 @@ mod m20261130_000015_idempotency;
 mod m20261130_000016_push;
 mod m20261130_000017_images;
 mod m20261130_000018_comments;
+mod m20261201_000019_avatar_attestations;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_push::Migration),
             Box::new(m20261130_000017_images::Migration),
             Box::new(m20261130_000018_comments::Migration),
+            Box::new(m20261201_000019_avatar_attestations::Migration),
         ]
     }
 }

@@ -609,3 +609,305 @@ async fn subscribers_of_an_event_hear_its_new_photo() {
         json!({ "width": 320, "height": 240 })
     );
 }
+
+// ---- Faces attested in person ----
+
+const CONFIRM_ATTESTING: &str = "mutation($token: String!, $attest: Boolean) { confirmMeeting(input: { token: $token, attestAvatar: $attest }) { id status } }";
+const RESPOND_ATTESTING: &str = "mutation($id: ID!, $accept: Boolean!, $attest: Boolean) { respondToMeeting(input: { confirmationId: $id, accept: $accept, attestAvatar: $attest }) { id status } }";
+const AVATAR_OF: &str = "query($id: ID!) { user(id: $id) { avatar { id inPersonAttestations } } }";
+
+/// An organiser's group and an event starting in ten minutes, with `names` GOING and
+/// checked in by the organiser: (organiser, group ID, event ID, the members).
+async fn gathering(app: &TestApp, names: &[&str]) -> (Member, String, String, Vec<Member>) {
+    let organiser = app.verified_member("org@example.com", "Olu").await;
+    let group_id = app
+        .create_group(&organiser, group_input("Faces", 52.52, 13.405))
+        .await
+        .id;
+    let event_id = app
+        .create_event(&organiser, starting_soon(&group_id, json!({})))
+        .await
+        .id;
+    let mut people = Vec::new();
+    for name in names {
+        let email = format!("{}@example.com", name.to_lowercase());
+        let member = app
+            .new_member_of(&group_id, &email, name, Address::Verified)
+            .await;
+        app.going(&member, &event_id).await;
+        app.host_checks_in(&organiser, &event_id, &member).await;
+        people.push(member);
+    }
+    (organiser, group_id, event_id, people)
+}
+
+/// Another event of the group starting in ten minutes, `members` GOING and checked in.
+async fn another_event(
+    app: &TestApp,
+    organiser: &Member,
+    group_id: &str,
+    members: &[&Member],
+) -> String {
+    let event_id = app
+        .create_event(
+            organiser,
+            starting_soon(group_id, json!({ "title": "Second Room" })),
+        )
+        .await
+        .id;
+    for member in members {
+        app.going(member, &event_id).await;
+        app.host_checks_in(organiser, &event_id, member).await;
+    }
+    event_id
+}
+
+impl TestApp {
+    /// Sets a small avatar of the member's (a picture of `width` pixels, so two calls with
+    /// different widths are different pictures): its image ID.
+    async fn small_avatar(&self, member: &Member, width: u32) -> String {
+        let picture = encode(&halves(width, 32), ImageFormat::Png);
+        let (_, body) = self
+            .upload(member, &set_avatar(), json!({}), picture, "me.png")
+            .await;
+        body["data"]["setAvatar"]["avatar"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
+    /// The member's avatar as anyone sees it: (image ID, inPersonAttestations).
+    async fn attested(&self, member: &Member) -> (String, i64) {
+        let body = self
+            .graphql(None, AVATAR_OF, json!({ "id": member.id }))
+            .await;
+        let avatar = &body["data"]["user"]["avatar"];
+        (
+            avatar["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned(),
+            avatar["inPersonAttestations"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{body}")),
+        )
+    }
+
+    /// `subject` shows a token and `scanner` scans it, attesting the subject's avatar or
+    /// not: the PENDING confirmation's ID.
+    async fn scan(
+        &self,
+        scanner: &Member,
+        subject: &Member,
+        event_id: &str,
+        attest: bool,
+    ) -> String {
+        let token = self.meeting_token(subject, event_id).await;
+        let body = self
+            .data_as(
+                scanner,
+                CONFIRM_ATTESTING,
+                json!({ "token": token.token, "attest": attest }),
+            )
+            .await;
+        assert_eq!(body["confirmMeeting"]["status"], "PENDING", "{body}");
+        body["confirmMeeting"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The subject answers, attesting the scanner's avatar or not: the new status.
+    async fn answer_meeting(
+        &self,
+        subject: &Member,
+        id: &str,
+        accept: bool,
+        attest: bool,
+    ) -> String {
+        let body = self
+            .data_as(
+                subject,
+                RESPOND_ATTESTING,
+                json!({ "id": id, "accept": accept, "attest": attest }),
+            )
+            .await;
+        body["respondToMeeting"]["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
+    /// Two members meet, each attesting the other's avatar.
+    async fn meet_attesting_both(&self, scanner: &Member, subject: &Member, event_id: &str) {
+        let id = self.scan(scanner, subject, event_id, true).await;
+        assert_eq!(
+            self.answer_meeting(subject, &id, true, true).await,
+            "CONFIRMED"
+        );
+    }
+}
+
+#[tokio::test]
+async fn avatars_attested_in_person_count_once_the_meeting_is_confirmed() {
+    let app = spawn_app().await;
+    let (_, _, ev, people) = gathering(&app, &["Ada", "Bea", "Cid", "Dan"]).await;
+    let (ada, bea, cid, dan) = (&people[0], &people[1], &people[2], &people[3]);
+    let ada_avatar = app.small_avatar(ada, 40).await;
+    let bea_avatar = app.small_avatar(bea, 42).await;
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 0));
+
+    // Ada scans Bea's token and attests her face: nothing counts while it is PENDING.
+    let id = app.scan(ada, bea, &ev, true).await;
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 0));
+    assert_eq!(app.attested(ada).await, (ada_avatar.clone(), 0));
+    // Bea accepts and attests Ada's face: both count, each for the other.
+    assert_eq!(app.answer_meeting(bea, &id, true, true).await, "CONFIRMED");
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 1));
+    assert_eq!(app.attested(ada).await, (ada_avatar.clone(), 1));
+    // Answering again changes nothing.
+    assert_eq!(app.answer_meeting(bea, &id, true, true).await, "CONFIRMED");
+    assert_eq!(app.attested(ada).await, (ada_avatar.clone(), 1));
+
+    // A meeting without attestation counts for the meeting only.
+    let id = app.scan(cid, bea, &ev, false).await;
+    assert_eq!(app.answer_meeting(bea, &id, true, false).await, "CONFIRMED");
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 1));
+    // A declined one attests nothing, however the scanner asked.
+    let id = app.scan(dan, bea, &ev, true).await;
+    assert_eq!(app.answer_meeting(bea, &id, false, true).await, "DECLINED");
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 1));
+    // Attesting someone with no avatar is ignored; the meeting stands, and a picture set
+    // later was attested by no one.
+    let id = app.scan(cid, ada, &ev, true).await;
+    assert_eq!(app.answer_meeting(ada, &id, true, false).await, "CONFIRMED");
+    assert_eq!(app.verification(cid).await.0, 2);
+    let cid_avatar = app.small_avatar(cid, 44).await;
+    assert_eq!(app.attested(cid).await, (cid_avatar, 0));
+
+    // Bea's export lists what she attested and what was attested of her.
+    let export = app.data_as(bea, "{ exportMyData }", json!({})).await;
+    let export: Value = serde_json::from_str(export["exportMyData"].as_str().unwrap()).unwrap();
+    let attestations = export["avatarAttestations"].as_array().unwrap();
+    assert_eq!(attestations.len(), 2, "{export}");
+    assert_eq!(attestations[0]["by"]["id"], ada.id.as_str());
+    assert_eq!(attestations[0]["about"]["id"], bea.id.as_str());
+    assert_eq!(attestations[0]["imageId"], bea_avatar.as_str());
+    assert_eq!(attestations[1]["by"]["id"], bea.id.as_str());
+    assert_eq!(attestations[1]["about"]["id"], ada.id.as_str());
+    assert_eq!(attestations[1]["imageId"], ada_avatar.as_str());
+}
+
+#[tokio::test]
+async fn each_person_counts_once_per_picture_and_a_new_avatar_starts_from_zero() {
+    let app = spawn_app().await;
+    let (org, group_id, ev, people) = gathering(&app, &["Ada", "Bea", "Cid"]).await;
+    let (ada, bea, cid) = (&people[0], &people[1], &people[2]);
+    let first = app.small_avatar(bea, 40).await;
+    let other = another_event(&app, &org, &group_id, &[ada, bea]).await;
+
+    // Ada attests Bea's face at two events, scanning once and shown once: one person.
+    app.meet_attesting_both(ada, bea, &ev).await;
+    app.meet_attesting_both(bea, ada, &other).await;
+    assert_eq!(app.attested(bea).await, (first.clone(), 1));
+    app.meet_attesting_both(cid, bea, &ev).await;
+    assert_eq!(app.attested(bea).await, (first, 2));
+
+    // A new picture is a new face to attest: it starts from 0.
+    let second = app.small_avatar(bea, 42).await;
+    assert_eq!(app.attested(bea).await, (second.clone(), 0));
+    // Attested after the change, it counts for the new one.
+    let third_event = another_event(&app, &org, &group_id, &[cid, bea]).await;
+    let id = app.scan(cid, bea, &third_event, true).await;
+    assert_eq!(app.answer_meeting(bea, &id, true, false).await, "CONFIRMED");
+    assert_eq!(app.attested(bea).await, (second, 1));
+}
+
+#[tokio::test]
+async fn a_withdrawal_a_ban_or_a_deleted_account_takes_attestations_back() {
+    let app = spawn_app().await;
+    let (_, _, ev, people) = gathering(&app, &["Ada", "Bea", "Cid", "Dan"]).await;
+    let (ada, bea, cid, dan) = (&people[0], &people[1], &people[2], &people[3]);
+    let avatar = app.small_avatar(bea, 40).await;
+    for attester in [ada, cid, dan] {
+        app.meet_attesting_both(attester, bea, &ev).await;
+    }
+    assert_eq!(app.attested(bea).await, (avatar.clone(), 3));
+
+    // Ada takes back her meeting with Bea: her word goes with it.
+    let body = app
+        .data_as(
+            ada,
+            "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) { status } }",
+            json!({ "u": bea.id }),
+        )
+        .await;
+    assert_eq!(body["withdrawMeeting"][0]["status"], "WITHDRAWN", "{body}");
+    assert_eq!(app.attested(bea).await, (avatar.clone(), 2));
+
+    // A banned member's word counts for no one.
+    let banned = kith::domain::reports::ban(&app.state.db, uuid_of(&cid.id), chrono::Utc::now())
+        .await
+        .unwrap();
+    app.state.outlets.deliver_now(banned).await;
+    assert_eq!(app.attested(bea).await, (avatar.clone(), 1));
+
+    // A deleted account's neither.
+    let deleted = app
+        .data_as(
+            dan,
+            "mutation($p: String!) { deleteAccount(input: { password: $p }) }",
+            json!({ "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(deleted["deleteAccount"], true);
+    assert_eq!(app.attested(bea).await, (avatar, 0));
+}
+
+#[tokio::test]
+async fn attestations_of_a_list_of_avatars_cost_one_statement() {
+    let app = spawn_app().await;
+    let (org, group_id, _, _) = gathering(&app, &[]).await;
+    for i in 0..20 {
+        let member = app.member_of(&group_id, &format!("m{i}@example.com")).await;
+        app.small_avatar(&member, 20 + i).await;
+    }
+    let statements = || async {
+        app.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
+            .expect("the statement counter is exported")
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let list = |fields: &str| {
+        format!(
+            "query($g: ID!) {{ group(id: $g) {{ members(first: 50) {{ nodes {{ user {{ avatar {{ {fields} }} }} }} }} }} }}"
+        )
+    };
+    // The fewest of three runs: the counter also counts the app's background work.
+    let mut cost = Vec::new();
+    for fields in ["id", "id inPersonAttestations"] {
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = statements().await;
+            let body = app
+                .data_as(&org, &list(fields), json!({ "g": group_id }))
+                .await;
+            let avatars: Vec<&Value> = body["group"]["members"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| &n["user"]["avatar"])
+                .filter(|a| !a.is_null())
+                .collect();
+            assert_eq!(avatars.len(), 20, "{body}");
+            fewest = fewest.min(statements().await - before);
+        }
+        cost.push(fewest);
+    }
+    // One more statement for the twenty (two if a slow build splits the batch).
+    assert!(
+        cost[1] - cost[0] <= 2,
+        "inPersonAttestations of 20 avatars: {cost:?} statements"
+    );
+}
