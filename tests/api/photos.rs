@@ -911,3 +911,140 @@ async fn attestations_of_a_list_of_avatars_cost_one_statement() {
         "inPersonAttestations of 20 avatars: {cost:?} statements"
     );
 }
+
+// ---- An S3-compatible store ----
+
+/// The access key of the S3 server the tests start.
+const S3_KEY_ID: &str = "AKIAKITHTEST";
+/// Its secret.
+const S3_SECRET: &str = "kith-test-secret-0123456789";
+
+/// A real S3-compatible server (s3s, its objects in a folder by s3s-fs), on a loopback port
+/// of this process, that accepts only requests signed (SigV4) with [`S3_KEY_ID`] and
+/// [`S3_SECRET`]; it has one bucket, `kith-media`. Its endpoint URL, and the folder (kept
+/// alive by the caller).
+async fn s3_server() -> (String, tempfile::TempDir) {
+    use hyper_util::rt::TokioIo;
+    use s3s::auth::SimpleAuth;
+    use s3s::service::S3ServiceBuilder;
+
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("kith-media")).unwrap();
+    let mut builder = S3ServiceBuilder::new(s3s_fs::FileSystem::new(root.path()).unwrap());
+    builder.set_auth(SimpleAuth::from_single(S3_KEY_ID, S3_SECRET));
+    let service = builder.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    });
+    (endpoint, root)
+}
+
+/// A client of the test server's bucket, under `photos/` as the app is configured.
+fn bucket_client(endpoint: &str, secret: &str) -> kith::media::store::Bucket {
+    kith::media::store::Bucket::s3(&kith::config::S3Settings {
+        bucket: "kith-media".into(),
+        prefix: "photos".into(),
+        endpoint: Some(endpoint.to_owned()),
+        region: "us-east-1".into(),
+        access_key_id: Some(S3_KEY_ID.into()),
+        secret_access_key: Some(secret.into()),
+        session_token: None,
+    })
+    .unwrap()
+}
+
+/// The stored file's name a media URL ends with.
+fn file_name(url: &str) -> String {
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn with_s3_photos_are_stored_served_and_deleted_in_the_bucket() {
+    use kith::media::store::Store;
+
+    let (endpoint, _s3_root) = s3_server().await;
+    // The server checks signatures: an unsigned request and one signed with a wrong secret
+    // are refused.
+    let unsigned = reqwest::get(format!("{endpoint}/kith-media/photos/x"))
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+    let forged = bucket_client(&endpoint, "not-the-secret");
+    let name = format!("{}.160.jpg", "c".repeat(64));
+    assert!(forged.put(&name, b"x".to_vec()).await.is_err());
+    let bucket = bucket_client(&endpoint, S3_SECRET);
+    assert_eq!(
+        bucket.get(&name).await.unwrap(),
+        None,
+        "nothing was written"
+    );
+
+    let app = spawn_app_with(&[
+        ("KITH_S3_URL", "s3://kith-media/photos"),
+        ("KITH_S3_ENDPOINT", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", S3_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", S3_SECRET),
+        ("AWS_REGION", "us-east-1"),
+    ])
+    .await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let (status, body) = app
+        .upload(
+            &ann,
+            &set_avatar(),
+            json!({}),
+            sideways_jpeg_with_gps(),
+            "me.jpg",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let shown = urls(&body["data"]["setAvatar"]["avatar"]);
+    for url in &shown {
+        // Served by the app from the bucket, upright and without metadata...
+        let picture = served(&app, url).await;
+        assert_eq!(picture.height(), 2 * picture.width(), "{url}");
+        // ...and the very bytes the bucket holds.
+        let served_bytes = app.fetch(url).await.bytes().await.unwrap();
+        let stored = bucket.get(&file_name(url)).await.unwrap();
+        assert_eq!(stored.as_deref(), Some(&served_bytes[..]), "{url}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&app.media_dir).unwrap().count(),
+        0,
+        "nothing goes to the local folder"
+    );
+
+    // The sweep works on the bucket: a stray file left by a dying process goes, two hours
+    // on; the avatar's files stay.
+    let stray = format!("{}.640.jpg", "d".repeat(64));
+    bucket.put(&stray, b"stray".to_vec()).await.unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let swept = kith::domain::images::sweep(&app.state.db, &app.state.media, later)
+        .await
+        .unwrap();
+    assert_eq!(swept.files, 1);
+    assert_eq!(bucket.get(&stray).await.unwrap(), None);
+    for url in &shown {
+        assert!(
+            bucket.get(&file_name(url)).await.unwrap().is_some(),
+            "{url}"
+        );
+    }
+
+    // Removing the avatar deletes its objects: gone from the bucket, 404 at the URLs.
+    let removed = app.data_as(&ann, REMOVE_AVATAR, json!({})).await;
+    assert!(removed["removeAvatar"]["avatar"].is_null());
+    for url in &shown {
+        assert_eq!(bucket.get(&file_name(url)).await.unwrap(), None, "{url}");
+        assert_eq!(app.fetch(url).await.status(), 404, "{url}");
+    }
+}
