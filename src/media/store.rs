@@ -9,13 +9,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{Attribute, AttributeValue, Attributes, ObjectStore};
+use object_store::{
+    Attribute, AttributeValue, Attributes, ClientOptions, ObjectStore, RetryConfig,
+};
 use sha2::{Digest, Sha256};
 
 use crate::config::S3Settings;
@@ -183,9 +185,21 @@ pub struct Bucket {
 impl Bucket {
     /// The bucket `settings` name. Nothing is sent until the first file is stored or read.
     pub fn s3(settings: &S3Settings) -> object_store::Result<Self> {
+        // A store that does not answer fails an upload (or a `/media` request) within
+        // seconds, instead of holding it for the client's default three minutes of retries.
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&settings.bucket)
-            .with_region(&settings.region);
+            .with_region(&settings.region)
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(Duration::from_secs(5))
+                    .with_timeout(Duration::from_secs(30)),
+            )
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(30),
+                ..RetryConfig::default()
+            });
         if let Some(endpoint) = &settings.endpoint {
             builder = builder
                 .with_endpoint(endpoint)
