@@ -84,11 +84,118 @@ pub struct Config {
     /// The absolute URL prefix stored photos are reached at, without a trailing slash
     /// (`KITH_MEDIA_PUBLIC_URL`, for a CDN; `KITH_PUBLIC_URL` + `/media` when absent).
     pub media_public_url: String,
+    /// An S3-compatible object store for photos' files instead of `media_dir`
+    /// (`KITH_S3_URL` and the standard AWS settings; see [`S3Settings`]).
+    pub s3: Option<S3Settings>,
     /// Whether this process runs the background loops (`KITH_BACKGROUND_JOBS`, `on` unless
     /// `off`): recurring series, reminders, retries of mail and pushes, TRUSTED, sweeps. Every
     /// loop is safe in several processes at once; `off` is for processes that only serve, and
     /// at least one process must keep them on.
     pub background_jobs: bool,
+}
+
+/// Where photos go when `KITH_S3_URL` is set: an S3-compatible bucket (AWS, MinIO, Garage,
+/// Cloudflare R2, ...), shared by every process. Its `Debug` leaves the secret key out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    /// From `KITH_S3_URL`, `s3://bucket` or `s3://bucket/prefix`.
+    pub bucket: String,
+    /// The folder inside the bucket, without slashes at either end; empty for the root.
+    pub prefix: String,
+    /// `KITH_S3_ENDPOINT`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: the store's
+    /// URL for anything but AWS itself (`http://127.0.0.1:9000`); requests then use path
+    /// style (`endpoint/bucket/key`). None: AWS, by region.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1` (what most S3-compatible
+    /// stores accept).
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, both or neither (then the
+    /// instance's role, on AWS); `AWS_SESSION_TOKEN` with temporary keys.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// `KITH_S3_URL` and the AWS settings beside it; None without `KITH_S3_URL`.
+fn s3_settings(get: &impl Fn(&str) -> Option<String>) -> Result<Option<S3Settings>, ConfigError> {
+    let Some(text) = get("KITH_S3_URL") else {
+        return Ok(None);
+    };
+    let invalid = || bad("KITH_S3_URL", "must be s3://bucket or s3://bucket/prefix");
+    let rest = text.strip_prefix("s3://").ok_or_else(invalid)?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !bucket_ok {
+        return Err(invalid());
+    }
+    let prefix = prefix.trim_matches('/');
+    if !prefix.is_empty()
+        && prefix
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(invalid());
+    }
+    let endpoint = match get("KITH_S3_ENDPOINT")
+        .or_else(|| get("AWS_ENDPOINT_URL_S3"))
+        .or_else(|| get("AWS_ENDPOINT_URL"))
+    {
+        None => None,
+        Some(text) => Some(
+            url::Url::parse(&text)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .map(|u| u.as_str().trim_end_matches('/').to_owned())
+                .ok_or_else(|| {
+                    bad(
+                        "KITH_S3_ENDPOINT",
+                        "must be an http(s) URL such as http://127.0.0.1:9000",
+                    )
+                })?,
+        ),
+    };
+    let (access_key_id, secret_access_key) =
+        match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+            (Some(id), Some(secret)) => (Some(id), Some(secret)),
+            (None, None) => (None, None),
+            _ => {
+                return Err(bad(
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together",
+                ));
+            }
+        };
+    Ok(Some(S3Settings {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+        endpoint,
+        region: get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into()),
+        access_key_id,
+        secret_access_key,
+        session_token: get("AWS_SESSION_TOKEN"),
+    }))
 }
 
 /// The push providers' settings; a platform without them cannot register devices.
@@ -177,6 +284,7 @@ impl Config {
             _ => default_media_dir(&database_url),
         };
         Ok(Config {
+            s3: s3_settings(&get)?,
             media_dir,
             media_public_url,
             public_url: public,
@@ -499,6 +607,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("media_dir", &self.media_dir)
             .field("media_public_url", &self.media_public_url)
+            .field("s3", &self.s3)
             .field("check_in_radius_meters", &self.check_in_radius_meters)
             .field("sign_ups_per_hour", &self.sign_ups_per_hour)
             .field("header_timeout", &self.header_timeout)
@@ -557,6 +666,43 @@ mod tests {
         let c = config(&[("KITH_MEDIA_PUBLIC_URL", "https://cdn.example/k/")]).unwrap();
         assert_eq!(c.media_public_url, "https://cdn.example/k");
         assert!(config(&[("KITH_MEDIA_PUBLIC_URL", "cdn")]).is_err());
+    }
+
+    #[test]
+    fn s3_takes_a_bucket_an_optional_prefix_and_the_standard_aws_settings() {
+        assert_eq!(config(&[]).unwrap().s3, None);
+        let c = config(&[
+            ("KITH_S3_URL", "s3://kith-photos/prod/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000/"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
+            ("AWS_DEFAULT_REGION", "eu-central-1"),
+        ])
+        .unwrap();
+        let s3 = c.s3.clone().unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str()),
+            ("kith-photos", "prod")
+        );
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s3.region, "eu-central-1");
+        assert!(!format!("{c:?}").contains("wJalrXUtnFEMI"));
+        let s3 = config(&[("KITH_S3_URL", "s3://kith")]).unwrap().s3.unwrap();
+        assert_eq!((s3.prefix.as_str(), s3.region.as_str()), ("", "us-east-1"));
+        assert_eq!(s3.endpoint, None);
+        for url in [
+            "kith",
+            "s3://",
+            "s3://UPPER",
+            "s3://kith/a//b",
+            "s3://kith/../x",
+        ] {
+            assert!(config(&[("KITH_S3_URL", url)]).is_err(), "{url}");
+        }
+        let half = config(&[("KITH_S3_URL", "s3://kith"), ("AWS_ACCESS_KEY_ID", "AKID")]);
+        assert!(half.is_err());
+        let endpoint = config(&[("KITH_S3_URL", "s3://kith"), ("KITH_S3_ENDPOINT", "minio")]);
+        assert!(endpoint.is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::effects::Outlets;
 use crate::live::{Bus, Connections};
 use crate::media::Media;
-use crate::media::store::LocalDir;
+use crate::media::store::{Bucket, LocalDir, Store};
 use crate::metrics::Metrics;
 use crate::notify::Mailer;
 
@@ -41,13 +41,18 @@ impl AppState {
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         PasswordHasher::warm_up();
-        let store = LocalDir::new(config.media_dir.clone()).map_err(|err| {
-            anyhow::anyhow!(
-                "KITH_MEDIA_DIR: cannot make {}: {err}",
-                config.media_dir.display()
-            )
-        })?;
-        let media = Media::new(Arc::new(store), config.media_public_url.clone(), cores);
+        let store: Arc<dyn Store> = match &config.s3 {
+            Some(s3) => {
+                Arc::new(Bucket::s3(s3).map_err(|err| anyhow::anyhow!("KITH_S3_URL: {err}"))?)
+            }
+            None => Arc::new(LocalDir::new(config.media_dir.clone()).map_err(|err| {
+                anyhow::anyhow!(
+                    "KITH_MEDIA_DIR: cannot make {}: {err}",
+                    config.media_dir.display()
+                )
+            })?),
+        };
+        let media = Media::new(store, config.media_public_url.clone(), cores);
         Ok(AppState {
             media,
             outlets: Outlets {

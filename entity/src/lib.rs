@@ -1,6 +1,7 @@
 //! Rows of the database, nothing more: no rules live here (see `kith::domain`).
 
 pub mod announcement;
+pub mod avatar_attestation;
 pub mod block;
 pub mod comment;
 pub mod conversation;

@@ -22,6 +22,7 @@ mod m20261130_000016_push;
 mod m20261130_000017_images;
 mod m20261130_000018_comments;
 mod m20261130_000019_messages;
+mod m20261130_000020_avatar_attestations;
 mod m20261130_000021_full_text;
 mod m20261130_000022_saved_events_and_deadlines;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_images::Migration),
             Box::new(m20261130_000018_comments::Migration),
             Box::new(m20261130_000019_messages::Migration),
+            Box::new(m20261130_000020_avatar_attestations::Migration),
             Box::new(m20261130_000021_full_text::Migration),
             Box::new(m20261130_000022_saved_events_and_deadlines::Migration),
         ]

@@ -17,9 +17,10 @@ use crate::error::{AppError, AppResult};
 /// wrong). In one transaction: their memberships are removed (handing over or closing
 /// groups they alone organised), their RSVPs withdrawn (promoting waitlists), and their
 /// row deleted, which takes with it, through the foreign keys, their sessions, codes,
-/// interests, notifications, meeting tokens and confirmations, reports and blocks, and
-/// every conversation they had, with all its messages (the other side's too: a
-/// conversation with no one on the other side can be neither shown nor answered). Their
+/// interests, notifications, meeting tokens and confirmations, avatar attestations they
+/// gave or received, reports and blocks, and every conversation they had, with all its
+/// messages (the other side's too: a conversation with no one on the other side can be
+/// neither shown nor answered). Their
 /// comments keep their place, blanked: no body, no author, deleted. The address is free to
 /// sign up again. Every session ends with it. Their images go too, except group and event
 /// photos they set (those belong to the group); the files of the images gone are returned,

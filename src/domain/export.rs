@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    block, comment, device, event, event_host, group, image, interest, meeting_confirmation,
-    membership, notification, report, rsvp, session, user, user_interest,
+    avatar_attestation, block, comment, device, event, event_host, group, image, interest,
+    meeting_confirmation, membership, notification, report, rsvp, session, user, user_interest,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -38,6 +38,8 @@ pub struct MyData {
     pub events: HashMap<Uuid, event::Model>,
     /// The images the member uploaded that are still stored.
     pub images: Vec<image::Model>,
+    /// Avatars attested in person, by the member or of the member's avatars.
+    pub attestations: Vec<avatar_attestation::Model>,
     /// The display names of the other members mentioned.
     pub names: HashMap<Uuid, String>,
 }
@@ -127,6 +129,7 @@ pub async fn gather(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<MyDat
         reports,
         blocks,
         images: crate::domain::images::owned_by(db, user_id).await?,
+        attestations: crate::domain::attestations::involving(db, user_id).await?,
         comments,
         messages,
         groups: HashMap::new(),
@@ -149,6 +152,7 @@ async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) ->
         blocks,
         comments,
         messages,
+        attestations,
         ..
     } = &*data;
     let user_id = user.id;
@@ -180,6 +184,11 @@ async fn name_what_is_mentioned(db: &impl ConnectionTrait, data: &mut MyData) ->
         .chain(reports.iter().map(|r| r.reported_id))
         .chain(blocks.iter().map(|b| b.blocked_id))
         .chain(messages.iter().map(|m| m.to))
+        .chain(
+            attestations
+                .iter()
+                .flat_map(|a| [a.attester_id, a.subject_id]),
+        )
         .filter(|id| *id != user_id)
         .collect();
     let mut names: HashMap<Uuid, String> = user::Entity::find()

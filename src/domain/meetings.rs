@@ -24,7 +24,7 @@ use crate::domain::checkins;
 use crate::domain::events;
 use crate::domain::notifications::{self, About};
 use crate::domain::rate_limit::{self, Limit};
-use crate::domain::{accounts, blocks};
+use crate::domain::{accounts, attestations, blocks};
 use crate::effects::Committed;
 use crate::error::{AppError, AppResult};
 use crate::notify::messages::Message;
@@ -186,12 +186,14 @@ async fn token_of(
 }
 
 /// The scanner confirms meeting the token's subject: a PENDING confirmation, of which the
-/// subject is told.
+/// subject is told. With `attest_avatar`, the scanner also attests the subject's current
+/// avatar (`attestations`), which counts once the subject accepts.
 pub async fn confirm(
     db: &DatabaseConnection,
     tokens: &MeetingTokens,
     scanner: Uuid,
     presented: Presented,
+    attest_avatar: bool,
     now: DateTime<Utc>,
 ) -> AppResult<Committed<confirmation::Model>> {
     let token = token_of(db, tokens, scanner, &presented, now).await?;
@@ -266,6 +268,9 @@ pub async fn confirm(
         }
         _ => err.into(),
     })?;
+    if attest_avatar {
+        attestations::attest(&tx, row.id, scanner, token.subject_id, now).await?;
+    }
     let name = accounts::find(&tx, scanner)
         .await?
         .map(|u| u.display_name)
@@ -286,12 +291,15 @@ pub async fn confirm(
 }
 
 /// The subject answers a PENDING confirmation. Only they may; answering again the same way
-/// changes nothing, answering otherwise is CONFLICT.
+/// changes nothing, answering otherwise is CONFLICT. With `attest_avatar`, the answer that
+/// accepts also attests the scanner's current avatar (`attestations`); a decline attests
+/// nothing, and forgets what the scanner attested.
 pub async fn respond(
     db: &DatabaseConnection,
     actor: Uuid,
     id: Uuid,
     accept: bool,
+    attest_avatar: bool,
     now: DateTime<Utc>,
 ) -> AppResult<confirmation::Model> {
     let tx = Tx::begin(db).await?;
@@ -326,6 +334,13 @@ pub async fn respond(
         .one(&tx)
         .await?
         .ok_or(AppError::NotFound("meeting confirmation"))?;
+    if changed && accept && attest_avatar {
+        attestations::attest(&tx, row.id, actor, row.scanner_id, now).await?;
+    }
+    if changed && !accept {
+        // What the scanner attested of a meeting that never was is kept for no one.
+        attestations::forget_of_meeting(&tx, row.id).await?;
+    }
     tx.commit().await?.expect_none();
     if !changed && row.status != wanted {
         return Err(AppError::conflict(format!(

@@ -2,6 +2,7 @@
 //! inside a caller's transaction as well as alone; they know nothing of GraphQL.
 
 pub mod accounts;
+pub mod attestations;
 pub mod blocks;
 pub mod calendars;
 pub mod checkins;

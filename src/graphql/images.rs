@@ -12,7 +12,7 @@ use crate::graphql::context::{deliver, loaders, member_id, state};
 use crate::graphql::events::Event;
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::loaders::ImageById;
+use crate::graphql::loaders::{AttestationsOf, ImageById};
 use crate::graphql::users::User;
 use crate::media::Stored;
 use crate::media::process::Size;
@@ -81,6 +81,19 @@ impl Image {
     /// while the image loads.
     async fn blurhash(&self) -> &str {
         &self.0.blurhash
+    }
+
+    /// How many members have met this image's owner in person and attested that this exact
+    /// picture is them (`attestAvatar` on `confirmMeeting` or `respondToMeeting`): distinct
+    /// people whose meeting is CONFIRMED and not withdrawn, banned members left out. Each
+    /// counts once however often they met. Attestations belong to the image: a new avatar
+    /// starts again from 0. Always 0 for group and event photos.
+    async fn in_person_attestations(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let n = loaders(ctx)
+            .load_one(AttestationsOf(self.0.id))
+            .await?
+            .unwrap_or(0);
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 }
 

@@ -10,7 +10,8 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    accounts, events, groups, images, interests, memberships, rsvps, saved_events, verification,
+    accounts, attestations, events, groups, images, interests, memberships, rsvps, saved_events,
+    verification,
 };
 use crate::error::AppError;
 
@@ -41,6 +42,9 @@ pub struct EventById(pub Uuid);
 /// An image by id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ImageById(pub Uuid);
+/// How many members attested an image in person (`Image.inPersonAttestations`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttestationsOf(pub Uuid);
 /// A group's interests.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InterestsOfGroup(pub Uuid);
@@ -198,6 +202,24 @@ impl Loader<ImageById> for Db {
             .map_err(gql)?
             .into_iter()
             .map(|i| (ImageById(i.id), i))
+            .collect())
+    }
+}
+
+impl Loader<AttestationsOf> for Db {
+    type Value = i64;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AttestationsOf],
+    ) -> Result<HashMap<AttestationsOf, i64>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let found = attestations::counts(&self.0, &ids).await.map_err(gql)?;
+        // Every key answered, so an image attested by no one is 0, not missing.
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.get(&k.0).copied().unwrap_or(0)))
             .collect())
     }
 }

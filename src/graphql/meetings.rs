@@ -168,6 +168,11 @@ pub struct ConfirmMeetingInput {
     pub token: Option<String>,
     /// The 8-character code, typed.
     pub code: Option<String>,
+    /// True: the scanner also attests that the subject's current avatar is the person in
+    /// front of them (`Image.inPersonAttestations`), counted once the subject accepts. When
+    /// the subject has no avatar this is ignored: nothing is attested, and the meeting is
+    /// confirmed all the same. Absent: false.
+    pub attest_avatar: Option<bool>,
 }
 
 /// An answer to a meeting confirmation.
@@ -177,6 +182,11 @@ pub struct RespondToMeetingInput {
     pub confirmation_id: ID,
     /// True: yes, we met (CONFIRMED). False: decline (DECLINED); the scanner is not told why.
     pub accept: bool,
+    /// True, with `accept: true`: the viewer also attests that the scanner's current avatar
+    /// is the person they met (`Image.inPersonAttestations`); it counts at once, since the
+    /// meeting is then CONFIRMED. Ignored when declining, when the scanner has no avatar
+    /// (nothing is attested; the answer stands), and when answering again. Absent: false.
+    pub attest_avatar: Option<bool>,
 }
 
 /// Taking back meetings with someone.
@@ -275,7 +285,8 @@ impl MeetingMutation {
     /// or expired token is BAD_USER_INPUT on `input.token`, a wrong code on `input.code`;
     /// after 5 wrong codes in 15 minutes the scanner is RATE_LIMITED. Each token confirms
     /// once, and two people once per event (CONFLICT). The result is PENDING, and the other
-    /// person is notified to answer.
+    /// person is notified to answer. With `attestAvatar: true` the scanner also attests the
+    /// other person's current avatar; it counts once they accept.
     async fn confirm_meeting(
         &self,
         ctx: &Context<'_>,
@@ -298,6 +309,7 @@ impl MeetingMutation {
             &state(ctx).meeting_tokens,
             viewer,
             presented,
+            input.attest_avatar.unwrap_or(false),
             Utc::now(),
         )
         .await
@@ -308,6 +320,7 @@ impl MeetingMutation {
     /// The person who showed the token answers: accepting makes the meeting CONFIRMED and it
     /// counts for both; declining makes it DECLINED. Only they may answer (FORBIDDEN for the
     /// scanner); answering again the same way changes nothing, the other way is CONFLICT.
+    /// Accepting with `attestAvatar: true` also attests the scanner's current avatar.
     async fn respond_to_meeting(
         &self,
         ctx: &Context<'_>,
@@ -319,7 +332,15 @@ impl MeetingMutation {
             "input.confirmationId",
             &input.confirmation_id,
         )?;
-        let row = meetings::respond(&state(ctx).db, viewer, id, input.accept, Utc::now()).await?;
+        let row = meetings::respond(
+            &state(ctx).db,
+            viewer,
+            id,
+            input.accept,
+            input.attest_avatar.unwrap_or(false),
+            Utc::now(),
+        )
+        .await?;
         Ok(MeetingConfirmation(row))
     }
 

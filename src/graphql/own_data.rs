@@ -22,8 +22,9 @@ impl OwnDataQuery {
     /// `interests`, `memberships`, `rsvps`, `hostedEvents`, `checkIns`, `meetingConfirmations`,
     /// `notifications`, `notificationSettings`, `sessions`, `devices` (without their push
     /// tokens), `reportsMade`, `blockedMembers`, `comments`, `messages` (the private messages the viewer
-    /// sent, each with its `conversationId` and `to`) and `images` (every picture the viewer
-    /// uploaded that is still stored, with its URLs at each size), oldest first in each list, with
+    /// sent, each with its `conversationId` and `to`), `images` (every picture the viewer
+    /// uploaded that is still stored, with its URLs at each size) and `avatarAttestations`
+    /// (avatars attested in person by the viewer or of the viewer's), oldest first in each list, with
     /// `exportedAt`. IDs are the API's own; times are written as every time is
     /// (`2027-03-28T17:00:00.000Z`); what is not known is null. Other members appear only as
     /// `{id, displayName}`. Secrets (the password hash, tokens) are keys to the data, not
@@ -51,7 +52,8 @@ impl OwnDataMutation {
     /// Deletes the viewer's account at once, in one step that happens whole or not at all.
     /// A wrong password is UNAUTHENTICATED and changes nothing. The member's RSVPs are
     /// withdrawn (a freed place goes to the first on the waitlist, who is notified); their
-    /// meeting confirmations go, so other members' `inPersonCount` drops; their
+    /// meeting confirmations go, so other members' `inPersonCount` drops, and with them the
+    /// avatar attestations they gave and received; their
     /// memberships go; their comments keep their place, without body or author
     /// (`deleted: true`); their conversations go, with every message in them. A group they were the only ORGANIZER of passes to its
     /// longest-standing CO_ORGANIZER (notified with GROUP_HANDED_OVER) or, with none,
@@ -228,6 +230,13 @@ fn to_json(data: &MyData, media: &Media, now: DateTime<Utc>) -> Value {
             "width": i.width,
             "height": i.height,
             "uploadedAt": time(i.created_at),
+        })).collect::<Vec<_>>(),
+        "avatarAttestations": data.attestations.iter().map(|a| json!({
+            "meetingConfirmationId": id(Kind::MeetingConfirmation, a.meeting_id),
+            "by": member(data, a.attester_id),
+            "about": member(data, a.subject_id),
+            "imageId": id(Kind::Image, a.image_id),
+            "createdAt": time(a.created_at),
         })).collect::<Vec<_>>(),
     })
 }

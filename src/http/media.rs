@@ -8,9 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::http::Http;
 use crate::media::store;
-
-/// How long clients and CDNs may keep a file: a year, and never revalidate it.
-pub const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
+pub use crate::media::store::CACHE_FOREVER;
 
 pub async fn file(State(http): State<Http>, Path(name): Path<String>) -> Response {
     if !store::is_valid_name(&name) {

@@ -609,3 +609,442 @@ async fn subscribers_of_an_event_hear_its_new_photo() {
         json!({ "width": 320, "height": 240 })
     );
 }
+
+// ---- Faces attested in person ----
+
+const CONFIRM_ATTESTING: &str = "mutation($token: String!, $attest: Boolean) { confirmMeeting(input: { token: $token, attestAvatar: $attest }) { id status } }";
+const RESPOND_ATTESTING: &str = "mutation($id: ID!, $accept: Boolean!, $attest: Boolean) { respondToMeeting(input: { confirmationId: $id, accept: $accept, attestAvatar: $attest }) { id status } }";
+const AVATAR_OF: &str = "query($id: ID!) { user(id: $id) { avatar { id inPersonAttestations } } }";
+
+/// An organiser's group and an event starting in ten minutes, with `names` GOING and
+/// checked in by the organiser: (organiser, group ID, event ID, the members).
+async fn gathering(app: &TestApp, names: &[&str]) -> (Member, String, String, Vec<Member>) {
+    let organiser = app.verified_member("org@example.com", "Olu").await;
+    let group_id = app
+        .create_group(&organiser, group_input("Faces", 52.52, 13.405))
+        .await
+        .id;
+    let event_id = app
+        .create_event(&organiser, starting_soon(&group_id, json!({})))
+        .await
+        .id;
+    let mut people = Vec::new();
+    for name in names {
+        let email = format!("{}@example.com", name.to_lowercase());
+        let member = app
+            .new_member_of(&group_id, &email, name, Address::Verified)
+            .await;
+        app.going(&member, &event_id).await;
+        app.host_checks_in(&organiser, &event_id, &member).await;
+        people.push(member);
+    }
+    (organiser, group_id, event_id, people)
+}
+
+/// Another event of the group starting in ten minutes, `members` GOING and checked in.
+async fn another_event(
+    app: &TestApp,
+    organiser: &Member,
+    group_id: &str,
+    members: &[&Member],
+) -> String {
+    let event_id = app
+        .create_event(
+            organiser,
+            starting_soon(group_id, json!({ "title": "Second Room" })),
+        )
+        .await
+        .id;
+    for member in members {
+        app.going(member, &event_id).await;
+        app.host_checks_in(organiser, &event_id, member).await;
+    }
+    event_id
+}
+
+impl TestApp {
+    /// Sets a small avatar of the member's (a picture of `width` pixels, so two calls with
+    /// different widths are different pictures): its image ID.
+    async fn small_avatar(&self, member: &Member, width: u32) -> String {
+        let picture = encode(&halves(width, 32), ImageFormat::Png);
+        let (_, body) = self
+            .upload(member, &set_avatar(), json!({}), picture, "me.png")
+            .await;
+        body["data"]["setAvatar"]["avatar"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
+    /// The member's avatar as anyone sees it: (image ID, inPersonAttestations).
+    async fn attested(&self, member: &Member) -> (String, i64) {
+        let body = self
+            .graphql(None, AVATAR_OF, json!({ "id": member.id }))
+            .await;
+        let avatar = &body["data"]["user"]["avatar"];
+        (
+            avatar["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned(),
+            avatar["inPersonAttestations"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{body}")),
+        )
+    }
+
+    /// `subject` shows a token and `scanner` scans it, attesting the subject's avatar or
+    /// not: the PENDING confirmation's ID.
+    async fn scan(
+        &self,
+        scanner: &Member,
+        subject: &Member,
+        event_id: &str,
+        attest: bool,
+    ) -> String {
+        let token = self.meeting_token(subject, event_id).await;
+        let body = self
+            .data_as(
+                scanner,
+                CONFIRM_ATTESTING,
+                json!({ "token": token.token, "attest": attest }),
+            )
+            .await;
+        assert_eq!(body["confirmMeeting"]["status"], "PENDING", "{body}");
+        body["confirmMeeting"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The subject answers, attesting the scanner's avatar or not: the new status.
+    async fn answer_meeting(
+        &self,
+        subject: &Member,
+        id: &str,
+        accept: bool,
+        attest: bool,
+    ) -> String {
+        let body = self
+            .data_as(
+                subject,
+                RESPOND_ATTESTING,
+                json!({ "id": id, "accept": accept, "attest": attest }),
+            )
+            .await;
+        body["respondToMeeting"]["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
+    /// Two members meet, each attesting the other's avatar.
+    async fn meet_attesting_both(&self, scanner: &Member, subject: &Member, event_id: &str) {
+        let id = self.scan(scanner, subject, event_id, true).await;
+        assert_eq!(
+            self.answer_meeting(subject, &id, true, true).await,
+            "CONFIRMED"
+        );
+    }
+}
+
+#[tokio::test]
+async fn avatars_attested_in_person_count_once_the_meeting_is_confirmed() {
+    let app = spawn_app().await;
+    let (_, _, ev, people) = gathering(&app, &["Ada", "Bea", "Cid", "Dan"]).await;
+    let (ada, bea, cid, dan) = (&people[0], &people[1], &people[2], &people[3]);
+    let ada_avatar = app.small_avatar(ada, 40).await;
+    let bea_avatar = app.small_avatar(bea, 42).await;
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 0));
+
+    // Ada scans Bea's token and attests her face: nothing counts while it is PENDING.
+    let id = app.scan(ada, bea, &ev, true).await;
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 0));
+    assert_eq!(app.attested(ada).await, (ada_avatar.clone(), 0));
+    // Bea accepts and attests Ada's face: both count, each for the other.
+    assert_eq!(app.answer_meeting(bea, &id, true, true).await, "CONFIRMED");
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 1));
+    assert_eq!(app.attested(ada).await, (ada_avatar.clone(), 1));
+    // Answering again changes nothing.
+    assert_eq!(app.answer_meeting(bea, &id, true, true).await, "CONFIRMED");
+    assert_eq!(app.attested(ada).await, (ada_avatar.clone(), 1));
+
+    // A meeting without attestation counts for the meeting only.
+    let id = app.scan(cid, bea, &ev, false).await;
+    assert_eq!(app.answer_meeting(bea, &id, true, false).await, "CONFIRMED");
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 1));
+    // A declined one attests nothing, however the scanner asked.
+    let id = app.scan(dan, bea, &ev, true).await;
+    assert_eq!(app.answer_meeting(bea, &id, false, true).await, "DECLINED");
+    assert_eq!(app.attested(bea).await, (bea_avatar.clone(), 1));
+    // Attesting someone with no avatar is ignored; the meeting stands, and a picture set
+    // later was attested by no one.
+    let id = app.scan(cid, ada, &ev, true).await;
+    assert_eq!(app.answer_meeting(ada, &id, true, false).await, "CONFIRMED");
+    assert_eq!(app.verification(cid).await.0, 2);
+    let cid_avatar = app.small_avatar(cid, 44).await;
+    assert_eq!(app.attested(cid).await, (cid_avatar, 0));
+
+    // Bea's export lists what she attested and what was attested of her.
+    let export = app.data_as(bea, "{ exportMyData }", json!({})).await;
+    let export: Value = serde_json::from_str(export["exportMyData"].as_str().unwrap()).unwrap();
+    let attestations = export["avatarAttestations"].as_array().unwrap();
+    assert_eq!(attestations.len(), 2, "{export}");
+    assert_eq!(attestations[0]["by"]["id"], ada.id.as_str());
+    assert_eq!(attestations[0]["about"]["id"], bea.id.as_str());
+    assert_eq!(attestations[0]["imageId"], bea_avatar.as_str());
+    assert_eq!(attestations[1]["by"]["id"], bea.id.as_str());
+    assert_eq!(attestations[1]["about"]["id"], ada.id.as_str());
+    assert_eq!(attestations[1]["imageId"], ada_avatar.as_str());
+}
+
+#[tokio::test]
+async fn each_person_counts_once_per_picture_and_a_new_avatar_starts_from_zero() {
+    let app = spawn_app().await;
+    let (org, group_id, ev, people) = gathering(&app, &["Ada", "Bea", "Cid"]).await;
+    let (ada, bea, cid) = (&people[0], &people[1], &people[2]);
+    let first = app.small_avatar(bea, 40).await;
+    let other = another_event(&app, &org, &group_id, &[ada, bea]).await;
+
+    // Ada attests Bea's face at two events, scanning once and shown once: one person.
+    app.meet_attesting_both(ada, bea, &ev).await;
+    app.meet_attesting_both(bea, ada, &other).await;
+    assert_eq!(app.attested(bea).await, (first.clone(), 1));
+    app.meet_attesting_both(cid, bea, &ev).await;
+    assert_eq!(app.attested(bea).await, (first, 2));
+
+    // A new picture is a new face to attest: it starts from 0.
+    let second = app.small_avatar(bea, 42).await;
+    assert_eq!(app.attested(bea).await, (second.clone(), 0));
+    // Attested after the change, it counts for the new one.
+    let third_event = another_event(&app, &org, &group_id, &[cid, bea]).await;
+    let id = app.scan(cid, bea, &third_event, true).await;
+    assert_eq!(app.answer_meeting(bea, &id, true, false).await, "CONFIRMED");
+    assert_eq!(app.attested(bea).await, (second, 1));
+}
+
+#[tokio::test]
+async fn a_withdrawal_a_ban_or_a_deleted_account_takes_attestations_back() {
+    let app = spawn_app().await;
+    let (_, _, ev, people) = gathering(&app, &["Ada", "Bea", "Cid", "Dan"]).await;
+    let (ada, bea, cid, dan) = (&people[0], &people[1], &people[2], &people[3]);
+    let avatar = app.small_avatar(bea, 40).await;
+    for attester in [ada, cid, dan] {
+        app.meet_attesting_both(attester, bea, &ev).await;
+    }
+    assert_eq!(app.attested(bea).await, (avatar.clone(), 3));
+
+    // Ada takes back her meeting with Bea: her word goes with it.
+    let body = app
+        .data_as(
+            ada,
+            "mutation($u: ID!) { withdrawMeeting(input: { userId: $u }) { status } }",
+            json!({ "u": bea.id }),
+        )
+        .await;
+    assert_eq!(body["withdrawMeeting"][0]["status"], "WITHDRAWN", "{body}");
+    assert_eq!(app.attested(bea).await, (avatar.clone(), 2));
+
+    // A banned member's word counts for no one.
+    let banned = kith::domain::reports::ban(&app.state.db, uuid_of(&cid.id), chrono::Utc::now())
+        .await
+        .unwrap();
+    app.state.outlets.deliver_now(banned).await;
+    assert_eq!(app.attested(bea).await, (avatar.clone(), 1));
+
+    // A deleted account's neither.
+    let deleted = app
+        .data_as(
+            dan,
+            "mutation($p: String!) { deleteAccount(input: { password: $p }) }",
+            json!({ "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(deleted["deleteAccount"], true);
+    assert_eq!(app.attested(bea).await, (avatar, 0));
+}
+
+#[tokio::test]
+async fn attestations_of_a_list_of_avatars_cost_one_statement() {
+    let app = spawn_app().await;
+    let (org, group_id, _, _) = gathering(&app, &[]).await;
+    for i in 0..20 {
+        let member = app.member_of(&group_id, &format!("m{i}@example.com")).await;
+        app.small_avatar(&member, 20 + i).await;
+    }
+    let statements = || async {
+        app.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
+            .expect("the statement counter is exported")
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let list = |fields: &str| {
+        format!(
+            "query($g: ID!) {{ group(id: $g) {{ members(first: 50) {{ nodes {{ user {{ avatar {{ {fields} }} }} }} }} }} }}"
+        )
+    };
+    // The fewest of three runs: the counter also counts the app's background work.
+    let mut cost = Vec::new();
+    for fields in ["id", "id inPersonAttestations"] {
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = statements().await;
+            let body = app
+                .data_as(&org, &list(fields), json!({ "g": group_id }))
+                .await;
+            let avatars: Vec<&Value> = body["group"]["members"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| &n["user"]["avatar"])
+                .filter(|a| !a.is_null())
+                .collect();
+            assert_eq!(avatars.len(), 20, "{body}");
+            fewest = fewest.min(statements().await - before);
+        }
+        cost.push(fewest);
+    }
+    // One more statement for the twenty (two if a slow build splits the batch).
+    assert!(
+        cost[1] - cost[0] <= 2,
+        "inPersonAttestations of 20 avatars: {cost:?} statements"
+    );
+}
+
+// ---- An S3-compatible store ----
+
+/// The access key of the S3 server the tests start.
+const S3_KEY_ID: &str = "AKIAKITHTEST";
+/// Its secret.
+const S3_SECRET: &str = "kith-test-secret-0123456789";
+
+/// A real S3-compatible server (s3s, its objects in a folder by s3s-fs), on a loopback port
+/// of this process, that accepts only requests signed (SigV4) with [`S3_KEY_ID`] and
+/// [`S3_SECRET`]; it has one bucket, `kith-media`. Its endpoint URL, and the folder (kept
+/// alive by the caller).
+async fn s3_server() -> (String, tempfile::TempDir) {
+    use hyper_util::rt::TokioIo;
+    use s3s::auth::SimpleAuth;
+    use s3s::service::S3ServiceBuilder;
+
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("kith-media")).unwrap();
+    let mut builder = S3ServiceBuilder::new(s3s_fs::FileSystem::new(root.path()).unwrap());
+    builder.set_auth(SimpleAuth::from_single(S3_KEY_ID, S3_SECRET));
+    let service = builder.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    });
+    (endpoint, root)
+}
+
+/// A client of the test server's bucket, under `photos/` as the app is configured.
+fn bucket_client(endpoint: &str, secret: &str) -> kith::media::store::Bucket {
+    kith::media::store::Bucket::s3(&kith::config::S3Settings {
+        bucket: "kith-media".into(),
+        prefix: "photos".into(),
+        endpoint: Some(endpoint.to_owned()),
+        region: "us-east-1".into(),
+        access_key_id: Some(S3_KEY_ID.into()),
+        secret_access_key: Some(secret.into()),
+        session_token: None,
+    })
+    .unwrap()
+}
+
+/// The stored file's name a media URL ends with.
+fn file_name(url: &str) -> String {
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn with_s3_photos_are_stored_served_and_deleted_in_the_bucket() {
+    use kith::media::store::Store;
+
+    let (endpoint, _s3_root) = s3_server().await;
+    // The server checks signatures: an unsigned request and one signed with a wrong secret
+    // are refused.
+    let unsigned = reqwest::get(format!("{endpoint}/kith-media/photos/x"))
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+    let forged = bucket_client(&endpoint, "not-the-secret");
+    let name = format!("{}.160.jpg", "c".repeat(64));
+    assert!(forged.put(&name, b"x".to_vec()).await.is_err());
+    let bucket = bucket_client(&endpoint, S3_SECRET);
+    assert_eq!(
+        bucket.get(&name).await.unwrap(),
+        None,
+        "nothing was written"
+    );
+
+    let app = spawn_app_with(&[
+        ("KITH_S3_URL", "s3://kith-media/photos"),
+        ("KITH_S3_ENDPOINT", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", S3_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", S3_SECRET),
+        ("AWS_REGION", "us-east-1"),
+    ])
+    .await;
+    let ann = app.sign_up("ann@example.com", "Ann").await;
+    let (status, body) = app
+        .upload(
+            &ann,
+            &set_avatar(),
+            json!({}),
+            sideways_jpeg_with_gps(),
+            "me.jpg",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let shown = urls(&body["data"]["setAvatar"]["avatar"]);
+    for url in &shown {
+        // Served by the app from the bucket, upright and without metadata...
+        let picture = served(&app, url).await;
+        assert_eq!(picture.height(), 2 * picture.width(), "{url}");
+        // ...and the very bytes the bucket holds.
+        let served_bytes = app.fetch(url).await.bytes().await.unwrap();
+        let stored = bucket.get(&file_name(url)).await.unwrap();
+        assert_eq!(stored.as_deref(), Some(&served_bytes[..]), "{url}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&app.media_dir).unwrap().count(),
+        0,
+        "nothing goes to the local folder"
+    );
+
+    // The sweep works on the bucket: a stray file left by a dying process goes, two hours
+    // on; the avatar's files stay.
+    let stray = format!("{}.640.jpg", "d".repeat(64));
+    bucket.put(&stray, b"stray".to_vec()).await.unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let swept = kith::domain::images::sweep(&app.state.db, &app.state.media, later)
+        .await
+        .unwrap();
+    assert_eq!(swept.files, 1);
+    assert_eq!(bucket.get(&stray).await.unwrap(), None);
+    for url in &shown {
+        assert!(
+            bucket.get(&file_name(url)).await.unwrap().is_some(),
+            "{url}"
+        );
+    }
+
+    // Removing the avatar deletes its objects: gone from the bucket, 404 at the URLs.
+    let removed = app.data_as(&ann, REMOVE_AVATAR, json!({})).await;
+    assert!(removed["removeAvatar"]["avatar"].is_null());
+    for url in &shown {
+        assert_eq!(bucket.get(&file_name(url)).await.unwrap(), None, "{url}");
+        assert_eq!(app.fetch(url).await.status(), 404, "{url}");
+    }
+}
