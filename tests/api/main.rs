@@ -24,6 +24,7 @@ mod interests;
 mod live;
 mod meetings;
 mod messages;
+mod pages;
 mod photos;
 mod process;
 mod push;
