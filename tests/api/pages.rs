@@ -605,3 +605,45 @@ async fn a_headless_browser_shows_the_event_page_and_runs_nothing_in_it() {
     );
     assert_eq!(dom.select(&Selector::parse("main img").unwrap()).count(), 0);
 }
+
+#[tokio::test]
+async fn a_closed_groups_page_and_its_cancelled_events_say_so() {
+    let app = app().await;
+    let (ann, group_id, event) = app
+        .organiser_with_event(json!({ "startsAt": STARTS, "endsAt": ENDS }))
+        .await;
+    let group_link = app.url_of(GROUP_URL, "group", &group_id).await;
+    let event_link = app.url_of(EVENT_URL, "event", &event.id).await;
+    assert_eq!(
+        app.page(&group_link).await.texts(".notice"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        app.page(&event_link).await.texts(".notice"),
+        Vec::<String>::new()
+    );
+
+    // Its only organiser leaves Kith: the group closes and its coming events are cancelled.
+    let deleted = app
+        .graphql(
+            Some(&ann.access_token),
+            "mutation($p: String!) { deleteAccount(input: { password: $p }) }",
+            json!({ "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(deleted["data"]["deleteAccount"], true, "{deleted}");
+    let group = app.page(&group_link).await;
+    assert_eq!(group.status, 200);
+    assert_eq!(group.texts(".notice"), ["This group has closed."]);
+    let event = app.page(&event_link).await;
+    assert_eq!(event.status, 200);
+    let notice = event.texts(".notice");
+    assert!(
+        notice.len() == 1 && notice[0].starts_with("Cancelled"),
+        "{notice:?}"
+    );
+    assert_eq!(
+        event.meta("og:description"),
+        Some(format!("Cancelled · {WHEN} · c-base, Berlin"))
+    );
+}
