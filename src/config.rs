@@ -92,6 +92,29 @@ pub struct Config {
     /// loop is safe in several processes at once; `off` is for processes that only serve, and
     /// at least one process must keep them on.
     pub background_jobs: bool,
+    /// Which apps open the share links (`/e/…`, `/g/…`, `/u/…`) instead of the browser:
+    /// `/.well-known/apple-app-site-association` and `/.well-known/assetlinks.json`.
+    pub app_links: AppLinks,
+}
+
+/// The apps the share links open, from `KITH_IOS_APP_IDS`, `KITH_ANDROID_PACKAGE` and
+/// `KITH_ANDROID_CERT_SHA256`; each platform's file is 404 while its settings are absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppLinks {
+    /// iOS apps as `TEAMID.bundle.id` (a 10-character Apple team ID, a dot, the bundle ID).
+    pub ios_app_ids: Vec<String>,
+    /// The Android app, when set.
+    pub android: Option<AndroidApp>,
+}
+
+/// An Android app allowed to open the share links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AndroidApp {
+    /// Its application ID (`org.kith.app`).
+    pub package: String,
+    /// SHA-256 fingerprints of its signing certificates, as `AB:CD:…` (32 upper-case
+    /// hex bytes joined by colons, as `keytool -list` prints them and Android compares them).
+    pub cert_sha256: Vec<String>,
 }
 
 /// Where photos go when `KITH_S3_URL` is set: an S3-compatible bucket (AWS, MinIO, Garage,
@@ -363,6 +386,10 @@ impl Config {
                 Some("off") => false,
                 Some(_) => return Err(bad("KITH_BACKGROUND_JOBS", "must be on or off")),
             },
+            app_links: AppLinks {
+                ios_app_ids: ios_app_ids(get("KITH_IOS_APP_IDS"))?,
+                android: android_app(get("KITH_ANDROID_PACKAGE"), get("KITH_ANDROID_CERT_SHA256"))?,
+            },
             push: PushSettings {
                 apns: ApnsSettings::from_lookup(&get)?,
                 fcm: FcmSettings::from_lookup(&get)?,
@@ -385,6 +412,113 @@ fn mode(value: Option<String>) -> Result<Mode, ConfigError> {
             format!("must be `development` or `production`, not `{other}`"),
         )),
     }
+}
+
+/// Comma-separated parts of a setting, trimmed, empty ones skipped.
+fn list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+}
+
+/// `KITH_IOS_APP_IDS`: `TEAMID.bundle.id`, comma-separated. Apple team IDs are 10
+/// upper-case letters and digits; a bundle ID is letters, digits, `-` and `.`.
+fn ios_app_ids(value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(text) = value else {
+        return Ok(Vec::new());
+    };
+    list(&text)
+        .map(|part| {
+            let fits = part.split_once('.').is_some_and(|(team, bundle)| {
+                team.len() == 10
+                    && team
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    && !bundle.is_empty()
+                    && bundle.split('.').all(|label| {
+                        !label.is_empty()
+                            && label
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    })
+            });
+            if fits {
+                Ok(part.to_owned())
+            } else {
+                Err(bad(
+                    "KITH_IOS_APP_IDS",
+                    format!("`{part}` is not TEAMID.bundle.id, such as ABCDE12345.org.kith.app"),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// `KITH_ANDROID_PACKAGE` with `KITH_ANDROID_CERT_SHA256`: both or neither. Fingerprints
+/// are taken with or without colons, in either case, and kept as Android writes them.
+fn android_app(
+    package: Option<String>,
+    fingerprints: Option<String>,
+) -> Result<Option<AndroidApp>, ConfigError> {
+    let (package, fingerprints) = match (package, fingerprints) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(bad(
+                "KITH_ANDROID_CERT_SHA256",
+                "is required with KITH_ANDROID_PACKAGE",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(bad(
+                "KITH_ANDROID_PACKAGE",
+                "is required with KITH_ANDROID_CERT_SHA256",
+            ));
+        }
+        (Some(package), Some(fingerprints)) => (package.trim().to_owned(), fingerprints),
+    };
+    // Java package rules, as Android applies them to application IDs: two or more
+    // segments, each starting with a letter, then letters, digits and `_`.
+    let segments: Vec<&str> = package.split('.').collect();
+    let package_fits = segments.len() >= 2
+        && segments.iter().all(|s| {
+            s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    if !package_fits {
+        return Err(bad(
+            "KITH_ANDROID_PACKAGE",
+            format!("`{package}` is not an application ID such as org.kith.app"),
+        ));
+    }
+    let cert_sha256 = list(&fingerprints)
+        .map(|part| {
+            let hex: String = part.chars().filter(|c| *c != ':').collect();
+            if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let upper = hex.to_ascii_uppercase();
+                Ok(upper
+                    .as_bytes()
+                    .chunks(2)
+                    .map(|pair| std::str::from_utf8(pair).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(":"))
+            } else {
+                Err(bad(
+                    "KITH_ANDROID_CERT_SHA256",
+                    format!("`{part}` is not a SHA-256 fingerprint (32 hex bytes, as AB:CD:…)"),
+                ))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if cert_sha256.is_empty() {
+        return Err(bad(
+            "KITH_ANDROID_CERT_SHA256",
+            "needs at least one fingerprint",
+        ));
+    }
+    Ok(Some(AndroidApp {
+        package,
+        cert_sha256,
+    }))
 }
 
 /// `KITH_TRUSTED_PROXIES`: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or bare addresses.
@@ -618,6 +752,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("push", &self.push)
             .field("background_jobs", &self.background_jobs)
+            .field("app_links", &self.app_links)
             .finish()
     }
 }
@@ -786,11 +921,67 @@ mod tests {
                 &[("KITH_SMTP_URL", "smtp://x"), ("KITH_MAIL_DIR", "/tmp")],
                 "KITH_SMTP_URL",
             ),
+            (&[("KITH_IOS_APP_IDS", "org.kith.app")], "KITH_IOS_APP_IDS"),
+            (
+                &[("KITH_IOS_APP_IDS", "ABCDE12345.org.kith.app, abcde12345.x")],
+                "KITH_IOS_APP_IDS",
+            ),
+            (
+                &[("KITH_IOS_APP_IDS", "ABCDE12345.org..app")],
+                "KITH_IOS_APP_IDS",
+            ),
+            (
+                &[("KITH_ANDROID_PACKAGE", "org.kith.app")],
+                "KITH_ANDROID_CERT_SHA256",
+            ),
+            (
+                &[("KITH_ANDROID_CERT_SHA256", FINGERPRINT)],
+                "KITH_ANDROID_PACKAGE",
+            ),
+            (
+                &[
+                    ("KITH_ANDROID_PACKAGE", "kith"),
+                    ("KITH_ANDROID_CERT_SHA256", FINGERPRINT),
+                ],
+                "KITH_ANDROID_PACKAGE",
+            ),
+            (
+                &[
+                    ("KITH_ANDROID_PACKAGE", "org.kith.app"),
+                    ("KITH_ANDROID_CERT_SHA256", "AB:CD"),
+                ],
+                "KITH_ANDROID_CERT_SHA256",
+            ),
         ];
         for (pairs, setting) in cases {
             let err = config(pairs).unwrap_err();
             assert_eq!(err.setting, *setting, "{pairs:?}");
         }
+    }
+
+    const FINGERPRINT: &str = "14:6d:e9:83:c5:73:06:50:d8:ee:b9:95:2f:34:fc:64:16:a0:83:42:e6:1d:be:a8:8a:04:96:b2:3f:cf:44:e5";
+
+    #[test]
+    fn app_links_are_read_and_fingerprints_written_as_android_does() {
+        assert_eq!(config(&[]).unwrap().app_links, AppLinks::default());
+        let bare = FINGERPRINT.replace(':', "");
+        let c = config(&[
+            (
+                "KITH_IOS_APP_IDS",
+                "ABCDE12345.org.kith.app , 9Z8Y7X6W5V.org.kith.app-beta",
+            ),
+            ("KITH_ANDROID_PACKAGE", "org.kith.app"),
+            ("KITH_ANDROID_CERT_SHA256", &format!("{FINGERPRINT},{bare}")),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.app_links.ios_app_ids,
+            ["ABCDE12345.org.kith.app", "9Z8Y7X6W5V.org.kith.app-beta"]
+        );
+        let android = c.app_links.android.unwrap();
+        assert_eq!(android.package, "org.kith.app");
+        let upper = FINGERPRINT.to_ascii_uppercase();
+        assert_eq!(android.cert_sha256, [upper.clone(), upper]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod graphql;
 mod http;
 mod jobs;
+pub mod links;
 pub mod live;
 pub mod media;
 pub mod metrics;

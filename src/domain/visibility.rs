@@ -6,7 +6,7 @@
 //! lists of people, and as entries of those lists (a `Membership`, an `Rsvp`) by
 //! `node(id:)` too. Their public profiles (`User`) stay readable by ID, as any profile is.
 
-use entity::{meeting_confirmation, membership, notification, rsvp, session};
+use entity::{meeting_confirmation, membership, notification, rsvp, session, user};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -132,4 +132,10 @@ pub fn notification(row: &notification::Model, viewer: Viewer) -> bool {
 /// A signed-in device: to its member alone.
 pub fn session(row: &session::Model, viewer: Viewer) -> bool {
     viewer == Some(row.user_id)
+}
+
+/// A member's public page (`/u/{id}`), which anyone with the link reads: not for a banned
+/// member, whom Kith no longer shows to strangers. A deleted account has no row, so no page.
+pub fn user_page(row: &user::Model) -> bool {
+    row.banned_at.is_none()
 }

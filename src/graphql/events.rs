@@ -213,6 +213,17 @@ impl Event {
         Ok(series::find(&state(ctx).db, id).await?.map(EventSeries))
     }
 
+    /// The event's share link, `KITH_PUBLIC_URL` + `/e/{id}`, where `{id}` is this `id`
+    /// unchanged: its page shows a preview in chat apps and opens the apps where they are
+    /// installed, which pass the last path segment to `event(id:)` or `node(id:)`.
+    async fn url(&self, ctx: &Context<'_>) -> String {
+        format!(
+            "{}{}",
+            state(ctx).config.public_url,
+            crate::links::event_path(self.0.id)
+        )
+    }
+
     /// This event as iCalendar (RFC 5545), for "add to calendar".
     async fn calendar_url(&self, ctx: &Context<'_>) -> String {
         format!(

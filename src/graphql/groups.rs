@@ -76,6 +76,17 @@ impl Group {
         &self.0.slug
     }
 
+    /// The group's share link, `KITH_PUBLIC_URL` + `/g/{slug}` with this `slug`: its page
+    /// shows a preview in chat apps and opens the apps where they are installed, which pass
+    /// the last path segment to `groupBySlug(slug:)`.
+    async fn url(&self, ctx: &Context<'_>) -> String {
+        format!(
+            "{}{}",
+            state(ctx).config.public_url,
+            crate::links::group_path(&self.0.slug)
+        )
+    }
+
     /// 3–80 characters.
     async fn name(&self) -> &str {
         &self.0.name

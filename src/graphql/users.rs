@@ -38,6 +38,18 @@ impl User {
         ids::encode(Kind::User, self.0.id)
     }
 
+    /// The member's share link, `KITH_PUBLIC_URL` + `/u/{id}`, where `{id}` is this `id`
+    /// unchanged: its page (name, bio, avatar; nothing else) shows a preview in chat apps
+    /// and opens the apps where they are installed, which pass the last path segment to
+    /// `user(id:)` or `node(id:)`. A banned member's page is not found.
+    async fn url(&self, ctx: &Context<'_>) -> String {
+        format!(
+            "{}{}",
+            state(ctx).config.public_url,
+            crate::links::user_path(self.0.id)
+        )
+    }
+
     /// The name the member chose, 1–60 characters.
     async fn display_name(&self) -> &str {
         &self.0.display_name

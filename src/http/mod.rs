@@ -1,10 +1,12 @@
-//! The HTTP surface: `/graphql`, `/graphql/ws`, calendars, health, metrics.
+//! The HTTP surface: `/graphql`, `/graphql/ws`, calendars, share links' pages and app-link
+//! files, health, metrics.
 
 mod calendar;
 pub mod client;
 mod graphql;
 mod health;
 mod media;
+mod pages;
 mod request_id;
 pub mod server;
 mod ws;
@@ -47,6 +49,14 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{file}", get(calendar::event))
         .route("/calendar/{file}", get(calendar::feed))
         .route("/media/{name}", get(media::file))
+        .route("/e/{id}", get(pages::event))
+        .route("/g/{slug}", get(pages::group))
+        .route("/u/{id}", get(pages::user))
+        .route(
+            "/.well-known/apple-app-site-association",
+            get(pages::apple_app_site_association),
+        )
+        .route("/.well-known/assetlinks.json", get(pages::assetlinks))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if metrics_on_api_port(&state.config) {

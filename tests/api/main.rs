@@ -25,6 +25,7 @@ mod life;
 mod live;
 mod meetings;
 mod messages;
+mod pages;
 mod photos;
 mod process;
 mod push;
