@@ -31,6 +31,7 @@
 //! statement failed never commits. A `Tx` dropped without committing rolls back in sea-orm's
 //! `Drop`, whose failure nobody hears of: the checks on return catch what it leaves.
 
+pub mod keyset;
 mod reuse;
 pub mod sql;
 

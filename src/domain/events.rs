@@ -8,14 +8,14 @@ use entity::event::{self, EventStatus};
 use entity::membership::{MembershipStatus, Role};
 use entity::rsvp::{self, RsvpStatus};
 use entity::{event_host, event_series, group, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::db::Tx;
+use crate::db::{Tx, keyset};
 use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::memberships;
@@ -745,14 +745,11 @@ pub type EndKey = (DateTime<Utc>, Uuid);
 /// Events that ended before `now`, most recently ended first, after the cursor.
 fn past(now: DateTime<Utc>, after: Option<EndKey>) -> Condition {
     let mut condition = Condition::all().add(event::Column::EndsAt.lte(now));
-    if let Some((ends_at, id)) = after {
-        condition = condition.add(
-            Condition::any().add(event::Column::EndsAt.lt(ends_at)).add(
-                Condition::all()
-                    .add(event::Column::EndsAt.eq(ends_at))
-                    .add(event::Column::Id.lt(id)),
-            ),
-        );
+    if let Some(cursor) = after {
+        condition = condition.add(keyset::before(
+            (event::Column::EndsAt, event::Column::Id),
+            cursor,
+        ));
     }
     condition
 }
@@ -827,13 +824,6 @@ pub async fn upcoming_for_member(
 }
 
 /// Events after `(starts_at, id)` in start order.
-pub(crate) fn after_start(cursor: StartKey) -> Condition {
-    let (starts_at, id) = cursor;
-    Condition::any()
-        .add(event::Column::StartsAt.gt(starts_at))
-        .add(
-            Condition::all()
-                .add(event::Column::StartsAt.eq(starts_at))
-                .add(event::Column::Id.gt(id)),
-        )
+pub(crate) fn after_start(cursor: StartKey) -> SimpleExpr {
+    keyset::after((event::Column::StartsAt, event::Column::Id), cursor)
 }

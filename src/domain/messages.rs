@@ -29,7 +29,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::Tx;
+use crate::db::{Tx, keyset};
 use crate::domain::notifications::{self, About};
 use crate::domain::rate_limit::{self, Limit};
 use crate::domain::{accounts, blocks, meetings, text};
@@ -111,15 +111,10 @@ pub async fn conversations_of(
         .filter(side::Column::UserId.eq(viewer))
         .filter(blocks::not_blocked_with(side::Column::OtherId, viewer));
     if let Some((at, id)) = after {
-        select = select.filter(
-            Condition::any()
-                .add(side::Column::LastMessageAt.lt(at))
-                .add(
-                    Condition::all()
-                        .add(side::Column::LastMessageAt.eq(at))
-                        .add(side::Column::ConversationId.lt(id)),
-                ),
-        );
+        select = select.filter(keyset::before(
+            (side::Column::LastMessageAt, side::Column::ConversationId),
+            (at, id),
+        ));
     }
     Ok(select
         .order_by_desc(side::Column::LastMessageAt)
@@ -138,13 +133,10 @@ pub async fn messages_of(
 ) -> AppResult<Vec<message::Model>> {
     let mut select = Messages::find().filter(message::Column::ConversationId.eq(conversation_id));
     if let Some((at, id)) = after {
-        select = select.filter(
-            Condition::any().add(message::Column::CreatedAt.lt(at)).add(
-                Condition::all()
-                    .add(message::Column::CreatedAt.eq(at))
-                    .add(message::Column::Id.lt(id)),
-            ),
-        );
+        select = select.filter(keyset::before(
+            (message::Column::CreatedAt, message::Column::Id),
+            (at, id),
+        ));
     }
     Ok(select
         .order_by_desc(message::Column::CreatedAt)

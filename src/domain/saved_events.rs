@@ -7,18 +7,18 @@ use chrono::{DateTime, Utc};
 use entity::{event, saved_event};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::db::Tx;
+use crate::db::{Tx, keyset};
 use crate::error::{AppError, AppResult};
 
 /// The most events one member may keep saved.
 pub const MAX_SAVED: u64 = 1_000;
 
-/// The keyset of saved events: by when saved, newest first, ties by event id.
+/// The keyset of saved events: by when saved, newest first, ties by event id (descending).
 pub type SavedKey = (DateTime<Utc>, Uuid);
 
 /// Saves the event for the member; NOT_FOUND when there is no such event, CONFLICT past
@@ -108,20 +108,15 @@ pub async fn of_member(
     limit: u64,
 ) -> AppResult<Vec<(SavedKey, event::Model)>> {
     let mut query = saved_event::Entity::find().filter(saved_event::Column::UserId.eq(user_id));
-    if let Some((saved_at, event_id)) = after {
-        query = query.filter(
-            Condition::any()
-                .add(saved_event::Column::SavedAt.lt(saved_at))
-                .add(
-                    Condition::all()
-                        .add(saved_event::Column::SavedAt.eq(saved_at))
-                        .add(saved_event::Column::EventId.gt(event_id)),
-                ),
-        );
+    if let Some(cursor) = after {
+        query = query.filter(keyset::before(
+            (saved_event::Column::SavedAt, saved_event::Column::EventId),
+            cursor,
+        ));
     }
     let saves = query
         .order_by_desc(saved_event::Column::SavedAt)
-        .order_by_asc(saved_event::Column::EventId)
+        .order_by_desc(saved_event::Column::EventId)
         .limit(limit)
         .all(db)
         .await?;
