@@ -189,6 +189,7 @@ async fn main() {
             checked_in: Set(false),
             check_in_method: Set(None),
             checked_in_at: Set(None),
+            guests: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
         }

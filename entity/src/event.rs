@@ -43,6 +43,8 @@ pub struct Model {
     pub photo_image_id: Option<Uuid>,
     /// After it, new YES answers are refused; at or before `starts_at`.
     pub rsvp_closes_at: Option<DateTimeUtc>,
+    /// How many guests each member's answer may bring (0: none).
+    pub guest_limit: i32,
 }
 
 /// Whether an event takes place.

@@ -14,6 +14,8 @@ pub struct Model {
     /// How they were checked in, while `checked_in`.
     pub check_in_method: Option<CheckInMethod>,
     pub checked_in_at: Option<DateTimeUtc>,
+    /// Guests the member brings; each takes a place as the member does.
+    pub guests: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

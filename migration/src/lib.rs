@@ -25,6 +25,7 @@ mod m20261130_000019_messages;
 mod m20261130_000020_avatar_attestations;
 mod m20261130_000021_full_text;
 mod m20261130_000022_saved_events_and_deadlines;
+mod m20261130_000023_guests;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000020_avatar_attestations::Migration),
             Box::new(m20261130_000021_full_text::Migration),
             Box::new(m20261130_000022_saved_events_and_deadlines::Migration),
+            Box::new(m20261130_000023_guests::Migration),
         ]
     }
 }

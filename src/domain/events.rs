@@ -137,6 +137,20 @@ pub struct NewEvent {
     /// After it, new YES answers are refused; at or before `starts_at`. In a series, each
     /// occurrence closes as long before its start.
     pub rsvp_closes_at: Option<DateTime<Utc>>,
+    /// Guests each answer may bring, 0 to `rsvps::MAX_GUEST_LIMIT`.
+    pub guest_limit: i32,
+}
+
+/// BAD_USER_INPUT on `guestLimit` outside 0 to `rsvps::MAX_GUEST_LIMIT`.
+fn check_guest_limit(limit: i32) -> AppResult<i32> {
+    if (0..=rsvps::MAX_GUEST_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::bad_input(
+            "guestLimit",
+            format!("guestLimit is 0 to {}", rsvps::MAX_GUEST_LIMIT),
+        ))
+    }
 }
 
 /// BAD_USER_INPUT on `rsvpClosesAt` unless it is at or before the start.
@@ -180,6 +194,7 @@ pub async fn create(
     }
     check_times(input.starts_at, input.ends_at)?;
     check_deadline(input.rsvp_closes_at, input.starts_at)?;
+    check_guest_limit(input.guest_limit)?;
     let time_zone = match input.time_zone {
         Some(zone) => parse_time_zone("timeZone", &zone)?.name().to_owned(),
         None => group.time_zone.clone(),
@@ -241,6 +256,7 @@ pub async fn create(
         updated_at: now,
         photo_image_id: None,
         rsvp_closes_at: input.rsvp_closes_at,
+        guest_limit: input.guest_limit,
     };
     let made = series::insert_occurrences(&tx, &template, &starts, &[actor], now).await?;
     tx.commit().await?.expect_none();
@@ -349,6 +365,7 @@ pub struct EventUpdate {
     pub online_url: Patch<Option<String>>,
     pub capacity: Patch<Option<i32>>,
     pub rsvp_closes_at: Patch<Option<DateTime<Utc>>>,
+    pub guest_limit: Patch<i32>,
 }
 
 /// Changes an event (with `ThisAndFollowing`, also the later occurrences of its series);
@@ -467,6 +484,9 @@ async fn apply(
     let closes = update.rsvp_closes_at.or(event.rsvp_closes_at);
     check_deadline(closes, starts_at)?;
     row.rsvp_closes_at = Set(closes);
+    if let Patch::Set(limit) = update.guest_limit {
+        row.guest_limit = Set(check_guest_limit(limit)?);
+    }
     // An event that goes online-only is found where its group meets.
     let group_place = match &update.venue {
         Patch::Set(None) => groups::find(&*tx, event.group_id)

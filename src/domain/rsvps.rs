@@ -3,8 +3,12 @@
 //! Every change locks the event's row first (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's
 //! write transactions are already one at a time), so answers to one event are applied one
 //! after another. The places themselves are taken with a conditional update of the event's
-//! `going_count` (`… WHERE going_count < capacity`), and a CHECK constraint refuses any
+//! `going_count` (`… WHERE going_count + n <= capacity`), and a CHECK constraint refuses any
 //! row where `going_count > capacity`: the database, not a read in Rust, keeps the limit.
+//!
+//! An answer takes its places whole: the member and their guests together, or none (it then
+//! waits whole), and the waitlist is promoted in order, an answer at a time, while the next
+//! one fits whole.
 
 use chrono::{DateTime, Utc};
 use entity::event::{self, EventStatus};
@@ -31,18 +35,28 @@ pub enum Response {
     No,
 }
 
-/// Takes one place if one is free: true when taken.
-async fn take_place(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<bool> {
+/// The most guests an event may allow each answer.
+pub const MAX_GUEST_LIMIT: i32 = 10;
+
+/// The places an answer takes: the member and their guests.
+fn places(row: &rsvp::Model) -> i32 {
+    1 + row.guests
+}
+
+/// Takes `n` places if that many are free: true when taken (all of them).
+async fn take_places(db: &impl ConnectionTrait, event_id: Uuid, n: i32) -> AppResult<bool> {
     let result = event::Entity::update_many()
         .col_expr(
             event::Column::GoingCount,
-            Expr::col(event::Column::GoingCount).add(1),
+            Expr::col(event::Column::GoingCount).add(n),
         )
         .filter(event::Column::Id.eq(event_id))
         .filter(
-            Condition::any()
-                .add(event::Column::Capacity.is_null())
-                .add(Expr::col(event::Column::GoingCount).lt(Expr::col(event::Column::Capacity))),
+            Condition::any().add(event::Column::Capacity.is_null()).add(
+                Expr::col(event::Column::GoingCount)
+                    .add(n)
+                    .lte(Expr::col(event::Column::Capacity)),
+            ),
         )
         .exec(db)
         .await?;
@@ -85,8 +99,10 @@ async fn next_ticket(db: &impl ConnectionTrait, event_id: Uuid) -> AppResult<i64
         .ok_or(AppError::NotFound("event"))
 }
 
-/// Moves people from the waitlist to GOING, first come first served, while places remain.
-/// Returns the RSVPs promoted. Call inside a write transaction that locked the event.
+/// Moves answers from the waitlist to GOING, first come first served, while the next one
+/// fits whole (with its guests); an answer that does not fit keeps its turn, and those behind
+/// it wait too. Returns the RSVPs promoted. Call inside a write transaction that locked the
+/// event.
 pub async fn fill_places(
     db: &impl ConnectionTrait,
     event_id: Uuid,
@@ -103,7 +119,7 @@ pub async fn fill_places(
         else {
             return Ok(promoted);
         };
-        if !take_place(db, event_id).await? {
+        if !take_places(db, event_id, places(&first)).await? {
             return Ok(promoted);
         }
         adjust(db, event_id, 0, -1).await?;
@@ -115,15 +131,18 @@ pub async fn fill_places(
     }
 }
 
-/// Answers an event: YES is GOING while places remain, else WAITLISTED at the end of the
-/// queue; NO frees the place, and the first in the queue becomes GOING at once. Repeating
-/// an answer changes nothing (and tells nobody). ACTIVE members of the group only; a
-/// cancelled or ended event is CONFLICT.
+/// Answers an event: YES (with `guests`, 0 to the event's guest limit) is GOING while
+/// places remain for the member and all their guests, else WAITLISTED whole at the end of
+/// the queue; NO frees the places, and the queue moves up at once. A new number of guests
+/// on a YES already given: fewer free places (and may promote); more take them if free, or
+/// are CONFLICT (the place held is kept); on the waitlist the turn is kept. Repeating an
+/// answer changes nothing (and tells nobody). ACTIVE members of the group only; a cancelled
+/// or ended event is CONFLICT, as is a new YES after the RSVP deadline.
 pub async fn respond(
     db: &DatabaseConnection,
     user_id: Uuid,
     event_id: Uuid,
-    response: Response,
+    (response, guests): (Response, i32),
     now: DateTime<Utc>,
 ) -> AppResult<Committed<rsvp::Model>> {
     let mut tx = Tx::begin(db).await?;
@@ -148,19 +167,47 @@ pub async fn respond(
         .filter(rsvp::Column::UserId.eq(user_id))
         .one(&tx)
         .await?;
+    if response == Response::Yes && !(0..=event.guest_limit).contains(&guests) {
+        return Err(AppError::bad_input(
+            "guests",
+            format!(
+                "this event takes 0 to {} guests per answer",
+                event.guest_limit
+            ),
+        ));
+    }
+    let guests = if response == Response::Yes { guests } else { 0 };
     let before = existing.as_ref().map_or(Status::NotGoing, |r| r.status);
+    let had = existing.as_ref().map_or(0, |r| r.guests);
     let (status, ticket) = match (response, before) {
         (Response::Yes, Status::Going | Status::Waitlisted) | (Response::No, Status::NotGoing)
-            if existing.is_some() =>
+            if existing.is_some() && guests == had =>
         {
             let unchanged = existing.expect("checked just above");
             return Ok(Committed::new(unchanged, Default::default()));
         }
-        (Response::Yes, _) => {
+        (Response::Yes, Status::Going) => {
+            let more = guests - had;
+            if more > 0 && !take_places(&tx, event_id, more).await? {
+                return Err(AppError::conflict(
+                    "not enough places left for more guests; your place is kept",
+                ));
+            }
+            if more < 0 {
+                adjust(&tx, event_id, more, 0).await?;
+            }
+            (Status::Going, None)
+        }
+        (Response::Yes, Status::Waitlisted) => (
+            Status::Waitlisted,
+            existing.as_ref().and_then(|r| r.waitlist_seq),
+        ),
+        (Response::Yes, Status::NotGoing) => {
             if event.rsvp_closes_at.is_some_and(|closes| closes <= now) {
                 return Err(AppError::conflict("RSVPs to this event have closed"));
             }
-            if take_place(&tx, event_id).await? {
+            // Nobody jumps the queue: while anyone waits, a new answer waits behind them.
+            if event.waitlist_count == 0 && take_places(&tx, event_id, 1 + guests).await? {
                 (Status::Going, None)
             } else {
                 let ticket = next_ticket(&tx, event_id).await?;
@@ -169,7 +216,7 @@ pub async fn respond(
             }
         }
         (Response::No, Status::Going) => {
-            adjust(&tx, event_id, -1, 0).await?;
+            adjust(&tx, event_id, -(1 + had), 0).await?;
             (Status::NotGoing, None)
         }
         (Response::No, Status::Waitlisted) => {
@@ -178,10 +225,18 @@ pub async fn respond(
         }
         (Response::No, Status::NotGoing) => (Status::NotGoing, None),
     };
-    let row = store_answer(&tx, existing, event_id, user_id, status, ticket, now).await?;
+    let answer = Answer {
+        status,
+        ticket,
+        guests,
+    };
+    let row = store_answer(&tx, existing, (event_id, user_id), answer, now).await?;
     tx.effects()
         .event_changed(event_id, EventChange::RsvpsChanged);
-    if before == Status::Going && status == Status::NotGoing {
+    // Places freed, or a waiting answer made smaller, may let the queue move.
+    let freed = before == Status::Going && (status == Status::NotGoing || guests < had);
+    let smaller_wait = status == Status::Waitlisted && guests < had;
+    if freed || smaller_wait {
         let promoted = fill_places(&tx, event_id, now).await?;
         notify_promoted(&mut tx, &event, &promoted, now).await?;
     }
@@ -189,14 +244,23 @@ pub async fn respond(
     Ok(Committed::new(row, effects))
 }
 
+/// What an answer becomes.
+struct Answer {
+    status: Status,
+    ticket: Option<i64>,
+    guests: i32,
+}
+
 /// Writes the member's answer: a new RSVP, or the existing one changed.
 async fn store_answer(
     tx: &Tx,
     existing: Option<rsvp::Model>,
-    event_id: Uuid,
-    user_id: Uuid,
-    status: Status,
-    ticket: Option<i64>,
+    (event_id, user_id): (Uuid, Uuid),
+    Answer {
+        status,
+        ticket,
+        guests,
+    }: Answer,
     now: DateTime<Utc>,
 ) -> AppResult<rsvp::Model> {
     Ok(match existing {
@@ -210,6 +274,7 @@ async fn store_answer(
             }
             row.status = Set(status);
             row.waitlist_seq = Set(ticket);
+            row.guests = Set(guests);
             row.updated_at = Set(now);
             row.update(tx).await?
         }
@@ -223,6 +288,7 @@ async fn store_answer(
                 checked_in: Set(false),
                 check_in_method: Set(None),
                 checked_in_at: Set(None),
+                guests: Set(guests),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -256,7 +322,7 @@ pub async fn withdraw_all(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> App
             continue;
         };
         match row.status {
-            Status::Going => adjust(&*tx, event.id, -1, 0).await?,
+            Status::Going => adjust(&*tx, event.id, -places(&row), 0).await?,
             Status::Waitlisted => adjust(&*tx, event.id, 0, -1).await?,
             Status::NotGoing => continue,
         }

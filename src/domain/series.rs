@@ -139,6 +139,7 @@ pub fn occurrence(
         rsvp_closes_at: Set(template
             .rsvp_closes_at
             .map(|closes| starts_at - (template.starts_at - closes))),
+        guest_limit: Set(template.guest_limit),
     }
 }
 

@@ -138,7 +138,12 @@ impl Event {
         self.0.online_url.as_deref()
     }
 
-    /// How many may go; null for no limit.
+    /// How many guests each member may bring (`rsvp` input `guests`); 0 for none.
+    async fn guest_limit(&self) -> i32 {
+        self.0.guest_limit
+    }
+
+    /// How many places there are, guests included; null for no limit.
     async fn capacity(&self) -> Option<i32> {
         self.0.capacity
     }
@@ -153,7 +158,7 @@ impl Event {
         self.0.cancel_reason.as_deref()
     }
 
-    /// People GOING; never more than `capacity`.
+    /// Places taken: the people GOING and their guests; never more than `capacity`.
     async fn going_count(&self) -> i32 {
         self.0.going_count
     }
@@ -342,6 +347,11 @@ impl Rsvp {
         Ok(rsvps::waitlist_position(&state(ctx).db, &self.0).await?)
     }
 
+    /// The guests coming with the member (each takes a place); 0 unless YES said so.
+    async fn guests(&self) -> i32 {
+        self.0.guests
+    }
+
     /// Whether the member was checked in at the event.
     async fn checked_in(&self) -> bool {
         self.0.checked_in
@@ -450,6 +460,10 @@ pub struct CreateEventInput {
     /// (NO is always allowed). In a series, each occurrence closes as long before its own
     /// start. Absent: answers are taken until the event ends.
     pub rsvp_closes_at: Option<Time>,
+    /// How many guests each member may bring (`rsvp` input `guests`), 0 to 10; 0 unless
+    /// given. Guests take places: `goingCount` and `capacity` count them.
+    #[graphql(default)]
+    pub guest_limit: i32,
 }
 
 /// Changes to an event; absent fields stay as they are, null clears `venue`, `onlineUrl`
@@ -479,6 +493,8 @@ pub struct UpdateEventInput {
     /// THIS_AND_FOLLOWING, each later occurrence closes as long before its start. An event
     /// moved to start before its deadline is BAD_USER_INPUT on `rsvpClosesAt`.
     pub rsvp_closes_at: async_graphql::MaybeUndefined<Time>,
+    /// A new guest limit, 0 to 10; answers already given keep their guests.
+    pub guest_limit: Option<i32>,
     /// Which occurrences of a series to change: this one (the default) or this and every
     /// later one. New times move each later occurrence by the same wall-clock amount.
     #[graphql(default_with = "EditScope::ThisEvent")]
@@ -511,6 +527,10 @@ pub struct RsvpInput {
     pub event_id: ID,
     /// YES or NO.
     pub response: RsvpResponse,
+    /// With YES: how many guests come along, 0 to the event's `guestLimit` (0 when absent).
+    /// Each takes a place; an answer that does not fit whole waits whole.
+    #[graphql(default)]
+    pub guests: i32,
 }
 
 /// The event to save or unsave.
@@ -658,6 +678,7 @@ impl EventMutation {
             capacity: input.capacity,
             recurrence: input.recurrence,
             rsvp_closes_at: input.rsvp_closes_at.map(|t| t.0),
+            guest_limit: input.guest_limit,
         };
         let event = events::create(&state(ctx).db, viewer, new, Utc::now())
             .await
@@ -684,6 +705,7 @@ impl EventMutation {
             online_url: nullable(input.online_url, |u| u),
             capacity: nullable(input.capacity, |c| c),
             rsvp_closes_at: nullable(input.rsvp_closes_at, |t| t.0),
+            guest_limit: keep_or_set(input.guest_limit),
         };
         let updated = events::update(
             &state(ctx).db,
@@ -740,9 +762,13 @@ impl EventMutation {
     }
 
     /// Answers an event. ACTIVE members of the group only (FORBIDDEN); a cancelled or ended
-    /// event is CONFLICT, as is YES after `rsvpClosesAt`. YES is GOING while places remain, else WAITLISTED at the end of the
-    /// queue; NO frees the place and the first WAITLISTED becomes GOING at once; repeating
-    /// an answer changes nothing. Capacity is never exceeded, however many answer at once.
+    /// event is CONFLICT, as is a new YES after `rsvpClosesAt`. YES (with `guests`) is GOING
+    /// while places remain for the member and every guest, else WAITLISTED, whole, at the
+    /// end of the queue; NO frees the places and the queue moves up at once, an answer at a
+    /// time in order while the next fits whole. A new number of guests on a YES already given
+    /// takes or frees places (more than are free is CONFLICT, the place held kept; on the
+    /// waitlist the turn is kept). Repeating an answer changes nothing. Capacity is never
+    /// exceeded, however many answer at once.
     async fn rsvp(&self, ctx: &Context<'_>, input: RsvpInput) -> async_graphql::Result<Rsvp> {
         let viewer = member_id(ctx)?;
         let event_id = ids::decode(Kind::Event, "input.eventId", &input.event_id)?;
@@ -750,10 +776,11 @@ impl EventMutation {
             &state(ctx).db,
             viewer,
             event_id,
-            input.response.into(),
+            (input.response.into(), input.guests),
             Utc::now(),
         )
-        .await?;
+        .await
+        .map_err(|e| e.under("input"))?;
         Ok(Rsvp(deliver(ctx, answered)))
     }
 }

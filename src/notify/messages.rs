@@ -394,6 +394,7 @@ mod tests {
             updated_at: at,
             photo_image_id: None,
             rsvp_closes_at: None,
+            guest_limit: 0,
         }
     }
 

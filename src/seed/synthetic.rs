@@ -291,6 +291,7 @@ async fn write_events(
             updated_at: Set(now),
             photo_image_id: Set(None),
             rsvp_closes_at: Set(None),
+            guest_limit: Set(0),
         });
         hosts.push(event_host::ActiveModel {
             event_id: Set(id),

@@ -17,6 +17,7 @@ mod events;
 mod full_text;
 mod fuzz;
 mod groups;
+mod guests;
 mod hardening;
 mod helpers;
 mod http;

@@ -72,6 +72,7 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
             updated_at: Set(starts),
             photo_image_id: Set(None),
             rsvp_closes_at: Set(None),
+            guest_limit: Set(0),
         }
         .insert(db)
         .await
@@ -86,6 +87,7 @@ async fn give_history(app: &TestApp, group_id: Uuid, organiser: Uuid) {
                 checked_in: Set(true),
                 check_in_method: Set(Some(entity::rsvp::CheckInMethod::Host)),
                 checked_in_at: Set(Some(starts)),
+                guests: Set(0),
                 created_at: Set(starts - Duration::days(3)),
                 updated_at: Set(starts),
             }
