@@ -33,7 +33,9 @@ pub const MAX_MET_GOING: usize = 10;
 /// The member's feed after the cursor, soonest first: events that have not ended of the
 /// groups they are an ACTIVE member of, and those they are GOING or WAITLISTED to (of any
 /// group). Cancelled ones stay, with status CANCELLED, as in `upcomingEvents`. One
-/// statement; each branch of the OR is an index lookup on a subquery.
+/// statement: the subqueries read the member's memberships and answers by their user
+/// indexes; the events come from `idx_events_group_starts` or `idx_events_starts` as the
+/// planner chooses (not yet checked with EXPLAIN on a large database).
 pub async fn feed(
     db: &impl ConnectionTrait,
     user_id: Uuid,

@@ -375,3 +375,77 @@ async fn recommended_events_need_a_signed_in_member() {
         "{body}"
     );
 }
+
+/// Statements the request runs: the fewest counted in three runs (background work only
+/// ever adds to the counter).
+async fn statements_of(app: &TestApp, member: &Member, query: &str, variables: Value) -> u64 {
+    async fn counted(app: &TestApp) -> u64 {
+        app.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix("kith_sql_statements_total "))
+            .expect("the statement counter is exported")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = counted(app).await;
+        let body = app
+            .graphql(Some(&member.access_token), query, variables.clone())
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        fewest = fewest.min(counted(app).await - before);
+    }
+    fewest
+}
+
+#[tokio::test]
+async fn a_page_of_recommendations_costs_the_same_whatever_its_length() {
+    let app = spawn_app().await;
+    let olga = app.verified_member("olga@example.com", "Olga").await;
+    let ids = app.interest_ids(&["Chess"]).await;
+    let group = app
+        .create_group(
+            &olga,
+            group_input_with(
+                "Chess",
+                BERLIN.0,
+                BERLIN.1,
+                json!({ "interestIds": [ids[0]] }),
+            ),
+        )
+        .await;
+    let vic = app.member_of(&group.id, "vic@example.com").await;
+    app.set_interests(&vic, &ids).await;
+    let met = app.member_of(&group.id, "met@example.com").await;
+    let tonight = app
+        .create_event(
+            &olga,
+            starting_soon(&group.id, json!({ "title": "Tonight" })),
+        )
+        .await
+        .id;
+    for member in [&vic, &met] {
+        app.going(member, &tonight).await;
+    }
+    app.hosts_check_in(&olga, &olga, &tonight, &[&vic, &met])
+        .await;
+    app.meet_and_accept(&vic, &met, &tonight).await;
+    for day in 1..=10 {
+        let id = event_at(&app, &olga, &group.id, &format!("Day {day}"), day, BERLIN).await;
+        app.going(&met, &id).await;
+    }
+
+    let (picks, _) = app
+        .recommended_page(&vic, Some(BERLIN), 10, Value::Null)
+        .await;
+    assert_eq!(picks.len(), 10);
+    assert!(picks.iter().all(|p| p.met == [met.id.as_str()]));
+
+    let query = "query($n: Int!) { recommendedEvents(near: { lat: 52.52, lng: 13.405 }, first: $n) { edges { score sharedInterests { name } peopleYouMetGoing { displayName } node { title } } } }";
+    let one = statements_of(&app, &vic, query, json!({ "n": 1 })).await;
+    let ten = statements_of(&app, &vic, query, json!({ "n": 10 })).await;
+    assert_eq!(one, ten, "first: 1 costs {one} statements, first: 10 {ten}");
+}
