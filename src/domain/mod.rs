@@ -10,6 +10,7 @@ pub mod codes;
 pub mod comments;
 pub mod deletion;
 pub mod devices;
+pub mod discovery;
 pub mod event_search;
 pub mod events;
 pub mod export;

@@ -5,6 +5,7 @@ pub(crate) mod blocks;
 pub(crate) mod comments;
 pub(crate) mod completion;
 pub(crate) mod context;
+pub(crate) mod discovery;
 pub(crate) mod events;
 pub(crate) mod geo;
 pub(crate) mod groups;
@@ -43,6 +44,7 @@ pub struct Query(
     interests::InterestQuery,
     groups::GroupQuery,
     search::SearchQuery,
+    discovery::DiscoveryQuery,
     events::EventQuery,
     own_data::OwnDataQuery,
     server_info::ServerInfoQuery,
@@ -104,6 +106,9 @@ fn builder() -> SchemaBuilder<limits::Limited<Query>, Mutation, Subscription> {
     )
     .override_output_type_description::<search::GroupRecommendationConnection>(
         "A page of recommended groups, best first.",
+    )
+    .override_output_type_description::<discovery::EventRecommendationConnection>(
+        "A page of recommended events, best first.",
     )
 }
 

@@ -221,6 +221,29 @@ impl Viewer {
         Ok(event_page(&page, rows))
     }
 
+    /// The viewer's feed, soonest first (ties by ID): events that have not ended of the
+    /// groups the viewer is an ACTIVE member of, and those the viewer is GOING or
+    /// WAITLISTED to in any group; cancelled ones stay, with status CANCELLED, as in
+    /// `upcomingEvents`.
+    #[graphql(complexity = "limits::page(first, child_complexity)")]
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let page = PageRequest::<StartKey>::parse(first, after)?;
+        let rows = crate::domain::discovery::feed(
+            &state(ctx).db,
+            self.0.id,
+            page.after,
+            page.fetch_limit(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(event_page(&page, rows))
+    }
+
     /// Events that have ended which the viewer was GOING to, most recently ended first
     /// (cancelled ones left out); `Rsvp.attended` on `viewerRsvp` tells whether they came.
     #[graphql(complexity = "limits::page(first, child_complexity)")]

@@ -11,6 +11,7 @@ mod comments;
 mod complete;
 mod contract;
 mod deletion;
+mod discovery;
 mod durability;
 mod email_verification;
 mod events;
