@@ -14,10 +14,14 @@
 //! Without a place, a search by words (see `full_text`) lists events best match first.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use entity::event;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, QueryFilter,
+    Statement,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -150,6 +154,15 @@ fn distance_to(near: &GeoPoint, event: &event::Model) -> Option<f64> {
     Some(near.distance_km(&place))
 }
 
+/// The event's columns by name: `*` would also carry PostgreSQL's `search_vector` (see
+/// `full_text`), which no page shows.
+static EVENT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    event::Column::iter()
+        .map(|c| c.as_str().to_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
 /// One batch of candidates, as SQL.
 struct Candidates<'a> {
     ranges: &'a [(i64, i64)],
@@ -165,7 +178,9 @@ impl Candidates<'_> {
     fn statement(&self, backend: DbBackend) -> Statement {
         let mut sql = Sql::new(backend);
         // The status is written, not bound: only then may the partial index be used.
-        sql.push("SELECT * FROM events WHERE id IN (SELECT id FROM events WHERE status = 'SCHEDULED' AND starts_at >= ");
+        sql.push("SELECT ");
+        sql.push(&EVENT_COLUMNS);
+        sql.push(" FROM events WHERE id IN (SELECT id FROM events WHERE status = 'SCHEDULED' AND starts_at >= ");
         sql.bind(self.starts_after);
         if let Some(before) = self.starts_before {
             sql.push(" AND starts_at < ");
