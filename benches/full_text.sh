@@ -16,7 +16,7 @@
 # the database's own client, without the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GROUPS=${FTS_GROUPS:-1000000}
+COUNT=${FTS_GROUPS:-1000000}
 REQUESTS=${FTS_REQUESTS:-200}
 PG=${FTS_PG:-postgres://postgres@127.0.0.1:5432}
 if [ -z "${KITH_BIN:-}" ]; then
@@ -35,7 +35,7 @@ serve() { # database-url
   local port=$((20000 + RANDOM % 20000))
   DATABASE_URL="$1" KITH_MAIL_DIR="$work/mail" KITH_MEDIA_DIR="$work/media" KITH_ENV=production \
     KITH_JWT_SECRET="full-text benchmark secret, long enough" KITH_LISTEN="127.0.0.1:$port" \
-    KITH_BACKGROUND_JOBS=off RUST_LOG=warn "$KITH_BIN" &
+    KITH_BACKGROUND_JOBS=off RUST_LOG=error "$KITH_BIN" &
   server=$!
   url="http://127.0.0.1:$port/graphql"
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
@@ -59,7 +59,7 @@ timed() { # label filter
 
 queries() {
   timed "words, no near: \\\"chess berlin\\\"" '{query: \"chess berlin\"}'
-  timed "one rare word, no near: \\\"17\\\"" '{query: \"17\"}'
+  timed "a common prefix, no near: \\\"17\\\"" '{query: \"17\"}'
   timed "words and near Berlin, 25 km" '{query: \"chess\", near: {lat: 52.52, lng: 13.405}, radiusKm: 25}'
   timed "near Berlin, 25 km, no words" '{near: {lat: 52.52, lng: 13.405}, radiusKm: 25}'
 }
@@ -71,13 +71,13 @@ like_sql() {
 }
 
 # --------------------------------------------------------------------------- SQLite
-db=target/bench/fts-$GROUPS.db
+db=target/bench/fts-$COUNT.db
 if [ ! -f "$db" ]; then
-  log "seeding $GROUPS groups into $db"
-  DATABASE_URL="sqlite://$db?mode=rwc" "$KITH_BIN" seed --synthetic --groups "$GROUPS" --seed 1 >/dev/null
+  log "seeding $COUNT groups into $db"
+  DATABASE_URL="sqlite://$db?mode=rwc" RUST_LOG=warn "$KITH_BIN" seed --synthetic --groups "$COUNT" --seed 1 >/dev/null
 fi
 serve "sqlite://$db"
-echo "SQLite, $GROUPS groups ($(du -h "$db" | cut -f1))"
+echo "SQLite, $COUNT groups ($(du -h "$db" | cut -f1))"
 queries
 stop
 start=$(date +%s%N)
@@ -85,15 +85,15 @@ for _ in $(seq 1 5); do sqlite3 "$db" "$(like_sql)" >/dev/null; done
 echo "  old LIKE scan of \"chess berlin\" (the statement alone): $(( ($(date +%s%N) - start) / 5000000 )) ms"
 
 # --------------------------------------------------------------------------- PostgreSQL
-name=kith_fts_$GROUPS
+name=kith_fts_$COUNT
 if ! psql "$PG/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
-  log "seeding $GROUPS groups into $name"
+  log "seeding $COUNT groups into $name"
   psql "$PG/postgres" -qc "CREATE DATABASE $name"
-  DATABASE_URL="$PG/$name" "$KITH_BIN" seed --synthetic --groups "$GROUPS" --seed 1 >/dev/null
+  DATABASE_URL="$PG/$name" RUST_LOG=warn "$KITH_BIN" seed --synthetic --groups "$COUNT" --seed 1 >/dev/null
   psql "$PG/$name" -qc "VACUUM ANALYZE"
 fi
 serve "$PG/$name"
-echo "PostgreSQL, $GROUPS groups"
+echo "PostgreSQL, $COUNT groups"
 queries
 stop
 start=$(date +%s%N)
