@@ -233,10 +233,12 @@ pub async fn respond(
     let row = store_answer(&tx, existing, (event_id, user_id), answer, now).await?;
     tx.effects()
         .event_changed(event_id, EventChange::RsvpsChanged);
-    // Places freed, or a waiting answer made smaller, may let the queue move.
+    // Places freed, or a waiting answer made smaller or gone from the head of the queue, may
+    // let the queue move.
     let freed = before == Status::Going && (status == Status::NotGoing || guests < had);
-    let smaller_wait = status == Status::Waitlisted && guests < had;
-    if freed || smaller_wait {
+    let queue_changed =
+        before == Status::Waitlisted && (status == Status::NotGoing || guests < had);
+    if freed || queue_changed {
         let promoted = fill_places(&tx, event_id, now).await?;
         notify_promoted(&mut tx, &event, &promoted, now).await?;
     }
@@ -328,10 +330,8 @@ pub async fn withdraw_all(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> App
         }
         tx.effects()
             .event_changed(event.id, EventChange::RsvpsChanged);
-        if row.status == Status::Going
-            && event.status == EventStatus::Scheduled
-            && event.ends_at > now
-        {
+        // A waiting answer that goes may have held up smaller ones behind it.
+        if event.status == EventStatus::Scheduled && event.ends_at > now {
             let promoted = fill_places(&*tx, event.id, now).await?;
             notify_promoted(tx, &event, &promoted, now).await?;
         }

@@ -110,6 +110,26 @@ async fn guests_take_places_and_an_answer_that_does_not_fit_waits_whole() {
 }
 
 #[tokio::test]
+async fn when_a_waiting_answer_that_did_not_fit_leaves_the_next_one_goes() {
+    let app = spawn_app().await;
+    let (_, event_id, m) = event_with_guests(&app, 4, 3).await;
+    let body = answer(&app, &m[0], &event_id, "YES", 1).await;
+    assert_eq!(body["data"]["rsvp"]["event"]["goingCount"], 2, "{body}");
+    // Four places wanted, two free: waits; one wanted, but behind it: waits too.
+    let body = answer(&app, &m[1], &event_id, "YES", 3).await;
+    assert_eq!(body["data"]["rsvp"]["status"], "WAITLISTED", "{body}");
+    let body = answer(&app, &m[2], &event_id, "YES", 0).await;
+    assert_eq!(body["data"]["rsvp"]["waitlistPosition"], 2, "{body}");
+    // The head of the queue gives up: the next fits in the free places and goes at once.
+    let body = answer(&app, &m[1], &event_id, "NO", 0).await;
+    assert_eq!(
+        body["data"]["rsvp"]["event"],
+        json!({ "goingCount": 3, "waitlistCount": 0 }),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn fifty_answers_with_guests_at_once_never_take_more_than_ten_places() {
     let app = spawn_app().await;
     let (ann, event_id, members) = event_with_guests(&app, 10, 50).await;
