@@ -239,14 +239,16 @@ async fn best_matching(
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT m.id, m.score FROM ");
-    full_text::push_ranked(&mut sql, backend, Searched::Events, words);
-    sql.push(" m JOIN events e ON e.id = m.id WHERE e.status = 'SCHEDULED' AND e.starts_at >= ");
-    sql.bind(window.starts_after);
-    if let Some(before) = window.starts_before {
-        sql.push(" AND e.starts_at < ");
-        sql.bind(before);
-    }
-    push_interests(&mut sql, "e.group_id", interest_ids);
+    full_text::push_ranked(&mut sql, backend, Searched::Events, words, |sql| {
+        sql.push(" AND t.status = 'SCHEDULED' AND t.starts_at >= ");
+        sql.bind(window.starts_after);
+        if let Some(before) = window.starts_before {
+            sql.push(" AND t.starts_at < ");
+            sql.bind(before);
+        }
+        push_interests(sql, "t.group_id", interest_ids);
+    });
+    sql.push(" m WHERE 1 = 1");
     full_text::push_after(&mut sql, after);
     sql.push(" ORDER BY m.score DESC, m.id LIMIT ");
     sql.bind(limit as i64);

@@ -53,6 +53,13 @@ impl Searched {
         }
     }
 
+    fn keys(self) -> &'static str {
+        match self {
+            Searched::Groups => "group_search_keys",
+            Searched::Events => "event_search_keys",
+        }
+    }
+
     fn bm25(self) -> &'static str {
         // The name or title weighs ten times the description; bm25 is lower for better.
         match self {
@@ -129,31 +136,52 @@ pub fn condition_expr(backend: DbBackend, searched: Searched, words: &Words) -> 
     Expr::cust_with_values(sql, [value])
 }
 
-/// Appends a subquery of the matching rows with their score, higher for a better match:
-/// `(SELECT id, score ...)`.
-pub fn push_ranked(sql: &mut Sql, backend: DbBackend, searched: Searched, words: &Words) {
+/// The most matches a best-match list ranks: a word that begins a word of nearly every row
+/// ("and") would otherwise score and sort them all (350 ms on PostgreSQL, 635 ms on SQLite at
+/// 1,000,000 groups) for one anonymous request. Past it, the list is the best of the first
+/// matches found.
+pub const MAX_RANKED: i64 = 2_000;
+
+/// Appends a subquery of at most [`MAX_RANKED`] matching rows with their score, higher for a
+/// better match: `(SELECT id, score ...)`. `scope` appends the list's own conditions
+/// (` AND ...`, on the searched table aliased `t`), so the cap is spent only on rows the list
+/// can show.
+pub fn push_ranked(
+    sql: &mut Sql,
+    backend: DbBackend,
+    searched: Searched,
+    words: &Words,
+    scope: impl FnOnce(&mut Sql),
+) {
     let value = words.value(backend);
+    let table = searched.table();
     match backend {
-        DbBackend::Postgres => {
-            let table = searched.table();
+        DbBackend::Postgres => sql.push_with(
+            &format!(
+                "(SELECT t.id, ts_rank(t.search_vector, {TSQUERY})::float8 AS score \
+                 FROM {table} t WHERE t.search_vector @@ {TSQUERY}"
+            ),
+            [value.clone(), value],
+        ),
+        _ => {
+            let fts = format!("{table}_fts");
             sql.push_with(
                 &format!(
-                    "(SELECT id, ts_rank(search_vector, {TSQUERY})::float8 AS score \
-                     FROM {table} WHERE search_vector @@ {TSQUERY})"
+                    "(SELECT t.id AS id, {} AS score FROM {fts} \
+                     JOIN {} k ON k.key = {fts}.rowid JOIN {table} t ON t.id = {} \
+                     WHERE {fts} MATCH ?",
+                    searched.bm25(),
+                    searched.keys(),
+                    searched.fts_id(),
                 ),
-                [value.clone(), value],
+                [value],
             );
         }
-        _ => sql.push_with(
-            &format!(
-                "(SELECT {} AS id, {} AS score FROM {})",
-                searched.fts_id(),
-                searched.bm25(),
-                searched.fts()
-            ),
-            [value],
-        ),
     }
+    scope(sql);
+    sql.push(" LIMIT ");
+    sql.bind(MAX_RANKED);
+    sql.push(")");
 }
 
 /// The keyset of best-match lists: by score, highest first, ties by id.

@@ -246,9 +246,11 @@ async fn best_matching_groups(
     let backend = db.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT m.id, m.score FROM ");
-    full_text::push_ranked(&mut sql, backend, Searched::Groups, words);
-    sql.push(" m JOIN groups g ON g.id = m.id WHERE g.closed_at IS NULL");
-    push_interests(&mut sql, "g.id", interest_ids);
+    full_text::push_ranked(&mut sql, backend, Searched::Groups, words, |sql| {
+        sql.push(" AND t.closed_at IS NULL");
+        push_interests(sql, "t.id", interest_ids);
+    });
+    sql.push(" m WHERE 1 = 1");
     full_text::push_after(&mut sql, after);
     sql.push(" ORDER BY m.score DESC, m.id LIMIT ");
     sql.bind(limit as i64);

@@ -553,7 +553,7 @@ pub struct EventSearchInput {
     pub radius_km: Option<f64>,
     /// Full-text search of the title and description: every word must begin a word of
     /// either, in any order, accents and case ignored (`cafe` finds "Repair Café").
-    /// Without `near`, events come best match first (a word in the title counts more than
+    /// Without `near`, events come best match first (of the first 2,000 matches found; a word in the title counts more than
     /// one in the description). Letters and digits are the words; at most 100 characters,
     /// and 8 words count.
     pub query: Option<String>,

@@ -72,7 +72,8 @@ pub struct SearchQuery;
 impl SearchQuery {
     /// Groups within `filter.radiusKm` of `filter.near`, nearest first by great-circle
     /// distance (ties by ID), optionally matching words and interests; or, without
-    /// `filter.near`, groups matching `filter.query`, best match first (ties by ID). A
+    /// `filter.near`, groups matching `filter.query`, best match first (ties by ID; the best
+    /// of the first 2,000 matches found). A
     /// radius outside (0, 200] is BAD_USER_INPUT (`filter.radiusKm`), as are `near`
     /// without a radius and neither `near` nor a word to search for (`filter.near`). A
     /// cursor is good only for the same kind of search.
