@@ -12,6 +12,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use async_graphql::parser::types::ExecutableDocument;
 use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -147,10 +148,19 @@ impl std::fmt::Debug for TrustedDocuments {
     }
 }
 
-/// The per-process store of automatic persisted queries, or the trusted documents.
+/// Parsed documents kept per process, by their text: apps send the same few documents again
+/// and again, and parsing one was a tenth of the server's CPU for `event(id:)`. A miss only
+/// costs a parse.
+pub const PARSED_ENTRIES: usize = 256;
+/// Longer documents are parsed every time, so what is kept stays small (a few MiB at most).
+pub const PARSED_MAX_BYTES: usize = 4096;
+
+/// The per-process store of automatic persisted queries, or the trusted documents; and the
+/// parsed form of documents run lately.
 pub struct Documents {
     trusted: Option<TrustedDocuments>,
     apq: Mutex<Apq>,
+    parsed: Mutex<LruCache<Arc<str>, Arc<ExecutableDocument>>>,
 }
 
 struct Apq {
@@ -166,7 +176,34 @@ impl Documents {
                 documents: LruCache::new(NonZeroUsize::new(APQ_ENTRIES).expect("not zero")),
                 bytes: 0,
             }),
+            parsed: Mutex::new(LruCache::new(
+                NonZeroUsize::new(PARSED_ENTRIES).expect("not zero"),
+            )),
         }
+    }
+
+    /// The document parsed, as parsed when it last ran; None when it was not kept.
+    pub fn parsed(&self, document: &str) -> Option<ExecutableDocument> {
+        let kept = self
+            .parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(document)
+            .cloned()?;
+        // Cloned outside the lock: the request gets a document of its own to run.
+        Some(ExecutableDocument::clone(&kept))
+    }
+
+    /// Keeps a document's parsed form for its next run (when it is short enough).
+    pub fn keep_parsed(&self, document: &Arc<str>, parsed: &ExecutableDocument) {
+        if document.len() > PARSED_MAX_BYTES {
+            return;
+        }
+        let parsed = Arc::new(parsed.clone());
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(document.clone(), parsed);
     }
 
     /// The document to run, from a request's `query` (empty when absent) and
@@ -263,6 +300,24 @@ mod tests {
 
     fn pq(document: &str) -> serde_json::Value {
         json!({"version": 1, "sha256Hash": sha256_hex(document)})
+    }
+
+    #[test]
+    fn a_parsed_document_is_kept_by_its_text_and_a_long_one_is_not() {
+        let documents = Documents::new(None);
+        let text: Arc<str> = "query Point($id: ID!) { event(id: $id) { title } }".into();
+        assert!(documents.parsed(&text).is_none());
+        let parsed = async_graphql::parser::parse_query(&*text).unwrap();
+        documents.keep_parsed(&text, &parsed);
+        let kept = documents.parsed(&text).expect("kept");
+        assert_eq!(format!("{kept:?}"), format!("{parsed:?}"));
+        // Another text, even one differing only in a name, is another document.
+        assert!(documents.parsed("query Other($id: ID!) { event(id: $id) { title } }").is_none());
+
+        let long: Arc<str> = format!("{{ __typename {} }}", " ".repeat(PARSED_MAX_BYTES)).into();
+        let parsed = async_graphql::parser::parse_query(&*long).unwrap();
+        documents.keep_parsed(&long, &parsed);
+        assert!(documents.parsed(&long).is_none());
     }
 
     #[test]

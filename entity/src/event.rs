@@ -75,4 +75,15 @@ impl Related<super::group::Entity> for Entity {
     }
 }
 
+/// The event's hosts, through `event_hosts`.
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::event_host::Relation::User.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::event_host::Relation::Event.def().rev())
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,7 +11,7 @@ use entity::{event_host, event_series, group, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -311,6 +311,48 @@ pub async fn find_with_group(
         .find_also_related(group::Entity)
         .one(db)
         .await?)
+}
+
+/// An event and its hosts (at most `MAX_HOSTS`, by member id), as a page shows them.
+pub type WithHosts = (event::Model, Vec<user::Model>);
+
+/// The event, its group and its hosts, in one statement (a row per host).
+pub async fn find_with_group_and_hosts(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<(event::Model, Option<group::Model>, Vec<user::Model>)>> {
+    let mut rows = event::Entity::find_by_id(id)
+        .find_also_related(group::Entity)
+        .find_also_related(user::Entity)
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?
+        .into_iter();
+    let Some((event, group, host)) = rows.next() else {
+        return Ok(None);
+    };
+    let mut hosts: Vec<user::Model> = host
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, host)| host))
+        .collect();
+    hosts.truncate(MAX_HOSTS);
+    Ok(Some((event, group, hosts)))
+}
+
+/// Rows of events joined with their hosts (a row per host, an event's rows together, hosts
+/// by id) as one entry per event, in the rows' order.
+fn gather_hosts(rows: Vec<(event::Model, Option<user::Model>)>) -> Vec<WithHosts> {
+    let mut events: Vec<WithHosts> = Vec::new();
+    for (event, host) in rows {
+        match events.last_mut() {
+            Some((last, hosts)) if last.id == event.id => hosts.extend(host),
+            _ => events.push((event, host.into_iter().collect())),
+        }
+    }
+    for (_, hosts) in &mut events {
+        hosts.truncate(MAX_HOSTS);
+    }
+    events
 }
 
 /// The event, locked for change by its hosts and the group's organisers; FORBIDDEN for others.
@@ -741,22 +783,33 @@ fn upcoming(now: DateTime<Utc>, after: Option<StartKey>) -> Condition {
     condition
 }
 
-/// A group's events that have not ended, soonest first (cancelled ones included).
+/// A group's events that have not ended, soonest first (cancelled ones included), with
+/// their hosts, in one statement.
 pub async fn upcoming_in_group(
     db: &impl ConnectionTrait,
     group_id: Uuid,
     after: Option<StartKey>,
     limit: u64,
     now: DateTime<Utc>,
-) -> AppResult<Vec<event::Model>> {
-    Ok(event::Entity::find()
+) -> AppResult<Vec<WithHosts>> {
+    let page = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
         .filter(event::Column::GroupId.eq(group_id))
         .filter(upcoming(now, after))
         .order_by_asc(event::Column::StartsAt)
         .order_by_asc(event::Column::Id)
         .limit(limit)
+        .into_query();
+    let rows = event::Entity::find()
+        .filter(event::Column::Id.in_subquery(page))
+        .find_also_related(user::Entity)
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .order_by_asc(user::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    Ok(gather_hosts(rows))
 }
 
 /// The keyset of past-event lists: by end, most recent first, ties by id (descending).

@@ -393,6 +393,20 @@ pub fn past_page(page: &PageRequest<EndKey>, rows: Vec<event::Model>) -> EventCo
     )
 }
 
+/// Hands the hosts read with the events to the request's loader (`Event.hosts` finds them
+/// there), and gives back the events.
+pub async fn feed_hosts(ctx: &Context<'_>, rows: Vec<events::WithHosts>) -> Vec<event::Model> {
+    let (events, hosts): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .map(|(event, hosts)| {
+            let key = HostsOf(event.id);
+            (event, (key, hosts))
+        })
+        .unzip();
+    loaders(ctx).feed_many(hosts).await;
+    events
+}
+
 /// A page of events in (startsAt, id) order.
 pub fn event_page(page: &PageRequest<StartKey>, rows: Vec<event::Model>) -> EventConnection {
     connection(
@@ -585,13 +599,17 @@ impl EventQuery {
     /// An event by ID; null when there is none.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Event>> {
         let id = ids::decode(Kind::Event, "id", &id)?;
-        let Some((event, group)) = events::find_with_group(&state(ctx).db, id).await? else {
+        let Some((event, group, hosts)) =
+            events::find_with_group_and_hosts(&state(ctx).db, id).await?
+        else {
             return Ok(None);
         };
+        // Its group and hosts are read already: `Event.group` and `Event.hosts` find them in
+        // the loaders.
         if let Some(group) = group {
-            // Its group is read already: `Event.group` finds it in the loader.
             loaders(ctx).feed_one(GroupById(group.id), group).await;
         }
+        loaders(ctx).feed_one(HostsOf(event.id), hosts).await;
         Ok(Some(Event(event)))
     }
 

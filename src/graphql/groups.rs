@@ -13,7 +13,7 @@ use crate::domain::groups::{self, GroupUpdate, NewGroup};
 use crate::domain::{memberships, visibility};
 use crate::error::AppError;
 use crate::graphql::context::{loaders, member_id, optional_member, state};
-use crate::graphql::events::{EventConnection, event_page, past_page};
+use crate::graphql::events::{EventConnection, event_page, feed_hosts, past_page};
 use crate::graphql::geo::{GeoPoint, GeoPointInput};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::keep_or_set;
@@ -215,7 +215,7 @@ impl Group {
             Utc::now(),
         )
         .await?;
-        Ok(event_page(&page, rows))
+        Ok(event_page(&page, feed_hosts(ctx, rows).await))
     }
 
     /// The group's events that have ended, most recently ended first (cancelled ones

@@ -504,7 +504,15 @@ fn document_of(
             request.set_upload(path, upload);
         }
     }
+    let kept = http.documents.parsed(&document);
+    let was_kept = kept.is_some();
+    if let Some(parsed) = kept {
+        request.set_parsed_query(parsed);
+    }
     let selected = selected_operation(&mut request);
+    if !was_kept && let Ok(parsed) = request.parsed_query() {
+        http.documents.keep_parsed(&document, parsed);
+    }
     if *method == Method::Get
         && matches!(
             selected,

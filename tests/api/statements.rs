@@ -22,11 +22,21 @@ async fn statements(app: &TestApp) -> u64 {
 /// counts what the app does in the background (the jobs loop, work after a commit), which
 /// only ever adds.
 async fn cost(app: &TestApp, token: &str, query: &str, variables: Value) -> (u64, Value) {
+    cost_as(app, Some(token), query, variables).await
+}
+
+/// As [`cost`], signed in (`token`) or not.
+async fn cost_as(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (u64, Value) {
     let mut fewest = u64::MAX;
     let mut body = Value::Null;
     for _ in 0..3 {
         let before = statements(app).await;
-        body = app.graphql(Some(token), query, variables.clone()).await;
+        body = app.graphql(token, query, variables.clone()).await;
         assert!(body["errors"].is_null(), "{body}");
         fewest = fewest.min(statements(app).await - before);
     }
@@ -167,4 +177,64 @@ async fn related_rows_of_a_list_cost_a_few_statements_not_one_per_item() {
     a_hundred_and_one_events(&app, &ann, &group_id).await;
     upcoming_events_cost_a_few_statements(&app, &ann, &group_id).await;
     the_home_screen_costs_a_few_statements(&app, &ann).await;
+}
+
+/// The two reads apps send most, signed out: an event with its group and hosts is one
+/// statement; a group's page with its upcoming events and their hosts is two (the group,
+/// then the events with their hosts). Each event shows its own host.
+#[tokio::test]
+async fn an_event_is_one_statement_and_a_group_page_with_its_events_two() {
+    // Without the background loops, whose statements the counter would count too.
+    let app = spawn_app_with(&[("KITH_BACKGROUND_JOBS", "off")]).await;
+    let ann = app.verified_member("ann@example.com", "Ann").await;
+    let group = app
+        .create_group(&ann, group_input("Repair Cafe", 52.52, 13.405))
+        .await;
+    let bob = app
+        .new_member_of(&group.id, "bob@example.com", "Bob", Address::Verified)
+        .await;
+    app.give_role(&ann, &group.id, &bob, "EVENT_HOST").await;
+    // Six evenings a day apart, hosted in turn by Ann and Bob.
+    let starts = Utc::now() + Duration::days(2);
+    let mut made = Vec::new();
+    for i in 0..6 {
+        let (host, name) = if i % 2 == 0 { (&ann, "Ann") } else { (&bob, "Bob") };
+        let at = starts + Duration::days(i);
+        let input = event_input(
+            &group.id,
+            json!({ "title": format!("Evening {i}"), "startsAt": at.to_rfc3339(), "endsAt": (at + Duration::hours(2)).to_rfc3339() }),
+        );
+        made.push((app.create_event(host, input).await.id, name));
+    }
+
+    let point = "query($id: ID!) { event(id: $id) { title group { name } hosts { displayName } } }";
+    for (id, host) in &made[..2] {
+        let (count, body) = cost_as(&app, None, point, json!({ "id": id })).await;
+        assert_eq!(body["data"]["event"]["group"]["name"], "Repair Cafe");
+        assert_eq!(
+            body["data"]["event"]["hosts"],
+            json!([{ "displayName": host }])
+        );
+        assert_eq!(count, 1, "event(id:) with group and hosts: {count} statements");
+    }
+
+    let page = "query($g: ID!, $n: Int!) { group(id: $g) { name upcomingEvents(first: $n) { nodes { id title hosts { displayName } } pageInfo { hasNextPage } } } }";
+    for n in [4, 20] {
+        let (count, body) = cost_as(&app, None, page, json!({ "g": group.id, "n": n })).await;
+        let events = &body["data"]["group"]["upcomingEvents"];
+        let shown: Vec<(String, Value)> = events["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["id"].as_str().unwrap().to_owned(), e["hosts"].clone()))
+            .collect();
+        let expected: Vec<(String, Value)> = made
+            .iter()
+            .take(n)
+            .map(|(id, host)| (id.clone(), json!([{ "displayName": host }])))
+            .collect();
+        assert_eq!(shown, expected, "{body}");
+        assert_eq!(events["pageInfo"]["hasNextPage"], n < made.len());
+        assert_eq!(count, 2, "a group page of {n}: {count} statements");
+    }
 }
