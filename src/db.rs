@@ -158,31 +158,6 @@ fn plain_text_by_default(url: &str) -> bool {
     local && !parsed.query_pairs().any(|(key, _)| key == "sslmode")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::plain_text_by_default;
-
-    #[test]
-    fn a_server_on_this_machine_is_reached_without_tls_unless_the_url_asks() {
-        for url in [
-            "postgres://postgres@127.0.0.1:5432/kith",
-            "postgres://postgres@localhost/kith",
-            "postgres://postgres@[::1]:5432/kith",
-            "postgresql://kith:secret@127.0.0.1/kith?application_name=kith",
-            "postgres:///kith?host=/run/postgresql",
-        ] {
-            assert!(plain_text_by_default(url), "{url}");
-        }
-        for url in [
-            "postgres://postgres@127.0.0.1:5432/kith?sslmode=require",
-            "postgres://postgres@db.example.com/kith",
-            "postgres://postgres@10.0.0.5/kith",
-        ] {
-            assert!(!plain_text_by_default(url), "{url}");
-        }
-    }
-}
-
 /// Applies pending migrations. On PostgreSQL, under an advisory lock: processes starting at
 /// once (replicas in a rolling deploy) would otherwise apply the same migration together,
 /// and all but one fail (`duplicate key value violates unique constraint
@@ -351,5 +326,30 @@ impl ConnectionTrait for Tx {
 
     fn support_returning(&self) -> bool {
         self.txn.support_returning()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text_by_default;
+
+    #[test]
+    fn a_server_on_this_machine_is_reached_without_tls_unless_the_url_asks() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/kith",
+            "postgres://postgres@localhost/kith",
+            "postgres://postgres@[::1]:5432/kith",
+            "postgresql://kith:secret@127.0.0.1/kith?application_name=kith",
+            "postgres:///kith?host=/run/postgresql",
+        ] {
+            assert!(plain_text_by_default(url), "{url}");
+        }
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/kith?sslmode=require",
+            "postgres://postgres@db.example.com/kith",
+            "postgres://postgres@10.0.0.5/kith",
+        ] {
+            assert!(!plain_text_by_default(url), "{url}");
+        }
     }
 }

@@ -312,7 +312,11 @@ mod tests {
         let kept = documents.parsed(&text).expect("kept");
         assert_eq!(format!("{kept:?}"), format!("{parsed:?}"));
         // Another text, even one differing only in a name, is another document.
-        assert!(documents.parsed("query Other($id: ID!) { event(id: $id) { title } }").is_none());
+        assert!(
+            documents
+                .parsed("query Other($id: ID!) { event(id: $id) { title } }")
+                .is_none()
+        );
 
         let long: Arc<str> = format!("{{ __typename {} }}", " ".repeat(PARSED_MAX_BYTES)).into();
         let parsed = async_graphql::parser::parse_query(&*long).unwrap();

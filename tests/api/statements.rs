@@ -198,7 +198,11 @@ async fn an_event_is_one_statement_and_a_group_page_with_its_events_two() {
     let starts = Utc::now() + Duration::days(2);
     let mut made = Vec::new();
     for i in 0..6 {
-        let (host, name) = if i % 2 == 0 { (&ann, "Ann") } else { (&bob, "Bob") };
+        let (host, name) = if i % 2 == 0 {
+            (&ann, "Ann")
+        } else {
+            (&bob, "Bob")
+        };
         let at = starts + Duration::days(i);
         let input = event_input(
             &group.id,
@@ -215,7 +219,10 @@ async fn an_event_is_one_statement_and_a_group_page_with_its_events_two() {
             body["data"]["event"]["hosts"],
             json!([{ "displayName": host }])
         );
-        assert_eq!(count, 1, "event(id:) with group and hosts: {count} statements");
+        assert_eq!(
+            count, 1,
+            "event(id:) with group and hosts: {count} statements"
+        );
     }
 
     let page = "query($g: ID!, $n: Int!) { group(id: $g) { name upcomingEvents(first: $n) { nodes { id title hosts { displayName } } pageInfo { hasNextPage } } } }";
