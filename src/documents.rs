@@ -152,19 +152,30 @@ impl std::fmt::Debug for TrustedDocuments {
 /// and again, and parsing one was a tenth of the server's CPU for `event(id:)`. A miss only
 /// costs a parse.
 pub const PARSED_ENTRIES: usize = 256;
-/// Longer documents are parsed every time, so what is kept stays small (a few MiB at most).
+/// Longer documents are parsed every time.
 pub const PARSED_MAX_BYTES: usize = 4096;
+/// Bytes of document text whose parsed form is kept, whatever their number. A parsed
+/// document takes up to about a hundred times its text (`{ a a a ... }`: a node of some
+/// 200 bytes per two characters), so this keeps the cache to a few tens of MiB even when
+/// every document is made to be large.
+pub const PARSED_BYTES: usize = 256 * 1024;
 
 /// The per-process store of automatic persisted queries, or the trusted documents; and the
 /// parsed form of documents run lately.
 pub struct Documents {
     trusted: Option<TrustedDocuments>,
     apq: Mutex<Apq>,
-    parsed: Mutex<LruCache<Arc<str>, Arc<ExecutableDocument>>>,
+    parsed: Mutex<Parsed>,
 }
 
 struct Apq {
     documents: LruCache<String, Arc<str>>,
+    bytes: usize,
+}
+
+struct Parsed {
+    documents: LruCache<Arc<str>, Arc<ExecutableDocument>>,
+    /// Bytes of the texts kept.
     bytes: usize,
 }
 
@@ -176,9 +187,10 @@ impl Documents {
                 documents: LruCache::new(NonZeroUsize::new(APQ_ENTRIES).expect("not zero")),
                 bytes: 0,
             }),
-            parsed: Mutex::new(LruCache::new(
-                NonZeroUsize::new(PARSED_ENTRIES).expect("not zero"),
-            )),
+            parsed: Mutex::new(Parsed {
+                documents: LruCache::new(NonZeroUsize::new(PARSED_ENTRIES).expect("not zero")),
+                bytes: 0,
+            }),
         }
     }
 
@@ -188,6 +200,7 @@ impl Documents {
             .parsed
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .documents
             .get(document)
             .cloned()?;
         // Cloned outside the lock: the request gets a document of its own to run.
@@ -200,10 +213,20 @@ impl Documents {
             return;
         }
         let parsed = Arc::new(parsed.clone());
-        self.parsed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .put(document.clone(), parsed);
+        let mut kept = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.documents.contains(document) {
+            return;
+        }
+        kept.bytes += document.len();
+        if let Some((evicted, _)) = kept.documents.push(document.clone(), parsed) {
+            kept.bytes -= evicted.len();
+        }
+        while kept.bytes > PARSED_BYTES {
+            match kept.documents.pop_lru() {
+                Some((evicted, _)) => kept.bytes -= evicted.len(),
+                None => break,
+            }
+        }
     }
 
     /// The document to run, from a request's `query` (empty when absent) and
@@ -322,6 +345,25 @@ mod tests {
         let parsed = async_graphql::parser::parse_query(&*long).unwrap();
         documents.keep_parsed(&long, &parsed);
         assert!(documents.parsed(&long).is_none());
+
+        // However many are sent, the texts kept stay within PARSED_BYTES: the oldest go.
+        let texts: Vec<Arc<str>> = (0..200)
+            .map(|i| format!("{{ f{i} {} }}", "a ".repeat(1500)).into())
+            .collect();
+        for text in &texts {
+            documents.keep_parsed(text, &async_graphql::parser::parse_query(&**text).unwrap());
+        }
+        let kept = documents.parsed.lock().unwrap();
+        assert!(kept.bytes <= PARSED_BYTES, "{} bytes kept", kept.bytes);
+        assert_eq!(
+            kept.bytes,
+            kept.documents
+                .iter()
+                .map(|(text, _)| text.len())
+                .sum::<usize>()
+        );
+        assert!(kept.documents.contains(texts.last().unwrap()));
+        assert!(!kept.documents.contains(&texts[0]));
     }
 
     #[test]
