@@ -90,7 +90,8 @@ pub async fn connect_counting(
                 Box::pin(reuse::sqlite_on_acquire(conn, meta))
             })
             .map_sqlx_sqlite_pool_opts(|pool| {
-                pool.after_release(|conn, meta| Box::pin(reuse::sqlite_on_release(conn, meta)))
+                pool.after_connect(|conn, _| Box::pin(sqlite_plans_stably(conn)))
+                    .after_release(|conn, meta| Box::pin(reuse::sqlite_on_release(conn, meta)))
             });
     } else {
         // One closure: sea-orm keeps only the last one given.
@@ -130,6 +131,37 @@ pub async fn connect_counting(
     db.set_metric_callback(move |_| count());
     db.execute_unprepared("SELECT 1").await?;
     Ok(db)
+}
+
+/// Makes a new SQLite connection plan statements without looking at the values bound to
+/// them (SQLite's query planner stability guarantee, `SQLITE_DBCONFIG_ENABLE_QPSG`).
+///
+/// Without it SQLite reads a bound `LIMIT` while planning, and binding a new value to a
+/// parameter the plan read expires the statement: every paged list (`LIMIT ?`) was parsed
+/// and planned again at every run, a seventh of the server's CPU for the home screen
+/// (`sqlite3Reprepare` in a profile). Kith's statements write literally what a plan may
+/// depend on (the partial index's `status = 'SCHEDULED'`), as PostgreSQL's generic plans
+/// need too.
+async fn sqlite_plans_stably(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is a live connection, locked away from its thread while this runs;
+    // the call sets a flag of the connection.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            handle.as_raw_handle().as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused the query planner stability guarantee (error {rc})").into(),
+        ));
+    }
+    Ok(())
 }
 
 /// How long a pooled connection may sit idle before it is pinged on its next use.
@@ -331,7 +363,28 @@ impl ConnectionTrait for Tx {
 
 #[cfg(test)]
 mod tests {
-    use super::plain_text_by_default;
+    use super::{connect, plain_text_by_default};
+
+    #[tokio::test]
+    async fn sqlite_connections_plan_without_reading_bound_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display());
+        let db = connect(&url).await.unwrap();
+        let mut conn = db.get_sqlite_connection_pool().acquire().await.unwrap();
+        let mut handle = conn.lock_handle().await.unwrap();
+        let mut on: std::ffi::c_int = -1;
+        // SAFETY: a live connection locked for this call; -1 asks for the setting only.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_db_config(
+                handle.as_raw_handle().as_ptr(),
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                -1 as std::ffi::c_int,
+                &mut on as *mut std::ffi::c_int,
+            )
+        };
+        assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
+        assert_eq!(on, 1);
+    }
 
     #[test]
     fn a_server_on_this_machine_is_reached_without_tls_unless_the_url_asks() {
