@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::domain::events::{StartKey, after_start};
 use crate::domain::geo::{GeoPoint, cover};
-use crate::domain::search::{RECOMMENDATION_RADIUS_KM, ScoreKey, score};
+use crate::domain::search::{self, RECOMMENDATION_RADIUS_KM, ScoreKey};
 use crate::domain::{accounts, blocks, events, interests};
 use crate::error::AppResult;
 
@@ -165,29 +165,17 @@ pub async fn recommended_events(
     {
         shared.entry(group_id).or_default().push(interest_id);
     }
-    let mut ranked: Vec<(ScoreKey, Vec<Uuid>)> = candidates
-        .into_iter()
-        .filter_map(|(id, group_id, lat, lng)| {
-            let interests = shared.get(&group_id)?.clone();
-            let distance = match &place {
-                Some(p) => {
-                    let d = p.distance_km(&GeoPoint::new(lat?, lng?).ok()?);
-                    if d > RECOMMENDATION_RADIUS_KM {
-                        return None;
-                    }
-                    Some(d)
-                }
-                None => None,
-            };
-            Some(((score(interests.len(), distance), id), interests))
-        })
-        .filter(|((s, id), _)| match after {
-            None => true,
-            Some((cs, cid)) => *s < cs || (*s == cs && *id > cid),
-        })
-        .collect();
-    ranked.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranked.truncate(limit as usize);
+    let ranked = search::rank(
+        candidates
+            .into_iter()
+            .filter_map(|(id, group_id, lat, lng)| {
+                let interests = shared.get(&group_id)?.clone();
+                Some((id, lat.zip(lng), interests))
+            }),
+        place.as_ref(),
+        after,
+        limit,
+    );
     let ids: Vec<Uuid> = ranked.iter().map(|((_, id), _)| *id).collect();
     let mut by_id: HashMap<Uuid, event::Model> = events::find_many(db, &ids)
         .await?

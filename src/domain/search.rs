@@ -352,6 +352,42 @@ pub fn score(shared: usize, distance_km: Option<f64>) -> f64 {
     }
 }
 
+/// Recommendation candidates (id, where it is, the interests it shares with the member)
+/// ranked as `recommendedGroups` and `recommendedEvents` rank them: with a place, only those
+/// within `RECOMMENDATION_RADIUS_KM` of it (one with no place of its own is left out); best
+/// `score` first, ties by id; after the cursor; at most `limit`.
+pub fn rank(
+    candidates: impl IntoIterator<Item = (Uuid, Option<(f64, f64)>, Vec<Uuid>)>,
+    place: Option<&GeoPoint>,
+    after: Option<ScoreKey>,
+    limit: u64,
+) -> Vec<(ScoreKey, Vec<Uuid>)> {
+    let mut ranked: Vec<(ScoreKey, Vec<Uuid>)> = candidates
+        .into_iter()
+        .filter_map(|(id, at, interests)| {
+            let distance = match place {
+                Some(p) => {
+                    let (lat, lng) = at?;
+                    let d = p.distance_km(&GeoPoint::new(lat, lng).ok()?);
+                    if d > RECOMMENDATION_RADIUS_KM {
+                        return None;
+                    }
+                    Some(d)
+                }
+                None => None,
+            };
+            Some(((score(interests.len(), distance), id), interests))
+        })
+        .filter(|((s, id), _)| match after {
+            None => true,
+            Some((cs, cid)) => *s < cs || (*s == cs && *id > cid),
+        })
+        .collect();
+    ranked.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.truncate(limit as usize);
+    ranked
+}
+
 /// Groups sharing at least one interest with the member, which the member has not joined,
 /// within 100 km of `place` when there is one, best score first.
 pub async fn recommended_groups(
@@ -402,28 +438,14 @@ pub async fn recommended_groups(
             .2
             .push(interest);
     }
-    let mut ranked: Vec<(ScoreKey, Vec<Uuid>)> = shared
-        .into_iter()
-        .filter_map(|(id, (lat, lng, interests))| {
-            let distance = match &place {
-                Some(p) => {
-                    let d = p.distance_km(&GeoPoint::new(lat, lng).ok()?);
-                    if d > RECOMMENDATION_RADIUS_KM {
-                        return None;
-                    }
-                    Some(d)
-                }
-                None => None,
-            };
-            Some(((score(interests.len(), distance), id), interests))
-        })
-        .filter(|((s, id), _)| match after {
-            None => true,
-            Some((cs, cid)) => *s < cs || (*s == cs && *id > cid),
-        })
-        .collect();
-    ranked.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranked.truncate(limit as usize);
+    let ranked = rank(
+        shared
+            .into_iter()
+            .map(|(id, (lat, lng, interests))| (id, Some((lat, lng)), interests)),
+        place.as_ref(),
+        after,
+        limit,
+    );
     let ids: Vec<Uuid> = ranked.iter().map(|((_, id), _)| *id).collect();
     let groups = load_in_order(db, &ids).await?;
     Ok(groups
