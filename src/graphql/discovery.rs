@@ -6,12 +6,11 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::connection_name;
-use crate::domain::geo::GeoPoint as DomainPoint;
 use crate::domain::search::ScoreKey;
 use crate::domain::{accounts, discovery, interests};
 use crate::graphql::context::{member_id, state};
 use crate::graphql::events::Event;
-use crate::graphql::geo::GeoPointInput;
+use crate::graphql::geo::{GeoPointInput, ranking_place};
 use crate::graphql::interests::Interest;
 use crate::graphql::limits;
 use crate::graphql::pagination::{Conn, PageRequest, connection};
@@ -63,13 +62,7 @@ impl DiscoveryQuery {
         let db = &state(ctx).db;
         let viewer = accounts::get_viewer(db, member_id(ctx)?).await?;
         let page = PageRequest::<ScoreKey>::parse(first, after)?;
-        let place = match near {
-            Some(p) => Some(DomainPoint::new(p.lat, p.lng).map_err(|e| e.under("near"))?),
-            None => match (viewer.home_lat, viewer.home_lng) {
-                (Some(lat), Some(lng)) => DomainPoint::new(lat, lng).ok(),
-                _ => None,
-            },
-        };
+        let place = ranking_place(near, &viewer)?;
         let picks = discovery::recommended_events(
             db,
             viewer.id,

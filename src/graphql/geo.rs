@@ -20,3 +20,19 @@ pub struct GeoPointInput {
     /// Longitude in degrees, -180 to 180.
     pub lng: f64,
 }
+
+/// Where recommendations are ranked from: `near` when given (BAD_USER_INPUT under `near` when
+/// out of range), else the member's home location, else nowhere.
+pub fn ranking_place(
+    near: Option<GeoPointInput>,
+    viewer: &entity::user::Model,
+) -> crate::error::AppResult<Option<crate::domain::geo::GeoPoint>> {
+    use crate::domain::geo::GeoPoint as DomainPoint;
+    Ok(match near {
+        Some(p) => Some(DomainPoint::new(p.lat, p.lng).map_err(|e| e.under("near"))?),
+        None => match (viewer.home_lat, viewer.home_lng) {
+            (Some(lat), Some(lng)) => DomainPoint::new(lat, lng).ok(),
+            _ => None,
+        },
+    })
+}

@@ -5,11 +5,10 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use uuid::Uuid;
 
 use crate::connection_name;
-use crate::domain::geo::GeoPoint as DomainPoint;
 use crate::domain::search::{self, GroupFilter, GroupSearchKey, ScoreKey};
 use crate::domain::{accounts, interests};
 use crate::graphql::context::{member_id, state};
-use crate::graphql::geo::GeoPointInput;
+use crate::graphql::geo::{GeoPointInput, ranking_place};
 use crate::graphql::groups::Group;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::interests::Interest;
@@ -137,13 +136,7 @@ impl SearchQuery {
         let db = &state(ctx).db;
         let viewer = accounts::get_viewer(db, member_id(ctx)?).await?;
         let page = PageRequest::<ScoreKey>::parse(first, after)?;
-        let place = match near {
-            Some(p) => Some(DomainPoint::new(p.lat, p.lng).map_err(|e| e.under("near"))?),
-            None => match (viewer.home_lat, viewer.home_lng) {
-                (Some(lat), Some(lng)) => DomainPoint::new(lat, lng).ok(),
-                _ => None,
-            },
-        };
+        let place = ranking_place(near, &viewer)?;
         let picks =
             search::recommended_groups(db, viewer.id, place, page.after, page.fetch_limit())
                 .await?;
