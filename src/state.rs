@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::{AccessTokens, Keys, MeetingTokens, PasswordHasher};
 use crate::config::Config;
+use crate::domain::kept_pages::KeptPages;
 use crate::effects::Outlets;
 use crate::live::{Bus, Connections};
 use crate::media::Media;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub connections: Connections,
     /// Photos' files: their store, their URLs, the bound on processing uploads.
     pub media: Media,
+    /// Pages of groups' upcoming events, kept while their group's version holds.
+    pub kept_pages: Arc<KeptPages>,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -62,6 +65,7 @@ impl AppState {
                 push: crate::notify::push::Providers::from_config(&config)?,
             },
             connections: Connections::default(),
+            kept_pages: Arc::default(),
             db,
             keys: Arc::new(keys),
             access_tokens: Arc::new(access_tokens),

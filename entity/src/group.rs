@@ -44,4 +44,10 @@ pub enum JoinPolicy {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+impl Related<super::group_version::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::group_version::Relation::Group.def().rev()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

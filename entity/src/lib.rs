@@ -12,6 +12,7 @@ pub mod event_host;
 pub mod event_series;
 pub mod group;
 pub mod group_interest;
+pub mod group_version;
 pub mod idempotency_key;
 pub mod image;
 pub mod interest;

@@ -1,5 +1,6 @@
 //! Versioned migrations. They run at start-up (`kith serve`) and with `kith migrate`,
-//! on SQLite and PostgreSQL alike: only portable column types and plain indexes.
+//! on SQLite and PostgreSQL alike: only portable column types and plain indexes, except where
+//! a migration says why it speaks each database's own SQL (full-text search, group versions).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -26,6 +27,7 @@ mod m20261130_000020_avatar_attestations;
 mod m20261130_000021_full_text;
 mod m20261130_000022_saved_events_and_deadlines;
 mod m20261130_000023_guests;
+mod m20261130_000024_group_versions;
 
 pub struct Migrator;
 
@@ -55,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000021_full_text::Migration),
             Box::new(m20261130_000022_saved_events_and_deadlines::Migration),
             Box::new(m20261130_000023_guests::Migration),
+            Box::new(m20261130_000024_group_versions::Migration),
         ]
     }
 }

@@ -1,9 +1,11 @@
 //! Interest groups: creation, changes, and who may do what in them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::event::EventStatus;
 pub use entity::group::JoinPolicy;
-use entity::{event, event_series, group, membership, user};
+use entity::{event, event_series, group, group_version, membership, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -291,6 +293,34 @@ pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<group::Model
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<group::Model>> {
     Ok(group::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The group and its version (see `group_version`: what its event lists show changes it),
+/// in one statement.
+pub async fn find_with_version(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<(group::Model, i64)>> {
+    Ok(group::Entity::find_by_id(id)
+        .find_also_related(group_version::Entity)
+        .one(db)
+        .await?
+        .map(|(group, version)| (group, version.map_or(0, |v| v.version))))
+}
+
+/// The versions of these groups (0 for a group whose lists never changed).
+pub async fn versions(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<HashMap<Uuid, i64>> {
+    let mut found: HashMap<Uuid, i64> = group_version::Entity::find()
+        .filter(group_version::Column::GroupId.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.group_id, v.version))
+        .collect();
+    for id in ids {
+        found.entry(*id).or_insert(0);
+    }
+    Ok(found)
 }
 
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<group::Model>> {

@@ -21,6 +21,7 @@ pub mod housekeeping;
 pub mod idempotency;
 pub mod images;
 pub mod interests;
+pub mod kept_pages;
 pub mod meetings;
 pub mod memberships;
 pub mod messages;

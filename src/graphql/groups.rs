@@ -19,7 +19,9 @@ use crate::graphql::ids::{self, Kind};
 use crate::graphql::inputs::keep_or_set;
 use crate::graphql::interests::Interest;
 use crate::graphql::limits;
-use crate::graphql::loaders::{GroupById, InterestsOfGroup, MembershipOf, OrganizersOf, UserById};
+use crate::graphql::loaders::{
+    GroupById, InterestsOfGroup, MembershipOf, OrganizersOf, UserById, VersionOf,
+};
 use crate::graphql::pagination::{Conn, PageRequest, connection};
 use crate::graphql::scalars::Time;
 use crate::graphql::users::User;
@@ -207,14 +209,21 @@ impl Group {
         after: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
         let page = PageRequest::<StartKey>::parse(first, after)?;
-        let rows = events::upcoming_in_group(
-            &state(ctx).db,
-            self.0.id,
-            page.after,
-            page.fetch_limit(),
-            Utc::now(),
-        )
-        .await?;
+        let version = loaders(ctx)
+            .load_one(VersionOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let state = state(ctx);
+        let rows = state
+            .kept_pages
+            .upcoming_in_group(
+                &state.db,
+                (self.0.id, version),
+                page.after,
+                page.fetch_limit(),
+                Utc::now(),
+            )
+            .await?;
         Ok(event_page(&page, feed_hosts(ctx, rows).await))
     }
 
@@ -382,7 +391,11 @@ impl GroupQuery {
     /// A group by ID; null when there is none.
     async fn group(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Group>> {
         let id = ids::decode(Kind::Group, "id", &id)?;
-        Ok(groups::find(&state(ctx).db, id).await?.map(Group))
+        let Some((group, version)) = groups::find_with_version(&state(ctx).db, id).await? else {
+            return Ok(None);
+        };
+        loaders(ctx).feed_one(VersionOf(id), version).await;
+        Ok(Some(Group(group)))
     }
 
     /// A group by slug; null when there is none.

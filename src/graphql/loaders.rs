@@ -57,6 +57,9 @@ pub struct OrganizersOf(pub Uuid);
 /// An event's hosts.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HostsOf(pub Uuid);
+/// A group's version (`groups::versions`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VersionOf(pub Uuid);
 /// A member's RSVP to an event: (event, member).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RsvpOf(pub Uuid, pub Uuid);
@@ -287,6 +290,20 @@ impl Loader<HostsOf> for Db {
         Ok(keys
             .iter()
             .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<VersionOf> for Db {
+    type Value = i64;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[VersionOf]) -> Result<HashMap<VersionOf, i64>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let found = groups::versions(&self.0, &ids).await.map_err(gql)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, v)| (VersionOf(id), v))
             .collect())
     }
 }

@@ -23,6 +23,7 @@ mod hardening;
 mod helpers;
 mod http;
 mod interests;
+mod kept_pages;
 mod life;
 mod live;
 mod meetings;
