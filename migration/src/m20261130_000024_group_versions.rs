@@ -7,10 +7,18 @@
 //! A group without a row is at version 0; the first change writes 1. No foreign key: a
 //! deleted group's row is left behind (a few bytes) rather than ordering the cascade.
 //!
+//! Of a host's row only what the public profile (`User`) shows counts: `display_name`, `bio`,
+//! `avatar_image_id` (`id` and `created_at` never change). A `User` field reading another
+//! column must add it to `HOST_COLUMNS`, in a migration of its own.
+//!
 //! On PostgreSQL the triggers are deferred to commit (constraint triggers): the row of
 //! `group_versions` is locked only while the transaction commits, after every other lock it
-//! takes, so an RSVP and an organiser's edit of several events of one group cannot wait on
-//! each other in a cycle. SQLite has one writer at a time, and its triggers run at once.
+//! takes, so transactions touching one group each (an RSVP, an organiser's edit of several
+//! events) cannot wait on each other in a cycle. Two transactions that each touch several
+//! groups, in opposite orders, at the same moment still can (PostgreSQL then refuses one);
+//! a host's change bumps their groups in id order, and the trust computation, which updates
+//! many members, changes no column counted here. SQLite has one writer at a time, and its
+//! triggers run at once.
 
 use sea_orm_migration::prelude::*;
 
@@ -22,11 +30,16 @@ pub struct Migration;
 const BUMP: &str = "INSERT INTO group_versions (group_id, version) VALUES ($group, 1) \
                     ON CONFLICT (group_id) DO UPDATE SET version = group_versions.version + 1";
 
-/// Every group with an event the member `$user` hosts changed.
+/// Every group with an event the member `$user` hosts changed (in id order, so two such
+/// changes lock the groups' rows in the same order).
 const BUMP_HOSTED: &str = "INSERT INTO group_versions (group_id, version) \
                            SELECT DISTINCT e.group_id, 1 FROM event_hosts h \
                            JOIN events e ON e.id = h.event_id WHERE h.user_id = $user \
+                           ORDER BY e.group_id \
                            ON CONFLICT (group_id) DO UPDATE SET version = group_versions.version + 1";
+
+/// The columns of a host's row that the public profile (`User`) shows.
+const HOST_COLUMNS: [&str; 3] = ["display_name", "bio", "avatar_image_id"];
 
 /// The group of the event `$event` changed.
 const BUMP_OF_EVENT: &str = "INSERT INTO group_versions (group_id, version) \
@@ -67,10 +80,15 @@ fn postgres() -> Vec<String> {
          ON event_hosts DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
          EXECUTE FUNCTION kith_event_hosts_changed()"
             .into(),
-        "CREATE CONSTRAINT TRIGGER users_group_version AFTER UPDATE ON users \
-         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
-         WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION kith_hosts_changed()"
-            .into(),
+        format!(
+            "CREATE CONSTRAINT TRIGGER users_group_version AFTER UPDATE OF {columns} ON users \
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
+             WHEN ({changed}) EXECUTE FUNCTION kith_hosts_changed()",
+            columns = HOST_COLUMNS.join(", "),
+            changed = HOST_COLUMNS
+                .map(|c| format!("OLD.{c} IS DISTINCT FROM NEW.{c}"))
+                .join(" OR "),
+        ),
     ]
 }
 
@@ -112,8 +130,13 @@ fn sqlite() -> Vec<String> {
             of_event("OLD.event_id")
         ),
         format!(
-            "CREATE TRIGGER users_group_version AFTER UPDATE ON users BEGIN {}; END",
-            BUMP_HOSTED.replace("$user", "NEW.id")
+            "CREATE TRIGGER users_group_version AFTER UPDATE OF {columns} ON users \
+             WHEN {changed} BEGIN {bump}; END",
+            columns = HOST_COLUMNS.join(", "),
+            changed = HOST_COLUMNS
+                .map(|c| format!("OLD.{c} IS NOT NEW.{c}"))
+                .join(" OR "),
+            bump = BUMP_HOSTED.replace("$user", "NEW.id"),
         ),
     ]
 }

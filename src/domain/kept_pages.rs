@@ -97,11 +97,19 @@ impl KeptPages {
     fn get(&self, page: &Page, version: i64, now: DateTime<Utc>) -> Option<Vec<WithHosts>> {
         let rows = {
             let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            let kept = inner.pages.get(page)?;
-            if kept.version != version || kept.until.is_some_and(|until| until <= now) {
+            let kept = inner.pages.peek(page)?;
+            if kept.version > version {
+                // This request read the group before a change another one has seen.
                 return None;
             }
-            kept.rows.clone()
+            if kept.version < version || kept.until.is_some_and(|until| until <= now) {
+                // It will not hold again: gone, rather than kept as recently used.
+                inner.forget(page);
+                return None;
+            }
+            let rows = kept.rows.clone();
+            inner.pages.promote(page);
+            rows
         };
         // Copied outside the lock.
         Some(Vec::clone(&rows))
@@ -110,6 +118,11 @@ impl KeptPages {
     fn keep(&self, page: Page, version: i64, rows: &[WithHosts]) {
         let bytes = rows.iter().map(bytes_of).sum::<usize>();
         if bytes > BYTES / 64 {
+            // Too large to keep; an older page of the same place is of no use either.
+            self.inner
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .forget(&page);
             return;
         }
         let kept = Kept {
@@ -139,6 +152,14 @@ impl KeptPages {
     pub fn size(&self) -> (usize, usize) {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         (inner.pages.len(), inner.bytes)
+    }
+}
+
+impl Pages {
+    fn forget(&mut self, page: &Page) {
+        if let Some(gone) = self.pages.pop(page) {
+            self.bytes -= gone.bytes;
+        }
     }
 }
 
@@ -235,17 +256,32 @@ mod tests {
             got.iter().map(|(e, _)| e.id).collect::<Vec<_>>(),
             rows.iter().map(|(e, _)| e.id).collect::<Vec<_>>()
         );
-        assert!(store.get(&page(21), 5, now).is_none(), "a newer version");
         assert!(store.get(&page(11), 4, now).is_none(), "another page");
-        assert!(
-            store.get(&page(21), 4, first_end).is_none(),
-            "its first event has ended"
-        );
         assert!(
             store
                 .get(&page(21), 4, first_end - Duration::seconds(1))
                 .is_some()
         );
+        assert!(
+            store.get(&page(21), 4, first_end).is_none(),
+            "its first event has ended"
+        );
+        store.keep(page(21), 4, &rows);
+        assert!(store.get(&page(21), 5, now).is_none(), "a newer version");
+    }
+
+    #[test]
+    fn a_page_that_no_longer_holds_is_forgotten() {
+        let store = KeptPages::default();
+        let now = Utc::now();
+        store.keep(page(21), 3, &[event(now + Duration::hours(1), 10)]);
+        assert!(store.get(&page(21), 2, now).is_none(), "an older reader");
+        assert_eq!(store.size().0, 1, "kept for readers at its version");
+        assert!(store.get(&page(21), 4, now).is_none());
+        assert_eq!(store.size(), (0, 0), "a newer version forgets it");
+        store.keep(page(21), 4, &[event(now + Duration::hours(1), 10)]);
+        assert!(store.get(&page(21), 4, now + Duration::hours(2)).is_none());
+        assert_eq!(store.size(), (0, 0), "an ended event forgets it");
     }
 
     #[test]
