@@ -11,10 +11,11 @@ use entity::{event_host, event_series, group, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectThreeModel, SelectorTrait, Set,
 };
 use uuid::Uuid;
 
+use crate::db::sql::Shape;
 use crate::db::{Tx, keyset};
 use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
@@ -316,25 +317,32 @@ pub async fn find_with_group(
 /// An event and its hosts (at most `MAX_HOSTS`, by member id), as a page shows them.
 pub type WithHosts = (event::Model, Vec<user::Model>);
 
+/// The event, its group and its hosts: one statement, a row per host.
+static WITH_GROUP_AND_HOSTS: Shape = Shape::new(|backend| {
+    event::Entity::find_by_id(Uuid::nil())
+        .find_also_related(group::Entity)
+        .find_also_related(user::Entity)
+        .order_by_asc(user::Column::Id)
+        .build(backend)
+});
+
 /// The event, its group and its hosts, in one statement (a row per host).
 pub async fn find_with_group_and_hosts(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> AppResult<Option<(event::Model, Option<group::Model>, Vec<user::Model>)>> {
-    let mut rows = event::Entity::find_by_id(id)
-        .find_also_related(group::Entity)
-        .find_also_related(user::Entity)
-        .order_by_asc(user::Column::Id)
-        .all(db)
-        .await?
-        .into_iter();
-    let Some((event, group, host)) = rows.next() else {
+    let statement = WITH_GROUP_AND_HOSTS.with(db.get_database_backend(), [id.into()]);
+    let mut rows =
+        db.query_all_raw(statement).await?.into_iter().map(
+            SelectThreeModel::<event::Model, group::Model, user::Model>::from_raw_query_result,
+        );
+    let Some((event, group, host)) = rows.next().transpose()? else {
         return Ok(None);
     };
-    let mut hosts: Vec<user::Model> = host
-        .into_iter()
-        .chain(rows.filter_map(|(_, _, host)| host))
-        .collect();
+    let mut hosts: Vec<user::Model> = host.into_iter().collect();
+    for row in rows {
+        hosts.extend(row?.2);
+    }
     hosts.truncate(MAX_HOSTS);
     Ok(Some((event, group, hosts)))
 }

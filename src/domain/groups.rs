@@ -9,11 +9,12 @@ use entity::{event, event_series, group, group_version, membership, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectTwoModel, SelectorTrait, Set, SqlErr,
 };
 use uuid::Uuid;
 
 use crate::db::Tx;
+use crate::db::sql::Shape;
 use crate::domain::Patch;
 use crate::domain::geo::{GeoPoint, index_cell};
 use crate::domain::memberships::{self, Role};
@@ -295,17 +296,26 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<group
     Ok(group::Entity::find_by_id(id).one(db).await?)
 }
 
+/// A group and its version.
+static WITH_VERSION: Shape = Shape::new(|backend| {
+    group::Entity::find_by_id(Uuid::nil())
+        .find_also_related(group_version::Entity)
+        .build(backend)
+});
+
 /// The group and its version (see `group_version`: what its event lists show changes it),
 /// in one statement.
 pub async fn find_with_version(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> AppResult<Option<(group::Model, i64)>> {
-    Ok(group::Entity::find_by_id(id)
-        .find_also_related(group_version::Entity)
-        .one(db)
-        .await?
-        .map(|(group, version)| (group, version.map_or(0, |v| v.version))))
+    let statement = WITH_VERSION.with(db.get_database_backend(), [id.into()]);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let (group, version) =
+        SelectTwoModel::<group::Model, group_version::Model>::from_raw_query_result(row)?;
+    Ok(Some((group, version.map_or(0, |v| v.version))))
 }
 
 /// The versions of these groups (0 for a group whose lists never changed).
