@@ -28,6 +28,10 @@ use crate::graphql::push::{Device, NotificationSetting};
 use crate::graphql::scalars::Time;
 use crate::graphql::sessions::Session;
 
+// Pages of upcoming events kept per process (`domain::kept_pages`) hold their hosts' rows and
+// are renewed only when `display_name`, `bio` or `avatar_image_id` change (`HOST_COLUMNS` in
+// migration m20261130_000024_group_versions): a field here that reads another column of the
+// row needs that column added there, in a migration of its own.
 pub struct User(pub user::Model);
 
 /// A member's public profile. Email, home location and time zone are never shown here.
