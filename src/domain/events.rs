@@ -908,3 +908,41 @@ pub async fn upcoming_for_member(
 pub(crate) fn after_start(cursor: StartKey) -> SimpleExpr {
     keyset::after((event::Column::StartsAt, event::Column::Id), cursor)
 }
+
+/// An event titled `title` from `starts_at` to `ends_at`, scheduled, without a venue, every id
+/// nil: for unit tests, which change what they need.
+#[cfg(test)]
+pub fn example(title: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> event::Model {
+    event::Model {
+        id: Uuid::nil(),
+        group_id: Uuid::nil(),
+        series_id: None,
+        title: title.into(),
+        description: String::new(),
+        starts_at,
+        ends_at,
+        time_zone: "Europe/Berlin".into(),
+        venue_name: None,
+        venue_address: None,
+        venue_lat: None,
+        venue_lng: None,
+        venue_cell: None,
+        online_url: None,
+        place_cell: None,
+        place_lat: None,
+        place_lng: None,
+        capacity: None,
+        status: EventStatus::Scheduled,
+        cancel_reason: None,
+        going_count: 0,
+        waitlist_count: 0,
+        waitlist_seq: 0,
+        sequence: 0,
+        created_by: Uuid::nil(),
+        created_at: starts_at,
+        updated_at: starts_at,
+        photo_image_id: None,
+        rsvp_closes_at: None,
+        guest_limit: 0,
+    }
+}

@@ -194,42 +194,13 @@ fn bytes_of((event, hosts): &WithHosts) -> usize {
 mod tests {
     use super::*;
     use chrono::Duration;
-    use entity::event::EventStatus;
 
     fn event(ends_at: DateTime<Utc>, description: usize) -> WithHosts {
-        let now = Utc::now();
         (
             event::Model {
                 id: Uuid::new_v4(),
-                group_id: Uuid::nil(),
-                series_id: None,
-                title: "Walk".into(),
                 description: "x".repeat(description),
-                starts_at: ends_at - Duration::hours(2),
-                ends_at,
-                time_zone: "Europe/Berlin".into(),
-                venue_name: None,
-                venue_address: None,
-                venue_lat: None,
-                venue_lng: None,
-                venue_cell: None,
-                online_url: None,
-                place_cell: None,
-                place_lat: None,
-                place_lng: None,
-                capacity: None,
-                status: EventStatus::Scheduled,
-                cancel_reason: None,
-                going_count: 0,
-                waitlist_count: 0,
-                waitlist_seq: 0,
-                sequence: 0,
-                created_by: Uuid::nil(),
-                created_at: now,
-                updated_at: now,
-                photo_image_id: None,
-                rsvp_closes_at: None,
-                guest_limit: 0,
+                ..events::example("Walk", ends_at - Duration::hours(2), ends_at)
             },
             Vec::new(),
         )

@@ -365,36 +365,8 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         event::Model {
-            id: uuid::Uuid::nil(),
-            group_id: uuid::Uuid::nil(),
-            series_id: None,
-            title: "Repair Café".into(),
-            description: String::new(),
-            starts_at: at,
-            ends_at: at,
-            time_zone: "Europe/Berlin".into(),
             venue_name: Some("c-base".into()),
-            venue_address: None,
-            venue_lat: None,
-            venue_lng: None,
-            venue_cell: None,
-            online_url: None,
-            place_cell: None,
-            place_lat: None,
-            place_lng: None,
-            capacity: None,
-            status: event::EventStatus::Scheduled,
-            cancel_reason: None,
-            going_count: 0,
-            waitlist_count: 0,
-            waitlist_seq: 0,
-            sequence: 0,
-            created_by: uuid::Uuid::nil(),
-            created_at: at,
-            updated_at: at,
-            photo_image_id: None,
-            rsvp_closes_at: None,
-            guest_limit: 0,
+            ..crate::domain::events::example("Repair Café", at, at)
         }
     }
 
